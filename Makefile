@@ -1,0 +1,46 @@
+# The two commands of the quick start are `make up` and `make test`.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CTEST_ARGS ?= --output-on-failure -j $(JOBS)
+CONFIG     ?= examples/hotdash/opsdeck.yaml
+STATE      ?= var
+
+.PHONY: all build deps up test test-asan unit bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+up: deps build
+	@scripts/up $(BUILD)/opsdeck $(CONFIG) $(STATE)
+
+test: build
+	cd $(BUILD) && ctest $(CTEST_ARGS)
+	$(MAKE) test-asan
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOPSDECK_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
+
+unit: build
+	cd $(BUILD) && ctest $(CTEST_ARGS) -R '^unit/'
+
+bench: build
+	bench/run
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,248 @@
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api/api.h"
+#include "api/routes.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+
+#define BODY_MAX (1024 * 1024)
+
+struct api {
+	struct MHD_Daemon *mhd;
+	uv_poll_t	 poll;
+	uv_timer_t	 timer;
+	char		*socket_path;
+	struct daemon	*daemon;
+	int		 closing;
+};
+
+struct request {
+	struct buf	 body;
+	int		 too_large;
+};
+
+static void api_run(struct api *);
+
+/* Who is on the other end of the unix socket: the local user is the actor. */
+static void
+request_actor(struct MHD_Connection *c, struct actor *a)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd *pw;
+
+	snprintf(a->name, sizeof(a->name), "unknown");
+	a->role = ROLE_VIEWER;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
+	    &cred, &len) < 0)
+		return;
+	if ((pw = getpwuid(cred.uid)) != NULL)
+		snprintf(a->name, sizeof(a->name), "%s", pw->pw_name);
+	else
+		snprintf(a->name, sizeof(a->name), "uid:%u", (unsigned)cred.uid);
+	/* The socket is mode 0600: whoever reaches it is the daemon's owner or root. */
+	if (cred.uid == 0 || cred.uid == geteuid())
+		a->role = ROLE_ADMIN;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *c, unsigned int status, json_t *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *text = json_dump_compact(body);
+	size_t len = strlen(text);
+
+	json_decref(body);
+	text = xreallocarray(text, len + 2, 1);
+	text[len++] = '\n';
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct api *api = cls;
+	struct request *rq = *con_cls;
+	struct api_request req;
+	struct api_response res;
+
+	(void)version;
+	if (rq == NULL) {
+		rq = xcalloc(1, sizeof(*rq));
+		buf_init(&rq->body, BODY_MAX);
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (buf_add(&rq->body, upload, *upload_size) < 0)
+			rq->too_large = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_large)
+		return respond(c, 413, json_pack("{s:s}", "error",
+		    "request body larger than 1 MiB"));
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = url;
+	req.body = buf_str(&rq->body);
+	req.conn = c;
+	request_actor(c, &req.actor);
+	memset(&res, 0, sizeof(res));
+	api_dispatch(api->daemon, &req, &res);
+	return respond(c, res.status, res.body);
+}
+
+static void
+request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	buf_release(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+static void
+api_on_timer(uv_timer_t *t)
+{
+	api_run(t->data);
+}
+
+static void
+api_on_poll(uv_poll_t *p, int status, int events)
+{
+	(void)status;
+	(void)events;
+	api_run(p->data);
+}
+
+/* Lets libmicrohttpd do its work, then arms the timer for its next deadline. */
+static void
+api_run(struct api *api)
+{
+	MHD_UNSIGNED_LONG_LONG timeout;
+
+	if (api->closing)
+		return;
+	MHD_run(api->mhd);
+	if (MHD_get_timeout(api->mhd, &timeout) == MHD_YES)
+		uv_timer_start(&api->timer, api_on_timer,
+		    timeout > 60000 ? 60000 : timeout, 0);
+	else
+		uv_timer_start(&api->timer, api_on_timer, 1000, 0);
+}
+
+static int
+listen_unix(const char *path, struct err *e)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(e, "control socket path '%s' is longer than %zu "
+		    "bytes: use a shorter --state directory", path,
+		    sizeof(sa.sun_path) - 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return err_errno(e, "socket");
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* The lock file proves no other daemon owns this socket: a leftover is stale. */
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+		err_errno(e, "cannot listen on '%s'", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct api *
+api_start(uv_loop_t *loop, const char *socket_path, struct daemon *d,
+    struct err *e)
+{
+	struct api *api = xcalloc(1, sizeof(*api));
+	const union MHD_DaemonInfo *info;
+	int fd;
+
+	api->daemon = d;
+	api->socket_path = xstrdup(socket_path);
+	if ((fd = listen_unix(socket_path, e)) < 0)
+		goto fail;
+	api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, handle, api,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_END);
+	if (api->mhd == NULL) {
+		close(fd);
+		err_set(e, "cannot start the control API on '%s'", socket_path);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	uv_poll_init(loop, &api->poll, info->epoll_fd);
+	api->poll.data = api;
+	uv_timer_init(loop, &api->timer);
+	api->timer.data = api;
+	uv_poll_start(&api->poll, UV_READABLE, api_on_poll);
+	api_run(api);
+	return api;
+fail:
+	free(api->socket_path);
+	free(api);
+	return NULL;
+}
+
+static void
+api_closed(uv_handle_t *h)
+{
+	struct api *api = h->data;
+
+	if (--api->closing == 0) {
+		free(api->socket_path);
+		free(api);
+	}
+}
+
+void
+api_stop(struct api *api)
+{
+	if (api == NULL)
+		return;
+	uv_poll_stop(&api->poll);
+	uv_timer_stop(&api->timer);
+	MHD_stop_daemon(api->mhd);
+	unlink(api->socket_path);
+	api->closing = 2;
+	uv_close((uv_handle_t *)&api->poll, api_closed);
+	uv_close((uv_handle_t *)&api->timer, api_closed);
+}

@@ -1,0 +1,32 @@
+/* The API's route table and the request/response shapes its handlers see. */
+#ifndef OPSDECK_ROUTES_H
+#define OPSDECK_ROUTES_H
+
+#include <jansson.h>
+
+#include "ledger/gate.h"
+
+struct MHD_Connection;
+struct daemon;
+
+struct api_request {
+	const char	*method;
+	const char	*path;
+	const char	*body;
+	struct MHD_Connection *conn;
+	struct actor	 actor;
+	const char	*params[4];	/* the :name segments of the route, in order */
+};
+
+struct api_response {
+	unsigned int	 status;
+	json_t		*body;
+};
+
+/* Finds the route for req and runs it; always fills res. */
+void	api_dispatch(struct daemon *, struct api_request *,
+	    struct api_response *);
+/* The value of query argument name, or NULL. */
+const char *api_query(const struct api_request *, const char *name);
+
+#endif

@@ -1,0 +1,292 @@
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/client.h"
+#include "cmd/common.h"
+#include "config/config.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+
+int
+cmd_usage(const struct cmd_entry *c)
+{
+	fprintf(stderr, "usage: opsdeck %s %s\n", c->name, c->usage);
+	return EXIT_USAGE;
+}
+
+int
+cmd_fail(const char *name, const struct err *e)
+{
+	fprintf(stderr, "opsdeck %s: %s\n", name, e->msg);
+	switch (e->kind) {
+	case ERR_INVALID:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+const char *
+cmd_config_path(const struct cmd_ctx *ctx)
+{
+	const char *p;
+
+	if (ctx->config_path != NULL)
+		return ctx->config_path;
+	if ((p = getenv("OPSDECK_CONFIG")) != NULL && *p != '\0')
+		return p;
+	return "opsdeck.yaml";
+}
+
+static char *
+absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	if (strcmp(path, ".") == 0)
+		return xstrdup(cwd);
+	return path_join(cwd, path[0] == '.' && path[1] == '/' ? path + 2 :
+	    path);
+}
+
+/*
+ * --state, $OPSDECK_STATE_DIR, the config's state_dir, then $XDG_STATE_HOME/opsdeck:
+ * the same order for the daemon and every client, so they meet at one socket.
+ */
+static char *
+state_dir_resolve(const char *flag, const char *config_path)
+{
+	struct config cfg;
+	struct cfg_diags diags = { NULL, 0 };
+	const char *v;
+	char *dir = NULL;
+
+	if (flag != NULL)
+		return absolute(flag);
+	if ((v = getenv("OPSDECK_STATE_DIR")) != NULL && *v != '\0')
+		return absolute(v);
+	if (access(config_path, R_OK) == 0 &&
+	    config_load(config_path, false, &cfg, &diags) == 0) {
+		if (cfg.state_dir != NULL)
+			dir = xstrdup(cfg.state_dir);
+		config_release(&cfg);
+	}
+	cfg_diags_release(&diags);
+	if (dir != NULL)
+		return dir;
+	if ((v = getenv("XDG_STATE_HOME")) != NULL && *v == '/')
+		return path_join(v, "opsdeck");
+	if ((v = getenv("HOME")) != NULL && *v == '/')
+		return xasprintf("%s/.local/state/opsdeck", v);
+	return absolute("opsdeck-state");
+}
+
+/* Takes -c/--config, --state and --json out of argv, wherever they stand before "--". */
+static int
+strip_globals(int *argc, char **argv, const char **config, const char **state,
+    int *json)
+{
+	int i, j = 1;
+
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+		    strcmp(a, "--state") == 0) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "opsdeck: option '%s' needs a "
+				    "value\n", a);
+				return -1;
+			}
+			if (a[1] == 'c' || a[2] == 'c')
+				*config = argv[++i];
+			else
+				*state = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0)
+			*config = a + 9;
+		else if (strncmp(a, "--state=", 8) == 0)
+			*state = a + 8;
+		else if (strcmp(a, "--json") == 0)
+			*json = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return 0;
+}
+
+/* The longest row whose words match argv; *nwords says how many words it took. */
+static const struct cmd_entry *
+cmd_find(const struct cmd_entry *const *table, int argc, char **argv,
+    int *nwords)
+{
+	const struct cmd_entry *best = NULL;
+	size_t i;
+
+	*nwords = 0;
+	for (i = 0; table[i] != NULL; i++) {
+		const char *p = table[i]->name;
+		int w = 0;
+
+		while (*p != '\0' && 1 + w < argc) {
+			size_t n = strcspn(p, " ");
+
+			if (strlen(argv[1 + w]) != n ||
+			    strncmp(argv[1 + w], p, n) != 0)
+				break;
+			w++;
+			p += n;
+			if (*p == ' ')
+				p++;
+			else
+				break;
+		}
+		if (*p == '\0' && w > *nwords) {
+			best = table[i];
+			*nwords = w;
+		}
+	}
+	return best;
+}
+
+int
+cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
+{
+	const struct cmd_entry *c;
+	struct cmd_ctx ctx;
+	char *state = NULL;
+	const char *state_flag = NULL;
+	int json = 0, nwords, ret;
+	struct err e;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (strip_globals(&argc, argv, &ctx.config_path, &state_flag,
+	    &json) < 0)
+		return EXIT_USAGE;
+	if (argc < 2) {
+		fprintf(stderr, "usage: opsdeck [-c FILE] [--state DIR] COMMAND "
+		    "[ARGS]\nrun `opsdeck help` for the commands\n");
+		return EXIT_USAGE;
+	}
+	if ((c = cmd_find(table, argc, argv, &nwords)) == NULL) {
+		fprintf(stderr, "opsdeck: unknown command '%s': run `opsdeck "
+		    "help` for the list\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (json && !(c->flags & CMD_JSON)) {
+		fprintf(stderr, "opsdeck %s: --json is not supported here\n",
+		    c->name);
+		return EXIT_USAGE;
+	}
+	ctx.json = json;
+	state = state_dir_resolve(state_flag, cmd_config_path(&ctx));
+	ctx.state_dir = state;
+	if (c->flags & CMD_NEEDS_DAEMON) {
+		if ((ctx.client = client_open(state, &e)) == NULL) {
+			fprintf(stderr, "opsdeck %s: %s\n", c->name, e.msg);
+			free(state);
+			return e.kind == ERR_NOT_FOUND ? EXIT_NO_DAEMON :
+			    EXIT_FAILED;
+		}
+	}
+	optind = 0;
+	ret = c->exec(&ctx, argc - nwords, argv + nwords);
+	client_free(ctx.client);
+	free(state);
+	return ret;
+}
+
+json_t *
+cmd_call(struct cmd_ctx *ctx, const char *name, const char *method,
+    const char *path, int *code)
+{
+	struct err e;
+	json_t *j;
+
+	if ((j = client_call(ctx->client, method, path, NULL, &e)) == NULL) {
+		fprintf(stderr, "opsdeck %s: %s\n", name, e.msg);
+		*code = e.kind == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+	}
+	return j;
+}
+
+void
+cmd_print_json(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+void
+table_init(struct table *t, size_t ncols, const char *const *header)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cells = NULL;
+	table_add(t, header);
+}
+
+void
+table_add(struct table *t, const char *const *row)
+{
+	size_t i;
+
+	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
+	    sizeof(char *));
+	for (i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = xstrdup(row[i] ? row[i] :
+		    "-");
+	t->nrows++;
+}
+
+void
+table_print(const struct table *t)
+{
+	size_t *w = xcalloc(t->ncols, sizeof(size_t)), r, c;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			size_t n = strlen(t->cells[r * t->ncols + c]);
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c + 1 == t->ncols)
+				printf("%s\n", s);
+			else
+				printf("%-*s  ", (int)w[c], s);
+		}
+	}
+	free(w);
+}
+
+void
+table_release(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}

@@ -1,0 +1,36 @@
+/* What every command shares: dispatch, global options, the state dir, tables. */
+#ifndef OPSDECK_CMD_COMMON_H
+#define OPSDECK_CMD_COMMON_H
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "core/err.h"
+
+extern const struct cmd_entry *const cmd_table[];
+
+/* Parses global options, finds the command, sets up what its flags ask for, runs it. */
+int	 cmd_main(const struct cmd_entry *const *, int argc, char **argv);
+/* The config file: -c, $OPSDECK_CONFIG, or ./opsdeck.yaml. */
+const char *cmd_config_path(const struct cmd_ctx *);
+/* Prints "opsdeck NAME: message" to stderr and returns the exit code for e's kind. */
+int	 cmd_fail(const char *name, const struct err *);
+/* Calls the daemon; on failure prints the error. NULL then, with *code set. */
+json_t	*cmd_call(struct cmd_ctx *, const char *name, const char *method,
+	    const char *path, int *code);
+/* Prints a JSON value the way every --json output is printed: indented, key order kept. */
+void	 cmd_print_json(const json_t *);
+
+/* An aligned text table for people. */
+struct table {
+	size_t	  ncols;
+	size_t	  nrows;
+	char	**cells;	/* nrows × ncols, row 0 the header */
+};
+
+void	 table_init(struct table *, size_t ncols, const char *const *header);
+void	 table_add(struct table *, const char *const *row);
+void	 table_print(const struct table *);
+void	 table_release(struct table *);
+
+#endif

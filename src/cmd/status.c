@@ -1,0 +1,75 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/common.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/xmalloc.h"
+
+static int
+cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	extern const struct cmd_entry cmd_status_entry;
+	static const char *const hdr[] = { "APP", "STAGE", "MACHINES",
+	    "STATES", "RESTARTS", "NOTE" };
+	struct buf path = BUF_INIT;
+	struct table t;
+	json_t *j, *apps, *a;
+	size_t i;
+	int code = EXIT_OK;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cmd_usage(&cmd_status_entry);
+	buf_addstr(&path, "/v1/status");
+	if (argc == 2) {
+		char *esc = xasprintf("?app=%s", argv[1]);
+
+		buf_addstr(&path, esc);
+		free(esc);
+	}
+	j = cmd_call(ctx, "status", "GET", buf_str(&path), &code);
+	buf_release(&path);
+	if (j == NULL)
+		return code;
+	if (ctx->json) {
+		cmd_print_json(j);
+		json_decref(j);
+		return EXIT_OK;
+	}
+	apps = json_object_get(j, "apps");
+	table_init(&t, 6, hdr);
+	json_array_foreach(apps, i, a) {
+		json_t *ms = json_object_get(a, "machines"), *m;
+		struct buf states = BUF_INIT;
+		char count[32], restarts[16];
+		long total_restarts = 0;
+		size_t k;
+
+		json_array_foreach(ms, k, m) {
+			buf_printf(&states, "%s%s", k ? "," : "",
+			    json_str(m, "state"));
+			total_restarts += (long)json_int(m, "restart_count", 0);
+		}
+		snprintf(count, sizeof(count), "%lld/%lld started",
+		    json_int(a, "machines_started", 0),
+		    json_int(a, "machines_total", 0));
+		snprintf(restarts, sizeof(restarts), "%ld", total_restarts);
+		const char *row[] = { json_str(a, "name"), json_str(a, "stage"),
+		    count, buf_str(&states), restarts,
+		    json_is_true(json_object_get(a, "needs_deploy")) ?
+		    "config changed: needs deploy" : "" };
+		table_add(&t, row);
+		buf_release(&states);
+	}
+	table_print(&t);
+	table_release(&t);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	"status", "[APP] [--json]",
+	"show apps, their machines and what needs attention",
+	CMD_NEEDS_DAEMON | CMD_JSON, cmd_status_exec,
+};

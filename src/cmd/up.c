@@ -1,0 +1,49 @@
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd/common.h"
+#include "core/log.h"
+#include "runtime/daemon.h"
+
+static int
+cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "log-format", required_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	extern const struct cmd_entry cmd_up_entry;
+	enum log_format fmt = LOG_FORMAT_TEXT;
+	struct daemon_options o;
+	int ch, debug = 0;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if (log_format_parse(optarg, &fmt) < 0) {
+				fprintf(stderr, "opsdeck up: --log-format: "
+				    "'%s' is not text or json\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		default:
+			return cmd_usage(&cmd_up_entry);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(&cmd_up_entry);
+	log_init(fmt, debug);
+	o.config_path = cmd_config_path(ctx);
+	o.state_dir = ctx->state_dir;
+	return daemon_run(&o);
+}
+
+const struct cmd_entry cmd_up_entry = {
+	"up", "[-c FILE] [--state DIR] [--log-format text|json] [--debug]",
+	"run the daemon in the foreground and supervise the fleet",
+	0, cmd_up_exec,
+};

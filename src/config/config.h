@@ -1,0 +1,114 @@
+/*
+ * opsdeck.yaml as typed, validated structs. The parser keeps each value's position so
+ * every error reads "FILE:LINE:COL: key.path: what is wrong". config_load validates
+ * everything before returning: a config that loads is complete.
+ */
+#ifndef OPSDECK_CONFIG_H
+#define OPSDECK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg_pos {
+	int	line;	/* 1-based */
+	int	col;	/* 1-based */
+};
+
+struct cfg_env {
+	char	*key;
+	char	*value;	/* after ${VAR} expansion */
+};
+
+struct cfg_health {
+	bool	 enabled;
+	char	*path;		/* "/health" */
+	int64_t	 interval_ms;	/* default 2s */
+	int64_t	 timeout_ms;	/* default 1s */
+	int64_t	 grace_ms;	/* default 5s: failures ignored after start */
+	int	 passes;	/* consecutive passes to be healthy, default 1 */
+	int	 failures;	/* consecutive failures to be unhealthy, default 3 */
+};
+
+struct cfg_restart {
+	int64_t	 backoff_min_ms;	/* default 500ms */
+	int64_t	 backoff_max_ms;	/* default 30s */
+	int	 crashloop_limit;	/* restarts within the window, default 5 */
+	int64_t	 crashloop_window_ms;	/* default 60s */
+	int64_t	 stop_timeout_ms;	/* SIGTERM to SIGKILL, default 10s */
+};
+
+enum cfg_port_mode {
+	CFG_PORT_NONE,	/* no "port" key: a worker */
+	CFG_PORT_AUTO,	/* "port: auto": allocated from ports.from..ports.to */
+	CFG_PORT_FIXED,	/* "port: 8080": count must be 1 */
+};
+
+struct cfg_process {
+	char		*name;		/* "web" */
+	char		**argv;		/* NULL-terminated; argv[0] resolved */
+	size_t		 argc;
+	int		 count;		/* default 1 */
+	struct cfg_env	*env;		/* app env overlaid by process env */
+	size_t		 nenv;
+	char		*workdir;	/* absolute; default the config's folder */
+	enum cfg_port_mode port_mode;
+	int		 port;		/* CFG_PORT_FIXED only */
+	struct cfg_health health;
+	struct cfg_restart restart;
+	struct cfg_pos	 pos;
+};
+
+struct cfg_app {
+	char		*name;		/* "hotdash-staging" */
+	char		*stage;		/* "staging", "production", ... default "production" */
+	struct cfg_process *procs;
+	size_t		 nprocs;
+	struct cfg_pos	 pos;
+};
+
+struct config {
+	char		*path;		/* as given */
+	char		*dir;		/* its folder, absolute */
+	char		*state_dir;	/* absolute, NULL when not set */
+	int		 port_from;	/* default 4100 */
+	int		 port_to;	/* default 4999 */
+	int		 log_max_bytes;	/* per machine log file, default 10 MiB */
+	int		 log_keep;	/* rotated files kept, default 3 */
+	struct cfg_app	*apps;
+	size_t		 napps;
+};
+
+/* One diagnostic; a load collects them all rather than stopping at the first. */
+struct cfg_diag {
+	char		*file;
+	struct cfg_pos	 pos;
+	char		*keypath;	/* "apps.hotdash-staging.processes.web.count" */
+	char		*msg;
+};
+
+struct cfg_diags {
+	struct cfg_diag	*items;
+	size_t		 n;
+};
+
+/*
+ * Loads and validates FILE. Returns 0 and fills cfg, or -1 with every problem found in
+ * diags (cfg is then released). Checks the command binaries exist when check_commands.
+ */
+int	 config_load(const char *file, bool check_commands, struct config *cfg,
+	    struct cfg_diags *diags);
+/* The same from a string already in memory (file names the source in messages). */
+int	 config_load_string(const char *file, const char *text, size_t len,
+	    bool check_commands, struct config *cfg, struct cfg_diags *diags);
+void	 config_release(struct config *);
+/* "FILE:LINE:COL: key.path: message" for one diagnostic; the caller frees. */
+char	*cfg_diag_format(const struct cfg_diag *);
+void	 cfg_diags_release(struct cfg_diags *);
+
+const struct cfg_app *config_app(const struct config *, const char *name);
+const struct cfg_process *cfg_app_process(const struct cfg_app *, const char *name);
+/* SHA-256 hex (65 bytes) of the app's section as loaded, to spot changes on reload. */
+void	 cfg_app_digest(const struct cfg_app *, char out[65]);
+
+#endif

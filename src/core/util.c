@@ -1,0 +1,254 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "core/xmalloc.h"
+
+uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+format_time(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+int
+duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		double	 scale;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "", 1000 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s) || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || v < 0 || v > 1e9)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			*ms = (int64_t)(v * units[i].scale + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+duration_format(int64_t ms, char out[32])
+{
+	if (ms < 1000)
+		snprintf(out, 32, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(out, 32, "%.1fs", (double)ms / 1000);
+	else if (ms < 3600000)
+		snprintf(out, 32, "%lldm%llds", (long long)(ms / 60000),
+		    (long long)(ms % 60000 / 1000));
+	else
+		snprintf(out, 32, "%lldh%lldm", (long long)(ms / 3600000),
+		    (long long)(ms % 3600000 / 60000));
+}
+
+int
+mkdir_p(const char *dir, int mode, struct err *e)
+{
+	char *p = xstrdup(dir), *s;
+	int ret = -1;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+			err_errno(e, "cannot create directory '%s'", p);
+			goto out;
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	ret = 0;
+out:
+	free(p);
+	return ret;
+}
+
+char *
+path_join(const char *dir, const char *name)
+{
+	if (name[0] == '/' || dir == NULL || dir[0] == '\0')
+		return xstrdup(name);
+	return xasprintf("%s%s%s", dir,
+	    dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+}
+
+char *
+path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+file_read(const char *path, size_t max, struct buf *out, struct err *e)
+{
+	char chunk[65536];
+	int fd, ret = -1;
+	ssize_t n;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_errno(e, "cannot open '%s'", path);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno(e, "cannot read '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (max != 0 && out->len + (size_t)n > max) {
+			err_set(e, "'%s' is larger than %zu bytes", path, max);
+			goto out;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	if (out->data == NULL)
+		buf_add(out, "", 0);
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, int mode,
+    struct err *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, ret = -1;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    (mode_t)mode)) < 0) {
+		err_errno(e, "cannot create '%s'", tmp);
+		goto out;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno(e, "cannot write '%s'", tmp);
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		err_errno(e, "cannot write '%s'", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		err_errno(e, "cannot rename '%s' to '%s'", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
+char *
+exec_find(const char *name)
+{
+	const char *path, *p, *colon;
+
+	if (name == NULL || *name == '\0')
+		return NULL;
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	if ((path = getenv("PATH")) == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = colon + 1) {
+		colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char *dir = xstrndup(n ? p : ".", n ? n : 1);
+		char *full = path_join(dir, name);
+		struct stat st;
+
+		free(dir);
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(full, X_OK) == 0)
+			return full;
+		free(full);
+		if (colon == NULL)
+			return NULL;
+	}
+}
+
+bool
+name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !(islower((unsigned char)s[0]) ||
+	    isdigit((unsigned char)s[0])))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '_'))
+			return false;
+	}
+	return i <= 63;
+}

@@ -1,0 +1,38 @@
+/* Time, paths and files: the small pieces every module needs. */
+#ifndef OPSDECK_UTIL_H
+#define OPSDECK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Milliseconds: monotonic (for intervals) and wall clock since the epoch. */
+uint64_t mono_ms(void);
+int64_t	 wall_ms(void);
+/* RFC 3339 UTC with milliseconds, "2025-10-21T06:06:47.123Z", into out[32]. */
+void	 format_time(int64_t ms, char out[32]);
+/* Parses "250ms", "2s", "1m", "1h", or a bare number of seconds; -1 on error. */
+int	 duration_parse(const char *, int64_t *ms);
+/* "1.5s", "250ms", "2m3s" into out[32]. */
+void	 duration_format(int64_t ms, char out[32]);
+
+/* Creates DIR and its parents with mode; 0 if it exists. */
+int	 mkdir_p(const char *dir, int mode, struct err *);
+/* dir/name, or name itself when name is absolute. The caller frees. */
+char	*path_join(const char *dir, const char *name);
+/* The folder part of a path ("." when none). The caller frees. */
+char	*path_dir(const char *path);
+/* Reads a whole file, at most max bytes. */
+int	 file_read(const char *path, size_t max, struct buf *out, struct err *);
+/* Writes a file atomically (temp file, fsync, rename) with mode. */
+int	 file_write_atomic(const char *path, const void *, size_t, int mode,
+	    struct err *);
+/* Finds an executable: a path containing '/' is checked as is, else $PATH. */
+char	*exec_find(const char *name);
+/* True when s is a valid name: [a-z0-9][a-z0-9_-]*, at most 63 bytes. */
+bool	 name_valid(const char *s);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * The action gate: the one way anything changes. It checks the actor's role against the
+ * action's row in the table and writes evidence of the request and its result. The CLI,
+ * the API, MCP and the dashboard all reach actions through gate_run; none has its own path.
+ * (Approvals and the signed hash chain arrive with the account issue; the rows and the
+ * call shape are already the ones they plug into.)
+ */
+#ifndef OPSDECK_GATE_H
+#define OPSDECK_GATE_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+enum role {
+	ROLE_VIEWER,
+	ROLE_AGENT,
+	ROLE_OPERATOR,
+	ROLE_APPROVER,
+	ROLE_ADMIN,
+};
+
+struct actor {
+	char		name[64];
+	enum role	role;
+};
+
+struct action_def {
+	const char	*name;		/* "machine.start" */
+	enum role	 min_role;
+	const char	*summary;
+};
+
+const char *role_str(enum role);
+/* The action's row, or NULL for an unknown action. */
+const struct action_def *action_find(const char *name);
+/*
+ * Runs fn(arg) as actor if the role allows action; records evidence either way.
+ * Returns fn's result, or -1 (with a message) when refused.
+ */
+int	gate_run(struct store *, const struct actor *, const char *action,
+	    const char *target, int (*fn)(void *arg, struct err *), void *arg,
+	    struct err *);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * opsdeck: command table and dispatch. Global options (-c FILE, --state DIR, --json)
+ * are taken out of argv here, wherever they stand, so every command treats them alike.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+
+/* Keep in step with docs/opsdeck.1 (tests/integration/test_docs.sh checks it). */
+extern const struct cmd_entry cmd_up_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_machines_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_machine_start_entry;
+extern const struct cmd_entry cmd_machine_stop_entry;
+extern const struct cmd_entry cmd_machine_restart_entry;
+extern const struct cmd_entry cmd_config_check_entry;
+extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_help_entry;
+/* BEGIN helper-registered commands: one extern line each */
+extern const struct cmd_entry cmd_migrate_lint_entry;
+extern const struct cmd_entry cmd_migrate_rules_entry;
+/* END helper-registered commands */
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_up_entry,
+	&cmd_status_entry,
+	&cmd_machines_entry,
+	&cmd_logs_entry,
+	&cmd_machine_start_entry,
+	&cmd_machine_stop_entry,
+	&cmd_machine_restart_entry,
+	&cmd_config_check_entry,
+	/* BEGIN helper-registered rows */
+	&cmd_migrate_lint_entry,
+	&cmd_migrate_rules_entry,
+	/* END helper-registered rows */
+	&cmd_version_entry,
+	&cmd_help_entry,
+	NULL,
+};
+
+int
+main(int argc, char **argv)
+{
+	return cmd_main(cmd_table, argc, argv);
+}

@@ -1,0 +1,41 @@
+/*
+ * SQL files as statements, parsed by PostgreSQL's own grammar (libpg_query 15).
+ * A file is split first (the scanner tolerates errors), then each statement is parsed
+ * on its own, so one bad statement does not hide the rest of the file.
+ */
+#ifndef OPSDECK_SQL_H
+#define OPSDECK_SQL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+struct sql_stmt {
+	char	*text;		/* the statement without leading comments/blank lines */
+	size_t	 offset;	/* byte offset of its first token in the file */
+	int	 line, col;	/* 1-based position of its first token */
+	json_t	*tree;		/* the "stmt" object of pg_query_parse, or NULL */
+	char	*error;		/* parse error message, or NULL */
+	int	 error_line, error_col;	/* position of the error in the file */
+	char	*ignore;	/* rules named by "-- opsdeck-ignore A, B" before it, or NULL */
+};
+
+struct sql_file {
+	char		*path;
+	struct sql_stmt	*stmts;
+	size_t		 n;
+	char		*ignore_file;	/* rules of "-- opsdeck-ignore-file", or NULL */
+};
+
+/* Splits and parses text (named path in messages). -1 only when nothing can be read. */
+int	sql_file_parse(const char *path, const char *text, size_t len,
+	    struct sql_file *out, struct err *);
+/* Reads and parses a file (statement by statement, so large files are fine). */
+int	sql_file_load(const char *path, struct sql_file *out, struct err *);
+void	sql_file_release(struct sql_file *);
+/* The node type of a parsed statement: "CreateStmt", "AlterTableStmt", … or NULL. */
+const char *sql_stmt_type(const struct sql_stmt *);
+
+#endif

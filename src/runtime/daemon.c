@@ -1,0 +1,452 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "api/api.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "ledger/gate.h"
+#include "runtime/daemon.h"
+#include "runtime/supervisor.h"
+#include "store/store.h"
+
+#define MAX_CONFIGS 256
+
+struct daemon {
+	uv_loop_t	 loop;
+	struct store	 store;
+	struct supervisor sv;
+	/* Every config loaded: machines of a changed app keep running on the old one. */
+	struct config	*configs[MAX_CONFIGS];
+	int		 nconfigs;
+	const char	*config_path;
+	const char	*state_dir;
+	struct api	*api;
+	uv_signal_t	 sig[3];
+	int		 lock_fd;
+	int64_t		 started_at;
+	int		 stopping;
+};
+
+char *
+state_lock_path(const char *state_dir)
+{
+	return path_join(state_dir, "opsdeck.lock");
+}
+
+char *
+state_socket_path(const char *state_dir)
+{
+	return path_join(state_dir, "opsdeck.sock");
+}
+
+char *
+state_store_path(const char *state_dir)
+{
+	return path_join(state_dir, "opsdeck.db");
+}
+
+static void
+print_diags(const struct cfg_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < diags->n; i++) {
+		char *line = cfg_diag_format(&diags->items[i]);
+
+		fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+}
+
+static struct config *
+daemon_load_config(const char *path)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct cfg_diags diags = { NULL, 0 };
+
+	if (config_load(path, true, cfg, &diags) < 0) {
+		print_diags(&diags);
+		fprintf(stderr, "%s: %zu error%s: fix them and run `opsdeck config "
+		    "check -c %s`\n", path, diags.n, diags.n == 1 ? "" : "s", path);
+		cfg_diags_release(&diags);
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Takes the state dir's lock, or says which daemon holds it. */
+static int
+daemon_lock(struct daemon *d, struct err *e)
+{
+	char *path = state_lock_path(d->state_dir), pidtext[32];
+	ssize_t n;
+	int fd, ret = -1;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		err_errno(e, "cannot open lock file '%s': check that the state "
+		    "dir is writable", path);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(fd, pidtext, sizeof(pidtext) - 1, 0);
+		pidtext[n > 0 ? n : 0] = '\0';
+		pidtext[strcspn(pidtext, "\n")] = '\0';
+		err_set(e, "opsdeck is already running on state dir '%s' "
+		    "(pid %s): stop it first (kill -TERM %s) or use another "
+		    "--state", d->state_dir, pidtext[0] ? pidtext : "unknown",
+		    pidtext[0] ? pidtext : "PID");
+		close(fd);
+		goto out;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 ||
+	    pwrite(fd, pidtext, strlen(pidtext), 0) < 0) {
+		err_errno(e, "cannot write lock file '%s'", path);
+		close(fd);
+		goto out;
+	}
+	d->lock_fd = fd;
+	ret = 0;
+out:
+	free(path);
+	return ret;
+}
+
+static void
+daemon_closed_all(struct supervisor *sv)
+{
+	struct daemon *d = (struct daemon *)((char *)sv -
+	    offsetof(struct daemon, sv));
+	int i;
+
+	log_info("all machines stopped; exiting");
+	api_stop(d->api);
+	d->api = NULL;
+	for (i = 0; i < 3; i++)
+		uv_close((uv_handle_t *)&d->sig[i], NULL);
+	supervisor_release(&d->sv);
+}
+
+struct reload_arg {
+	struct daemon	*d;
+};
+
+static int
+do_reload(void *arg, struct err *e)
+{
+	struct daemon *d = ((struct reload_arg *)arg)->d;
+	struct config *cfg;
+
+	if (d->nconfigs == MAX_CONFIGS)
+		return err_set(e, "too many reloads without a restart: restart "
+		    "opsdeck");
+	if ((cfg = daemon_load_config(d->config_path)) == NULL)
+		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
+		    "running config", d->config_path);
+	d->configs[d->nconfigs++] = cfg;
+	return supervisor_apply(&d->sv, cfg, e);
+}
+
+static void
+daemon_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	struct actor a = { "signal:SIGHUP", ROLE_ADMIN };
+	struct reload_arg arg = { d };
+	struct err e;
+
+	if (signum == SIGHUP) {
+		if (d->stopping)
+			return;
+		log_info("SIGHUP: reloading '%s'", d->config_path);
+		if (gate_run(&d->store, &a, "daemon.reload", d->config_path,
+		    do_reload, &arg, &e) < 0)
+			log_warnx("reload: %s", e.msg);
+		return;
+	}
+	if (d->stopping++) {
+		log_info("%s again: still stopping machines",
+		    strsignal(signum));
+		return;
+	}
+	log_info("%s: stopping all machines", strsignal(signum));
+	supervisor_shutdown(&d->sv, daemon_closed_all);
+}
+
+static void
+daemon_announce(struct daemon *d)
+{
+	char *sock = state_socket_path(d->state_dir);
+	struct machine *m;
+
+	printf("opsdeck %s: pid %ld, state dir %s\n", OPSDECK_VERSION,
+	    (long)getpid(), d->state_dir);
+	printf("control socket: %s\n", sock);
+	for (m = d->sv.machines; m != NULL; m = m->next) {
+		if (m->port > 0)
+			printf("  %s/%s[%d] machine %s: http://127.0.0.1:%d\n",
+			    m->app, m->process, m->idx, m->id, m->port);
+		else
+			printf("  %s/%s[%d] machine %s: no port\n", m->app,
+			    m->process, m->idx, m->id);
+	}
+	printf("try: opsdeck --state %s status\n", d->state_dir);
+	fflush(stdout);
+	free(sock);
+}
+
+int
+daemon_run(const struct daemon_options *o)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct config *cfg;
+	char *sock = NULL, *dbpath = NULL;
+	struct err e;
+	int i, ret = EXIT_FAILURE;
+
+	d->config_path = o->config_path;
+	d->state_dir = o->state_dir;
+	d->lock_fd = -1;
+	d->started_at = wall_ms();
+	/* Never start half-configured: the whole config validates first. */
+	if ((cfg = daemon_load_config(o->config_path)) == NULL) {
+		ret = 2;
+		goto out;
+	}
+	d->configs[d->nconfigs++] = cfg;
+	if (mkdir_p(d->state_dir, 0700, &e) < 0 ||
+	    (access(d->state_dir, W_OK) < 0 && err_errno(&e, "state dir '%s' "
+	    "is not writable", d->state_dir) < 0)) {
+		fprintf(stderr, "opsdeck up: %s: fix its permissions or choose "
+		    "another with --state DIR\n", e.msg);
+		goto out;
+	}
+	if (daemon_lock(d, &e) < 0) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		goto out;
+	}
+	dbpath = state_store_path(d->state_dir);
+	if (store_open(&d->store, dbpath, &e) < 0) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&d->loop);
+	sock = state_socket_path(d->state_dir);
+	if ((d->api = api_start(&d->loop, sock, d, &e)) == NULL) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		goto out_loop;
+	}
+	supervisor_init(&d->sv, &d->loop, &d->store, d->state_dir);
+	for (i = 0; i < 3; i++) {
+		uv_signal_init(&d->loop, &d->sig[i]);
+		d->sig[i].data = d;
+		uv_signal_start(&d->sig[i], daemon_signal, signums[i]);
+	}
+	if (supervisor_apply(&d->sv, cfg, &e) < 0) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		d->stopping = 1;
+		supervisor_shutdown(&d->sv, daemon_closed_all);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
+	daemon_announce(d);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	ret = 0;
+out_loop:
+	uv_loop_close(&d->loop);
+	store_close(&d->store);
+out:
+	for (i = 0; i < d->nconfigs; i++) {
+		config_release(d->configs[i]);
+		free(d->configs[i]);
+	}
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	free(sock);
+	free(dbpath);
+	free(d);
+	return ret;
+}
+
+static int
+machine_cmp(const void *a, const void *b)
+{
+	const struct machine *x = *(struct machine *const *)a;
+	const struct machine *y = *(struct machine *const *)b;
+	int c;
+
+	if ((c = strcmp(x->app, y->app)) != 0)
+		return c;
+	if ((c = strcmp(x->process, y->process)) != 0)
+		return c;
+	return x->idx - y->idx;
+}
+
+/* The machines of app (all when NULL), in app, process, index order. */
+static json_t *
+machines_array(struct daemon *d, const char *app)
+{
+	struct machine *m, **v;
+	json_t *arr = json_array();
+	size_t n = 0, i;
+
+	for (m = d->sv.machines; m != NULL; m = m->next)
+		n++;
+	v = xcalloc(n, sizeof(*v));
+	n = 0;
+	for (m = d->sv.machines; m != NULL; m = m->next)
+		if (app == NULL || strcmp(m->app, app) == 0)
+			v[n++] = m;
+	qsort(v, n, sizeof(*v), machine_cmp);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, machine_json(v[i]));
+	free(v);
+	return arr;
+}
+
+static int
+app_check(struct daemon *d, const char *app, struct err *e)
+{
+	if (app == NULL || config_app(d->sv.cfg, app) != NULL)
+		return 0;
+	return err_setk(e, ERR_NOT_FOUND, "no app '%s' in '%s': list apps with "
+	    "`opsdeck status`", app, d->config_path);
+}
+
+json_t *
+daemon_info_json(struct daemon *d)
+{
+	char ts[32];
+
+	format_time(d->started_at, ts);
+	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "version",
+	    OPSDECK_VERSION, "pid", (int)getpid(), "state_dir", d->state_dir,
+	    "config", d->config_path, "started_at", ts);
+}
+
+static bool
+app_needs_deploy(struct daemon *d, const char *app)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+	bool needs = false;
+
+	if (store_prepare(&d->store, &st, "SELECT needs_deploy FROM apps "
+	    "WHERE name = ?", &e) < 0)
+		return false;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		needs = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return needs;
+}
+
+json_t *
+daemon_status_json(struct daemon *d, const char *app, struct err *e)
+{
+	const struct config *cfg = d->sv.cfg;
+	json_t *apps = json_array();
+	size_t i;
+
+	if (app_check(d, app, e) < 0) {
+		json_decref(apps);
+		return NULL;
+	}
+	for (i = 0; i < cfg->napps; i++) {
+		const struct cfg_app *a = &cfg->apps[i];
+		json_t *ms, *m;
+		size_t j;
+		int started = 0;
+
+		if (app != NULL && strcmp(app, a->name) != 0)
+			continue;
+		ms = machines_array(d, a->name);
+		json_array_foreach(ms, j, m)
+			if (strcmp(json_str(m, "state"), "started") == 0)
+				started++;
+		json_array_append_new(apps, json_pack("{s:s, s:s, s:b, s:i, "
+		    "s:i, s:o}", "name", a->name, "stage", a->stage,
+		    "needs_deploy", app_needs_deploy(d, a->name),
+		    "machines_total", (int)json_array_size(ms),
+		    "machines_started", started, "machines", ms));
+	}
+	return json_pack("{s:o, s:o}", "daemon", daemon_info_json(d), "apps",
+	    apps);
+}
+
+json_t *
+daemon_machines_json(struct daemon *d, const char *app, struct err *e)
+{
+	if (app_check(d, app, e) < 0)
+		return NULL;
+	return json_pack("{s:o}", "machines", machines_array(d, app));
+}
+
+json_t *
+daemon_machine_json(struct daemon *d, const char *id)
+{
+	struct machine *m = supervisor_find(&d->sv, id);
+
+	return m != NULL ? machine_json(m) : NULL;
+}
+
+struct machine_action {
+	struct supervisor *sv;
+	const char	*id;
+	int		(*fn)(struct supervisor *, const char *, struct err *);
+};
+
+static int
+run_machine_action(void *arg, struct err *e)
+{
+	struct machine_action *ma = arg;
+
+	return ma->fn(ma->sv, ma->id, e);
+}
+
+int
+daemon_machine_action(struct daemon *d, const struct actor *actor,
+    const char *id, const char *action, struct err *e)
+{
+	static const struct {
+		const char *verb, *gate_action;
+		int (*fn)(struct supervisor *, const char *, struct err *);
+	} verbs[] = {
+		{ "start", "machine.start", supervisor_machine_start },
+		{ "stop", "machine.stop", supervisor_machine_stop },
+		{ "restart", "machine.restart", supervisor_machine_restart },
+	};
+	struct machine_action ma = { &d->sv, id, NULL };
+	size_t i;
+
+	if (d->stopping)
+		return err_setk(e, ERR_CONFLICT, "opsdeck is shutting down");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verbs[i].verb, action) != 0)
+			continue;
+		if (supervisor_find(&d->sv, id) == NULL)
+			return err_setk(e, ERR_NOT_FOUND, "no machine '%s': "
+			    "list them with `opsdeck machines`", id);
+		ma.fn = verbs[i].fn;
+		return gate_run(&d->store, actor, verbs[i].gate_action, id,
+		    run_machine_action, &ma, e);
+	}
+	return err_setk(e, ERR_INVALID, "unknown machine action '%s': use "
+	    "start, stop or restart", action);
+}

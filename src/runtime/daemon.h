@@ -1,0 +1,39 @@
+/*
+ * `opsdeck up`: the daemon. Loads and validates the config, takes the state dir's lock,
+ * opens the store, serves the control API and runs the supervisor on one libuv loop.
+ * Foreground only (systemd-friendly): SIGTERM/SIGINT stop the fleet and exit 0,
+ * SIGHUP reloads the config.
+ */
+#ifndef OPSDECK_DAEMON_H
+#define OPSDECK_DAEMON_H
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "ledger/gate.h"
+
+struct daemon;
+
+struct daemon_options {
+	const char	*config_path;
+	const char	*state_dir;	/* resolved, absolute */
+};
+
+/* Runs until stopped; returns the process exit code (0, 1, or 2 for config errors). */
+int	daemon_run(const struct daemon_options *);
+
+/* For the API's handlers (loop thread only). NULL with e set on unknown app/machine. */
+json_t	*daemon_info_json(struct daemon *);
+json_t	*daemon_status_json(struct daemon *, const char *app, struct err *);
+json_t	*daemon_machines_json(struct daemon *, const char *app, struct err *);
+json_t	*daemon_machine_json(struct daemon *, const char *id);
+/* start|stop|restart a machine as actor, through the action gate. */
+int	 daemon_machine_action(struct daemon *, const struct actor *,
+	    const char *id, const char *action, struct err *);
+
+/* The lock file, control socket and store inside a state dir; the caller frees. */
+char	*state_lock_path(const char *state_dir);
+char	*state_socket_path(const char *state_dir);
+char	*state_store_path(const char *state_dir);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * The supervisor: one machine per (app, process group, index), each its own process
+ * group, restarted with backoff, failed on a crash loop. Every transition is written to
+ * the store before it is acted on, so a daemon killed at any point can reconcile: on
+ * start it finds the machines it left (by recorded pid/pgid and by the OPSDECK_MACHINE_ID
+ * in their environment) and stops them before starting fresh ones.
+ */
+#ifndef OPSDECK_SUPERVISOR_H
+#define OPSDECK_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "core/err.h"
+#include "runtime/logsink.h"
+#include "runtime/policy.h"
+#include "store/store.h"
+
+enum machine_state {
+	MACHINE_CREATED,
+	MACHINE_STARTING,
+	MACHINE_STARTED,
+	MACHINE_STOPPING,
+	MACHINE_STOPPED,
+	MACHINE_FAILED,
+	MACHINE_RESTARTING,
+};
+
+const char *machine_state_str(enum machine_state);
+
+struct run;
+struct supervisor;
+
+struct machine {
+	char		 id[16];
+	char		*app;
+	char		*process;
+	int		 idx;
+	const struct cfg_process *cfg;	/* NULL once the app left the config */
+	int		 port;		/* 0: none */
+	enum machine_state state;
+	bool		 want_running;	/* what the operator asked for */
+	bool		 restart_after_stop;
+	int		 pid;
+	int		 pgid;
+	int64_t		 proc_start;	/* /proc starttime, against pid reuse */
+	bool		 has_exit;
+	int		 exit_code;
+	int		 term_signal;
+	int		 restart_count;
+	int		 consecutive;	/* restarts since the last long run */
+	struct crashloop crashloop;
+	char		 health[16];
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	uint64_t	 started_mono;
+	struct run	*run;		/* the live process, or NULL */
+	int		 orphan_pgid;	/* a group left by an earlier daemon */
+	uint64_t	 stop_deadline;
+	uv_timer_t	*timer;		/* backoff, kill escalation, orphan poll */
+	struct logsink	 log;
+	struct supervisor *sv;
+	struct machine	*next;
+};
+
+struct supervisor {
+	uv_loop_t	*loop;
+	struct store	*store;
+	const struct config *cfg;
+	char		*state_dir;
+	struct machine	*machines;
+	bool		 shutting_down;
+	void		(*on_stopped)(struct supervisor *);
+};
+
+void	supervisor_init(struct supervisor *, uv_loop_t *, struct store *,
+	    const char *state_dir);
+/*
+ * Makes the fleet match cfg: adopts rows from the store, stops processes an earlier
+ * daemon left, creates missing machines, removes machines of apps no longer in cfg,
+ * and starts every machine the operator wants running. Also used on reload.
+ */
+int	supervisor_apply(struct supervisor *, const struct config *,
+	    struct err *);
+/* Operator actions; -1 with a message when the machine is unknown. */
+int	supervisor_machine_start(struct supervisor *, const char *id,
+	    struct err *);
+int	supervisor_machine_stop(struct supervisor *, const char *id,
+	    struct err *);
+int	supervisor_machine_restart(struct supervisor *, const char *id,
+	    struct err *);
+struct machine *supervisor_find(struct supervisor *, const char *id);
+/* Stops every machine (SIGTERM, then SIGKILL); calls cb once all are gone. */
+void	supervisor_shutdown(struct supervisor *,
+	    void (*cb)(struct supervisor *));
+void	supervisor_release(struct supervisor *);
+/* The machine as the API and `--json` show it. */
+json_t	*machine_json(const struct machine *);
+/* Records a fleet event (crash loop, reload, adoption). */
+void	supervisor_event(struct supervisor *, const char *kind,
+	    const char *app, const char *machine_id, const char *detail);
+
+#endif

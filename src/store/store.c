@@ -1,0 +1,276 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "store/store.h"
+
+/*
+ * Each row upgrades the schema by one version. Never edit a row that has shipped:
+ * add a new one, so every older state dir walks the same path.
+ */
+static const char *const migrations[] = {
+	/* 1: machines and their transitions */
+	"CREATE TABLE machines ("
+	"  id TEXT PRIMARY KEY,"
+	"  app TEXT NOT NULL,"
+	"  process TEXT NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  port INTEGER,"
+	"  state TEXT NOT NULL,"
+	"  desired TEXT NOT NULL DEFAULT 'running',"
+	"  pid INTEGER,"
+	"  pgid INTEGER,"
+	"  proc_start INTEGER,"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  restart_count INTEGER NOT NULL DEFAULT 0,"
+	"  health TEXT NOT NULL DEFAULT 'unknown',"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (app, process, idx));"
+	"CREATE TABLE machine_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  machine_id TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX machine_events_by_machine ON machine_events (machine_id, id);",
+
+	/* 2: apps (to remember config digests across reloads) and fleet events */
+	"CREATE TABLE apps ("
+	"  name TEXT PRIMARY KEY,"
+	"  stage TEXT NOT NULL,"
+	"  config_digest TEXT NOT NULL,"
+	"  needs_deploy INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  app TEXT,"
+	"  machine_id TEXT,"
+	"  detail TEXT);",
+
+	/* 3: evidence of every action through the gate */
+	"CREATE TABLE evidence ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  detail TEXT);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+store_schema_version(void)
+{
+	return NMIGRATIONS;
+}
+
+static int
+pragma_int(struct store *s, const char *sql, int *out, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (store_prepare(s, &st, sql, e) < 0)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		err_set(e, "'%s': %s", s->path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+store_exec(struct store *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, "store '%s': %s", s->path,
+		    msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_prepare(struct store *s, sqlite3_stmt **st, const char *sql,
+    struct err *e)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return err_set(e, "store '%s': %s", s->path,
+		    sqlite3_errmsg(s->db));
+	return 0;
+}
+
+int
+store_begin(struct store *s, struct err *e)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", e);
+}
+
+int
+store_commit(struct store *s, struct err *e)
+{
+	return store_exec(s, "COMMIT", e);
+}
+
+void
+store_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_migrate_to(struct store *s, int to, struct err *e)
+{
+	int version, v;
+	char sql[64];
+
+	if (pragma_int(s, "PRAGMA user_version", &version, e) < 0)
+		return -1;
+	for (v = version; v < to && v < NMIGRATIONS; v++) {
+		if (store_begin(s, e) < 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (store_exec(s, migrations[v], e) < 0 ||
+		    store_exec(s, sql, e) < 0) {
+			store_rollback(s);
+			return -1;
+		}
+		if (store_commit(s, e) < 0)
+			return -1;
+		if (version > 0)
+			log_info("store '%s': upgraded schema to version %d",
+			    s->path, v + 1);
+	}
+	return 0;
+}
+
+/* Refuses a file that is not ours or is newer than this build understands. */
+static int
+store_check_identity(struct store *s, bool readonly, struct err *e)
+{
+	int appid, version, tables;
+
+	if (pragma_int(s, "PRAGMA application_id", &appid, e) < 0)
+		return err_set(e, "'%s' is not an opsdeck store (%s): move it "
+		    "away or point --state at another directory", s->path,
+		    e->msg);
+	if (pragma_int(s, "PRAGMA user_version", &version, e) < 0 ||
+	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables,
+	    e) < 0)
+		return -1;
+	if (appid != 0 && appid != STORE_APPLICATION_ID)
+		return err_set(e, "'%s' belongs to another program "
+		    "(application_id %#x): move it away or point --state at "
+		    "another directory", s->path, (unsigned)appid);
+	if (appid == 0 && tables > 0)
+		return err_set(e, "'%s' is a SQLite database that opsdeck did "
+		    "not create: move it away or point --state at another "
+		    "directory", s->path);
+	if (version > NMIGRATIONS)
+		return err_set(e, "'%s' has schema version %d, newer than this "
+		    "opsdeck understands (%d): run a newer opsdeck", s->path,
+		    version, NMIGRATIONS);
+	if (readonly && version != NMIGRATIONS)
+		return err_set(e, "'%s' has schema version %d, expected %d: "
+		    "start `opsdeck up` once to upgrade it", s->path, version,
+		    NMIGRATIONS);
+	return 0;
+}
+
+static int
+store_quick_check(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (store_prepare(s, &st, "PRAGMA quick_check", e) < 0)
+		return err_set(e, "'%s' is corrupt or not a database (%s): "
+		    "restore it from a backup or move it away", s->path,
+		    e->msg);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		err_set(e, "'%s' is corrupt (quick_check: %s): restore it "
+		    "from a backup or move it away", s->path,
+		    sqlite3_errmsg(s->db));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+store_open_flags(struct store *s, const char *path, int flags, bool readonly,
+    struct err *e)
+{
+	char sql[64];
+
+	s->db = NULL;
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		err_set(e, "cannot open store '%s': %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (store_quick_check(s, e) < 0 ||
+	    store_check_identity(s, readonly, e) < 0)
+		goto fail;
+	if (readonly)
+		return store_exec(s, "PRAGMA foreign_keys = ON", e);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+	    STORE_APPLICATION_ID);
+	if (store_exec(s, "PRAGMA journal_mode = WAL", e) < 0 ||
+	    store_exec(s, "PRAGMA synchronous = NORMAL", e) < 0 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON", e) < 0 ||
+	    store_exec(s, sql, e) < 0 ||
+	    store_migrate_to(s, NMIGRATIONS, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+int
+store_open(struct store *s, const char *path, struct err *e)
+{
+	return store_open_flags(s, path,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, false, e);
+}
+
+int
+store_open_readonly(struct store *s, const char *path, struct err *e)
+{
+	if (access(path, R_OK) < 0)
+		return err_errno(e, "cannot read store '%s'", path);
+	return store_open_flags(s, path, SQLITE_OPEN_READONLY, true, e);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	s->db = NULL;
+	free(s->path);
+	s->path = NULL;
+}

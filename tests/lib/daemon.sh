@@ -1,0 +1,98 @@
+# Sourced by integration tests: a private state dir, the real daemon, and checks that
+# nothing is left running afterwards. Needs OPSDECK and OPSDECK_BUILD (set by ctest).
+set -euo pipefail
+
+: "${OPSDECK:?run through ctest, or set OPSDECK to the opsdeck binary}"
+: "${OPSDECK_BUILD:?set OPSDECK_BUILD to the build directory}"
+DEMO_APP="$OPSDECK_BUILD/examples/demo-app/demo-app"
+T=$(mktemp -d /tmp/opsdeck-test.XXXXXX)
+STATE="$T/state"
+CONFIG="$T/opsdeck.yaml"
+DAEMON_PID=
+FAILURES=0
+PASSES=0
+
+od() { "$OPSDECK" --state "$STATE" "$@"; }
+
+pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILURES=$((FAILURES + 1)); echo "not ok - $*"; }
+check() { # check "what" command...
+	local what=$1; shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+die() { echo "not ok - $*"; FAILURES=$((FAILURES + 1)); finish; }
+
+# Processes (pids) whose environment names this state dir: the fleet's processes.
+fleet_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		{ tr '\0' '\n' < "$p/environ"; } 2>/dev/null |
+		    grep -qx "OPSDECK_STATE_DIR=$STATE" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# Pids of one machine (by its OPSDECK_MACHINE_ID), excluding its threads.
+machine_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		{ tr '\0' '\n' < "$p/environ"; } 2>/dev/null |
+		    grep -qx "OPSDECK_MACHINE_ID=$1" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+start_daemon() {
+	"$OPSDECK" up -c "$CONFIG" --state "$STATE" "$@" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for 10 od status >/dev/null 2>&1 || {
+		cat "$T/daemon.log"; die "daemon did not answer within 10s"; }
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null || true
+	local rc=0
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	return $rc
+}
+
+# wait_for SECONDS command...: retries every 100 ms.
+wait_for() {
+	local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+	while ! "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+
+# jq over `opsdeck status --json`.
+status_q() { od status --json | jq -r "$1"; }
+machines_q() { od machines --json | jq -r "$1"; }
+
+all_started() {
+	[ "$(machines_q '[.machines[] | select(.state != "started")] | length')" = 0 ]
+}
+
+finish() {
+	trap - EXIT
+	if [ -n "$DAEMON_PID" ]; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	local left
+	left=$(fleet_pids)
+	if [ -n "$left" ]; then
+		fail "processes left behind: $left"
+		kill -KILL $left 2>/dev/null || true
+	fi
+	if [ "$FAILURES" -gt 0 ]; then
+		echo "--- daemon log ---"; tail -50 "$T/daemon.log" 2>/dev/null || true
+	fi
+	rm -rf "$T"
+	echo "$PASSES passed, $FAILURES failed"
+	[ "$FAILURES" -eq 0 ]
+	exit
+}
+trap finish EXIT
