@@ -5,7 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include <stdio.h>
 
 #include "client/client.h"
 #include "core/buf.h"
@@ -16,20 +16,19 @@
 #define RESPONSE_MAX (64 * 1024 * 1024)
 
 struct client {
-	CURL	*curl;
 	char	*socket_path;
 	char	*state_dir;
 };
 
-/* A connect() tells "not running" apart from other failures before curl is involved. */
 static int
-probe_socket(const char *path, const char *state_dir, struct err *e)
+connect_socket(const char *path, const char *state_dir, struct err *e)
 {
 	struct sockaddr_un sa;
-	int fd, ret = 0;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return err_set(e, "control socket path '%s' is too long", path);
+		return err_set(e, "control socket path '%s' is too long: use a "
+		    "shorter --state directory", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return err_errno(e, "socket");
 	memset(&sa, 0, sizeof(sa));
@@ -37,16 +36,15 @@ probe_socket(const char *path, const char *state_dir, struct err *e)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
-			ret = err_setk(e, ERR_NOT_FOUND, "opsdeck is not "
-			    "running on state dir '%s': start it with "
-			    "`opsdeck up -c opsdeck.yaml --state %s`",
-			    state_dir, state_dir);
+			err_setk(e, ERR_NOT_FOUND, "opsdeck is not running on "
+			    "state dir '%s': start it with `opsdeck up -c "
+			    "opsdeck.yaml --state %s`", state_dir, state_dir);
 		else
-			ret = err_errno(e, "cannot reach opsdeck at '%s'",
-			    path);
+			err_errno(e, "cannot reach opsdeck at '%s'", path);
+		close(fd);
+		return -1;
 	}
-	close(fd);
-	return ret;
+	return fd;
 }
 
 struct client *
@@ -54,20 +52,17 @@ client_open(const char *state_dir, struct err *e)
 {
 	struct client *c;
 	char *path = state_socket_path(state_dir);
+	int fd;
 
-	if (probe_socket(path, state_dir, e) < 0) {
+	/* Fail early, with exit code 3, when no daemon listens. */
+	if ((fd = connect_socket(path, state_dir, e)) < 0) {
 		free(path);
 		return NULL;
 	}
+	close(fd);
 	c = xcalloc(1, sizeof(*c));
 	c->socket_path = path;
 	c->state_dir = xstrdup(state_dir);
-	curl_global_init(CURL_GLOBAL_NOTHING);
-	if ((c->curl = curl_easy_init()) == NULL) {
-		err_set(e, "cannot initialise libcurl");
-		client_free(c);
-		return NULL;
-	}
 	return c;
 }
 
@@ -76,22 +71,85 @@ client_free(struct client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
-	curl_global_cleanup();
 	free(c->socket_path);
 	free(c->state_dir);
 	free(c);
 }
 
-static size_t
-collect(char *p, size_t size, size_t n, void *arg)
+static int
+write_all(int fd, const char *p, size_t n)
 {
-	struct buf *b = arg;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
 
-	if (buf_add(b, p, size * n) < 0)
-		return 0;
-	return size * n;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * One HTTP/1.1 exchange with "Connection: close": the answer ends at EOF, so only the
+ * status line and the header/body split need parsing.
+ */
+static int
+http_exchange(struct client *c, const char *method, const char *path,
+    const char *body, long *status, struct buf *resp, struct err *e)
+{
+	struct buf req = BUF_INIT;
+	char chunk[16384];
+	const char *sep;
+	int fd, ret = -1;
+	ssize_t n;
+
+	if ((fd = connect_socket(c->socket_path, c->state_dir, e)) < 0)
+		return -1;
+	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: opsdeck\r\n"
+	    "Connection: close\r\n", method, path);
+	if (body != NULL)
+		buf_printf(&req, "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	else
+		buf_addstr(&req, "\r\n");
+	if (write_all(fd, req.data, req.len) < 0) {
+		err_errno(e, "cannot send to '%s'", c->socket_path);
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno(e, "cannot read from '%s'", c->socket_path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(resp, chunk, (size_t)n) < 0) {
+			err_set(e, "answer from '%s' is larger than %d bytes",
+			    c->socket_path, RESPONSE_MAX);
+			goto out;
+		}
+	}
+	if (resp->len < 12 || sscanf(buf_str(resp), "HTTP/1.%*c %ld", status) != 1 ||
+	    (sep = strstr(buf_str(resp), "\r\n\r\n")) == NULL) {
+		err_set(e, "control API at '%s' answered something that is not "
+		    "HTTP", c->socket_path);
+		goto out;
+	}
+	/* Keep only the body. */
+	sep += 4;
+	resp->len -= (size_t)(sep - resp->data);
+	memmove(resp->data, sep, resp->len + 1);
+	ret = 0;
+out:
+	buf_release(&req);
+	close(fd);
+	return ret;
 }
 
 json_t *
@@ -99,33 +157,15 @@ client_call(struct client *c, const char *method, const char *path,
     const json_t *body, struct err *e)
 {
 	struct buf resp = BUF_INIT_MAX(RESPONSE_MAX);
-	struct curl_slist *hdrs = NULL;
-	char *url = xasprintf("http://opsdeck%s", path), *text = NULL;
+	char *text = NULL;
 	json_t *out = NULL;
 	json_error_t jerr;
 	long status = 0;
-	CURLcode rc;
 
-	curl_easy_reset(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
-	if (body != NULL || strcmp(method, "POST") == 0) {
+	if (body != NULL || strcmp(method, "POST") == 0)
 		text = body ? json_dump_compact(body) : xstrdup("{}");
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
-	}
-	if ((rc = curl_easy_perform(c->curl)) != CURLE_OK) {
-		err_set(e, "control API at '%s': %s", c->socket_path,
-		    curl_easy_strerror(rc));
+	if (http_exchange(c, method, path, text, &status, &resp, e) < 0)
 		goto out;
-	}
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	out = json_loads(buf_str(&resp), 0, &jerr);
 	if (out == NULL) {
 		err_set(e, "control API answered %ld with a body that is not "
@@ -142,9 +182,7 @@ client_call(struct client *c, const char *method, const char *path,
 		out = NULL;
 	}
 out:
-	curl_slist_free_all(hdrs);
 	buf_release(&resp);
 	free(text);
-	free(url);
 	return out;
 }

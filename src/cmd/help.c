@@ -34,7 +34,7 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("usage: opsdeck [-c FILE] [--state DIR] COMMAND [ARGS]"
 		    "\n\ncommands:\n");
 		for (c = cmd_table; *c != NULL; c++)
-			printf("  %-18s %s\n", (*c)->name, (*c)->summary);
+			printf("  %-22s %s\n", (*c)->name, (*c)->summary);
 		printf("\nexit codes: 0 ok, 1 failed, 2 usage or config error, "
 		    "3 daemon not running\nsee opsdeck(1) and opsdeck.yaml(5)\n");
 		return EXIT_OK;

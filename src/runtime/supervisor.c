@@ -37,6 +37,7 @@ static const char *const state_names[] = {
 };
 
 static void machine_spawn(struct machine *);
+static void health_stop(struct machine *);
 static void machine_stop_begin(struct machine *, int sig);
 static void supervisor_check_done(struct supervisor *);
 
@@ -65,6 +66,7 @@ supervisor_init(struct supervisor *sv, uv_loop_t *loop, struct store *store,
 	sv->loop = loop;
 	sv->store = store;
 	sv->state_dir = xstrdup(state_dir);
+	sv->prober = prober_new(loop);
 }
 
 void
@@ -328,6 +330,7 @@ run_exited(uv_process_t *p, int64_t status, int sig)
 	uv_close((uv_handle_t *)p, run_closed);
 	if (m == NULL)
 		return;
+	health_stop(m);
 	/* The leader is gone; nothing it started may outlive it. */
 	if (m->pgid > 0)
 		kill(-m->pgid, SIGKILL);
@@ -387,6 +390,89 @@ env_free(char **env)
 	for (i = 0; env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
+}
+
+static void health_due(uv_timer_t *);
+
+static void
+health_set(struct machine *m, const char *health, const char *detail)
+{
+	char note[512];
+
+	if (strcmp(m->health, health) == 0)
+		return;
+	snprintf(m->health, sizeof(m->health), "%s", health);
+	m->updated_at = wall_ms();
+	snprintf(note, sizeof(note), "health %s%s%s", health,
+	    detail ? ": " : "", detail ? detail : "");
+	machine_persist(m, note);
+	if (m->log.fd >= 0)
+		logsink_note(&m->log, note);
+	log_info("%s/%s[%d] machine %s %s", m->app, m->process, m->idx,
+	    m->id, note);
+}
+
+static void
+health_stop(struct machine *m)
+{
+	if (m->probe != NULL)
+		probe_cancel(m->probe);
+	m->probe = NULL;
+	uv_timer_stop(m->health_timer);
+	m->health_passes = m->health_fails = 0;
+	snprintf(m->health, sizeof(m->health), "unknown");
+}
+
+static void
+health_answer(void *arg, const struct probe_result *r)
+{
+	struct machine *m = arg;
+	const struct cfg_health *h = &m->cfg->health;
+	bool in_grace = mono_ms() - m->started_mono < (uint64_t)h->grace_ms;
+	char detail[256];
+
+	m->probe = NULL;
+	if (r->status >= 200 && r->status < 400) {
+		m->health_fails = 0;
+		if (++m->health_passes >= h->passes)
+			health_set(m, "passing", NULL);
+	} else {
+		m->health_passes = 0;
+		if (r->status != 0)
+			snprintf(detail, sizeof(detail), "GET %s answered %ld",
+			    h->path, r->status);
+		else
+			snprintf(detail, sizeof(detail), "GET %s: %s", h->path,
+			    r->error);
+		/* Failures inside the grace period are the app still booting. */
+		if (!in_grace && ++m->health_fails >= h->failures)
+			health_set(m, "failing", detail);
+	}
+	uv_timer_start(m->health_timer, health_due, (uint64_t)h->interval_ms, 0);
+}
+
+static void
+health_due(uv_timer_t *t)
+{
+	struct machine *m = t->data;
+	char url[512];
+
+	if (m->run == NULL || m->cfg == NULL || m->state != MACHINE_STARTED)
+		return;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", m->port,
+	    m->cfg->health.path);
+	m->probe = probe_get(m->sv->prober, url, m->cfg->health.timeout_ms,
+	    health_answer, m);
+}
+
+static void
+health_start(struct machine *m)
+{
+	health_stop(m);
+	if (m->port <= 0 || !m->cfg->health.enabled)
+		return;
+	/* A first look soon after start, then every interval. */
+	uv_timer_start(m->health_timer, health_due, 200, 0);
 }
 
 static void
@@ -449,6 +535,7 @@ machine_spawn(struct machine *m)
 		snprintf(detail, sizeof(detail), "pid %d, port %d", m->pid,
 		    m->port);
 	machine_transition(m, MACHINE_STARTED, detail);
+	health_start(m);
 }
 
 static void
@@ -487,6 +574,7 @@ machine_stop_begin(struct machine *m, int sig)
 	}
 	machine_transition(m, MACHINE_STOPPING, m->run ? NULL :
 	    "process group left by an earlier daemon");
+	health_stop(m);
 	kill(-pgid, sig);
 	m->stop_deadline = mono_ms() + (uint64_t)timeout;
 	if (m->run != NULL)
@@ -543,6 +631,9 @@ machine_new(struct supervisor *sv, const char *app, const char *process,
 	m->timer = xcalloc(1, sizeof(*m->timer));
 	uv_timer_init(sv->loop, m->timer);
 	m->timer->data = m;
+	m->health_timer = xcalloc(1, sizeof(*m->health_timer));
+	uv_timer_init(sv->loop, m->health_timer);
+	m->health_timer->data = m;
 	m->next = sv->machines;
 	sv->machines = m;
 	return m;
@@ -557,8 +648,11 @@ timer_free(uv_handle_t *h)
 static void
 machine_free(struct machine *m)
 {
+	if (m->probe != NULL)
+		probe_cancel(m->probe);
 	logsink_close(&m->log);
 	uv_close((uv_handle_t *)m->timer, timer_free);
+	uv_close((uv_handle_t *)m->health_timer, timer_free);
 	free(m->app);
 	free(m->process);
 	free(m);
@@ -1072,6 +1166,8 @@ supervisor_release(struct supervisor *sv)
 		machine_free(m);
 	}
 	sv->machines = NULL;
+	prober_free(sv->prober);
+	sv->prober = NULL;
 	free(sv->state_dir);
 	sv->state_dir = NULL;
 }

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "monitor/probe.h"
 #include "core/err.h"
 #include "runtime/logsink.h"
 #include "runtime/policy.h"
@@ -62,6 +63,11 @@ struct machine {
 	int		 orphan_pgid;	/* a group left by an earlier daemon */
 	uint64_t	 stop_deadline;
 	uv_timer_t	*timer;		/* backoff, kill escalation, orphan poll */
+	uv_timer_t	*health_timer;
+	struct probe	*probe;		/* the health check in flight */
+	int		 health_passes;	/* consecutive */
+	int		 health_fails;	/* consecutive */
+	char		*health_detail;	/* the last failing answer */
 	struct logsink	 log;
 	struct supervisor *sv;
 	struct machine	*next;
@@ -73,6 +79,7 @@ struct supervisor {
 	const struct config *cfg;
 	char		*state_dir;
 	struct machine	*machines;
+	struct prober	*prober;
 	bool		 shutting_down;
 	void		(*on_stopped)(struct supervisor *);
 };

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The man page documents every command of the command table, and renders.
+set -euo pipefail
+: "${OPSDECK:?}" "${OPSDECK_SRC:?}"
+page="$OPSDECK_SRC/docs/opsdeck.1"
+fails=0 passes=0
+names=$("$OPSDECK" help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z -]*[a-z]\)  .*/\1/p' | sed 's/ *$//')
+[ -n "$names" ] || { echo "not ok - no commands listed by opsdeck help"; exit 1; }
+while IFS= read -r name; do
+	if grep -q "^\.SS opsdeck $name\b" "$page"; then
+		passes=$((passes + 1))
+	else
+		echo "not ok - '$name' is in the command table but not in docs/opsdeck.1"
+		fails=$((fails + 1))
+	fi
+done <<<"$names"
+if man -l "$OPSDECK_SRC/docs/opsdeck.yaml.5" >/dev/null 2>&1 &&
+    man -l "$page" >/dev/null 2>&1; then
+	passes=$((passes + 1))
+else
+	echo "not ok - a man page does not render"; fails=$((fails + 1))
+fi
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
