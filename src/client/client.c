@@ -11,7 +11,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/xmalloc.h"
-#include "runtime/daemon.h"
+#include "store/state.h"
 
 #define RESPONSE_MAX (64 * 1024 * 1024)
 

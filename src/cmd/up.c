@@ -3,6 +3,7 @@
 
 #include "cmd/common.h"
 #include "core/log.h"
+#include "core/module.h"
 #include "runtime/daemon.h"
 
 static int
@@ -16,6 +17,8 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	extern const struct cmd_entry cmd_up_entry;
 	enum log_format fmt = LOG_FORMAT_TEXT;
 	struct daemon_options o;
+	daemon_run_fn run;
+	struct err e;
 	int ch, debug = 0;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -39,7 +42,12 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	log_init(fmt, debug);
 	o.config_path = cmd_config_path(ctx);
 	o.state_dir = ctx->state_dir;
-	return daemon_run(&o);
+	if ((run = (daemon_run_fn)module_symbol("opsdeck-daemon.so",
+	    "daemon_run", &e)) == NULL) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		return EXIT_FAILED;
+	}
+	return run(&o);
 }
 
 const struct cmd_entry cmd_up_entry = {

@@ -20,6 +20,7 @@
 #include "ledger/gate.h"
 #include "runtime/daemon.h"
 #include "runtime/supervisor.h"
+#include "store/state.h"
 #include "store/store.h"
 
 #define MAX_CONFIGS 256
@@ -39,24 +40,6 @@ struct daemon {
 	int64_t		 started_at;
 	int		 stopping;
 };
-
-char *
-state_lock_path(const char *state_dir)
-{
-	return path_join(state_dir, "opsdeck.lock");
-}
-
-char *
-state_socket_path(const char *state_dir)
-{
-	return path_join(state_dir, "opsdeck.sock");
-}
-
-char *
-state_store_path(const char *state_dir)
-{
-	return path_join(state_dir, "opsdeck.db");
-}
 
 static void
 print_diags(const struct cfg_diags *diags)

@@ -19,8 +19,13 @@ struct daemon_options {
 	const char	*state_dir;	/* resolved, absolute */
 };
 
-/* Runs until stopped; returns the process exit code (0, 1, or 2 for config errors). */
+/*
+ * Runs until stopped; returns the process exit code (0, 1, or 2 for config errors).
+ * It lives in the opsdeck-daemon module with everything only the daemon needs (libuv,
+ * libmicrohttpd, libcurl), so the CLI does not pay for loading them: see core/module.h.
+ */
 int	daemon_run(const struct daemon_options *);
+typedef int (*daemon_run_fn)(const struct daemon_options *);
 
 /* For the API's handlers (loop thread only). NULL with e set on unknown app/machine. */
 json_t	*daemon_info_json(struct daemon *);
@@ -31,9 +36,5 @@ json_t	*daemon_machine_json(struct daemon *, const char *id);
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);
 
-/* The lock file, control socket and store inside a state dir; the caller frees. */
-char	*state_lock_path(const char *state_dir);
-char	*state_socket_path(const char *state_dir);
-char	*state_store_path(const char *state_dir);
 
 #endif
