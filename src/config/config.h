@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Upper bounds the loader enforces, for code that sizes arrays by them. */
+#define CFG_COUNT_MAX		64	/* machines per process group */
+#define CFG_CRASHLOOP_LIMIT_MAX	64	/* restarts counted within the window */
+
 struct cfg_pos {
 	int	line;	/* 1-based */
 	int	col;	/* 1-based */
@@ -49,7 +53,7 @@ struct cfg_process {
 	char		**argv;		/* NULL-terminated; argv[0] resolved */
 	size_t		 argc;
 	int		 count;		/* default 1 */
-	struct cfg_env	*env;		/* app env overlaid by process env */
+	struct cfg_env	*env;		/* app env overlaid by process env, by name */
 	size_t		 nenv;
 	char		*workdir;	/* absolute; default the config's folder */
 	enum cfg_port_mode port_mode;

@@ -1,0 +1,1703 @@
+/*
+ * opsdeck.yaml → struct config. Each section is a table of known keys (name, kind,
+ * field, range, handler), so type checks and "unknown key" with its "did you mean"
+ * follow the same rows; docs/opsdeck.yaml.5 documents them, keep it in step. Every
+ * problem becomes a diagnostic; loading goes on after one so a single run shows them
+ * all, sorted by position.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config/config.h"
+#include "config/yaml.h"
+#include "core/buf.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+
+#define CFG_MAX_FILE	(4u * 1024 * 1024)
+#define CFG_MAX_VALUE	(1u * 1024 * 1024)	/* one value after ${VAR} expansion */
+#define DURATION_MAX	(24LL * 3600 * 1000)
+#define KIB		1024LL
+#define MIB		(1024LL * 1024)
+#define GIB		(1024LL * 1024 * 1024)
+#define NAME_RULES	"use lowercase letters, digits, '-' and '_', starting " \
+			"with a letter or digit, at most 63 characters"
+
+/* Built-in defaults, overridden by `defaults:` and then by each process group. */
+static const struct cfg_health health_builtin = {
+	true, NULL, 2000, 1000, 5000, 1, 3,
+};
+static const struct cfg_restart restart_builtin = {
+	500, 30000, 5, 60000, 10000,
+};
+
+/* What every process group starts from: built-ins overlaid by `defaults:`. */
+struct group_defaults {
+	struct cfg_health	 health;
+	struct cfg_restart	 restart;
+};
+
+struct port_use {
+	int		 port;
+	struct cfg_pos	 pos;
+	char		*path;
+};
+
+struct loader {
+	const char		*file;
+	bool			 check_commands;
+	struct config		*cfg;
+	struct cfg_diags	*diags;
+	struct group_defaults	 defaults;
+	struct port_use		*ports;
+	size_t			 nports;
+	long long		 auto_machines;
+	const struct ynode	*range_at;	/* where range errors point */
+};
+
+/* An app while it is built: its env is merged into each process group. */
+struct app_build {
+	struct cfg_app		 app;
+	struct cfg_env		*env;
+	size_t			 nenv;
+};
+
+struct proc_build {
+	struct cfg_process	 proc;
+	struct app_build	*app;
+	struct cfg_env		*env;	/* the group's own, before the merge */
+	size_t			 nenv;
+};
+
+enum rule_kind {
+	RULE_INT,	/* int field, min..max */
+	RULE_DURATION,	/* int64_t milliseconds, min..max */
+	RULE_SIZE,	/* int bytes, min..max */
+	RULE_FN,	/* fn(field) */
+};
+
+struct rule;
+typedef void rule_fn(struct loader *, const struct rule *,
+    const struct ynode *val, const char *path, void *field);
+
+struct rule {
+	const char	*key;
+	enum rule_kind	 kind;
+	size_t		 off;		/* of the field in the section's struct */
+	long long	 min;
+	long long	 max;
+	rule_fn		*fn;
+	const char	*required;	/* how to add it when missing; NULL: optional */
+};
+
+static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
+    apps_fn, restart_fn, health_fn, health_path_fn, stage_fn, app_env_fn,
+    processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn;
+
+static const struct rule top_rules[] = {
+	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
+	{ "state_dir", RULE_FN, 0, 0, 0, state_dir_fn, NULL },
+	{ "ports", RULE_FN, 0, 0, 0, ports_fn, NULL },
+	{ "logs", RULE_FN, 0, 0, 0, logs_fn, NULL },
+	{ "defaults", RULE_FN, 0, 0, 0, defaults_fn, NULL },
+	{ "apps", RULE_FN, 0, 0, 0, apps_fn,
+	    "add 'apps:', a mapping of app name to app" },
+};
+
+static const struct rule ports_rules[] = {
+	{ "from", RULE_INT, offsetof(struct config, port_from), 1, 65535,
+	    NULL, NULL },
+	{ "to", RULE_INT, offsetof(struct config, port_to), 1, 65535, NULL,
+	    NULL },
+};
+
+static const struct rule logs_rules[] = {
+	{ "max_size", RULE_SIZE, offsetof(struct config, log_max_bytes), KIB,
+	    GIB, NULL, NULL },
+	{ "keep", RULE_INT, offsetof(struct config, log_keep), 0, 100, NULL,
+	    NULL },
+};
+
+static const struct rule defaults_rules[] = {
+	{ "restart", RULE_FN, offsetof(struct group_defaults, restart), 0, 0,
+	    restart_fn, NULL },
+	{ "stop_timeout", RULE_DURATION,
+	    offsetof(struct group_defaults, restart.stop_timeout_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+	{ "health", RULE_FN, offsetof(struct group_defaults, health), 0, 0,
+	    health_fn, NULL },
+};
+
+static const struct rule restart_rules[] = {
+	{ "backoff_min", RULE_DURATION,
+	    offsetof(struct cfg_restart, backoff_min_ms), 1, DURATION_MAX, NULL,
+	    NULL },
+	{ "backoff_max", RULE_DURATION,
+	    offsetof(struct cfg_restart, backoff_max_ms), 1, DURATION_MAX, NULL,
+	    NULL },
+	{ "crashloop_limit", RULE_INT,
+	    offsetof(struct cfg_restart, crashloop_limit), 1,
+	    CFG_CRASHLOOP_LIMIT_MAX, NULL, NULL },
+	{ "crashloop_window", RULE_DURATION,
+	    offsetof(struct cfg_restart, crashloop_window_ms), 1, DURATION_MAX,
+	    NULL, NULL },
+};
+
+static const struct rule health_rules[] = {
+	{ "path", RULE_FN, offsetof(struct cfg_health, path), 0, 0,
+	    health_path_fn, NULL },
+	{ "interval", RULE_DURATION, offsetof(struct cfg_health, interval_ms),
+	    1, DURATION_MAX, NULL, NULL },
+	{ "timeout", RULE_DURATION, offsetof(struct cfg_health, timeout_ms), 1,
+	    DURATION_MAX, NULL, NULL },
+	{ "grace", RULE_DURATION, offsetof(struct cfg_health, grace_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+	{ "passes", RULE_INT, offsetof(struct cfg_health, passes), 1, 100,
+	    NULL, NULL },
+	{ "failures", RULE_INT, offsetof(struct cfg_health, failures), 1, 100,
+	    NULL, NULL },
+};
+
+/* env before processes: each group merges the app's env into its own. */
+static const struct rule app_rules[] = {
+	{ "stage", RULE_FN, 0, 0, 0, stage_fn, NULL },
+	{ "env", RULE_FN, 0, 0, 0, app_env_fn, NULL },
+	{ "processes", RULE_FN, 0, 0, 0, processes_fn,
+	    "add 'processes:' with at least one group, like "
+	    "web: {command: [\"./app\"]}" },
+};
+
+static const struct rule process_rules[] = {
+	{ "command", RULE_FN, 0, 0, 0, command_fn,
+	    "add command: [\"path/to/bin\", \"arg\"]" },
+	{ "count", RULE_INT, offsetof(struct proc_build, proc.count), 1,
+	    CFG_COUNT_MAX, NULL, NULL },
+	{ "port", RULE_FN, 0, 0, 0, port_fn, NULL },
+	{ "env", RULE_FN, 0, 0, 0, proc_env_fn, NULL },
+	{ "workdir", RULE_FN, 0, 0, 0, workdir_fn, NULL },
+	{ "health", RULE_FN, offsetof(struct proc_build, proc.health), 0, 0,
+	    health_fn, NULL },
+	{ "restart", RULE_FN, offsetof(struct proc_build, proc.restart), 0, 0,
+	    restart_fn, NULL },
+	{ "stop_timeout", RULE_DURATION,
+	    offsetof(struct proc_build, proc.restart.stop_timeout_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+};
+
+#define NRULES(t) (sizeof(t) / sizeof((t)[0]))
+
+/* A user's value for a message: at most 60 bytes, control characters escaped. */
+struct shown {
+	char	s[256];
+};
+
+static const char *
+show(struct shown *out, const char *s)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] != '\0' && o + 8 < sizeof(out->s); i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == 60) {
+			memcpy(out->s + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out->s + o, sizeof(out->s) - o,
+			    "\\x%02x", c);
+		else
+			out->s[o++] = (char)c;
+	}
+	out->s[o] = '\0';
+	return out->s;
+}
+
+static void
+vdiag(struct loader *ld, int line, int col, const char *path, const char *fmt,
+    va_list ap)
+{
+	struct cfg_diags *d = ld->diags;
+	struct cfg_diag *it;
+	struct buf msg = BUF_INIT;
+	char *p;
+
+	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
+	it = &d->items[d->n++];
+	buf_vprintf(&msg, fmt, ap);
+	it->file = xstrdup(ld->file);
+	it->pos.line = line;
+	it->pos.col = col;
+	it->keypath = xstrdup(path != NULL ? path : "");
+	it->msg = buf_detach(&msg);
+	/* One diagnostic, one line, whatever the file held. */
+	for (p = it->msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	for (p = it->keypath; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+static void
+diag(struct loader *ld, const struct ynode *at, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void
+diag_at(struct loader *ld, int line, int col, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+diag_at(struct loader *ld, int line, int col, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(ld, line, col, path, fmt, ap);
+	va_end(ap);
+}
+
+static void
+diag(struct loader *ld, const struct ynode *at, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(ld, at != NULL ? at->line : 1, at != NULL ? at->col : 1, path,
+	    fmt, ap);
+	va_end(ap);
+}
+
+static char *
+path_child(const char *parent, const char *key)
+{
+	struct shown k;
+
+	show(&k, key);
+	if (parent == NULL || parent[0] == '\0')
+		return xstrdup(k.s);
+	return xasprintf("%s.%s", parent, k.s);
+}
+
+/* "a list", "a mapping", "nothing" or the value itself, for "got ..." */
+static const char *
+node_what(struct shown *out, const struct ynode *n)
+{
+	struct shown v;
+
+	if (ynode_is_null(n))
+		snprintf(out->s, sizeof(out->s), "nothing");
+	else if (n->kind == YNODE_SEQ)
+		snprintf(out->s, sizeof(out->s), "%s", n->nitems ? "a list" :
+		    "an empty list");
+	else if (n->kind == YNODE_MAP)
+		snprintf(out->s, sizeof(out->s), "a mapping");
+	else if (n->kind == YNODE_ALIAS)
+		snprintf(out->s, sizeof(out->s), "an alias '*%s' (aliases are "
+		    "not supported: write the value out)", show(&v, n->str));
+	else
+		snprintf(out->s, sizeof(out->s), "'%s'", show(&v, n->str));
+	return out->s;
+}
+
+/* Optimal string alignment distance, for "did you mean". */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[33][33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best;
+
+			best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < best)
+				best = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+static void
+unknown_key(struct loader *ld, const struct ynode *key, const char *path,
+    const struct rule *rules, size_t nrules)
+{
+	const char *best = NULL;
+	size_t i, bestd = 3, d;
+	struct buf known = BUF_INIT;
+	struct shown k;
+
+	for (i = 0; i < nrules; i++) {
+		d = edit_distance(key->str, rules[i].key);
+		if (d < bestd && d < strlen(key->str)) {
+			best = rules[i].key;
+			bestd = d;
+		}
+		buf_printf(&known, "%s%s", i ? ", " : "", rules[i].key);
+	}
+	if (best != NULL)
+		diag(ld, key, path, "unknown key '%s' (did you mean '%s'?)",
+		    show(&k, key->str), best);
+	else
+		diag(ld, key, path, "unknown key '%s' (known keys: %s)",
+		    show(&k, key->str), buf_str(&known));
+	buf_release(&known);
+}
+
+/*
+ * Checks a mapping's keys (scalar, not repeated); the caller then visits the pairs
+ * whose ok[i] is set. noun names the keys in messages ("key", "app", ...).
+ */
+static bool *
+map_keys(struct loader *ld, const struct ynode *map, const char *path,
+    const char *noun)
+{
+	const char *fix = strcmp(noun, "key") == 0 ? "remove one" :
+	    "rename or remove one";
+	bool *ok = xcalloc(map->npairs, sizeof(*ok));
+	struct shown v, w;
+	size_t i;
+
+	for (i = 0; i < map->npairs; i++) {
+		const struct ynode_pair *p = &map->pairs[i];
+		char *kp;
+
+		if (p->key->kind != YNODE_SCALAR || ynode_is_null(p->key)) {
+			diag(ld, p->key, path, "expected a %s name, got %s: "
+			    "use a plain word", noun, node_what(&v, p->key));
+			continue;
+		}
+		if (p->first >= 0) {
+			kp = path_child(path, p->key->str);
+			diag(ld, p->key, kp, "duplicate %s '%s' (first at line "
+			    "%d): %s", noun, show(&w, p->key->str),
+			    map->pairs[p->first].key->line, fix);
+			free(kp);
+			continue;
+		}
+		if (memchr(p->key->str, '\0', p->key->len) != NULL) {
+			diag(ld, p->key, path, "%s name contains a NUL "
+			    "character: remove it", noun);
+			continue;
+		}
+		ok[i] = true;
+	}
+	return ok;
+}
+
+static bool
+expect_map(struct loader *ld, const struct ynode *n, const char *path,
+    const char *what)
+{
+	struct shown v;
+
+	if (n->kind == YNODE_MAP)
+		return true;
+	diag(ld, n, path, "expected %s, got %s", what, node_what(&v, n));
+	return false;
+}
+
+/* Expands ${VAR}, ${VAR:-default} and $$; NULL with *why on error. */
+static char *
+expand(const char *s, char **why)
+{
+	struct buf out = BUF_INIT_MAX(CFG_MAX_VALUE);
+	struct shown v;
+	const char *p, *close, *def, *val;
+	char *name = NULL;
+	size_t i, nlen;
+	int r = 0;
+
+	*why = NULL;
+	for (p = s; *p != '\0' && r == 0; ) {
+		if (p[0] != '$' || (p[1] != '$' && p[1] != '{')) {
+			r = buf_addch(&out, *p++);
+			continue;
+		}
+		if (p[1] == '$') {
+			r = buf_addch(&out, '$');
+			p += 2;
+			continue;
+		}
+		if ((close = strchr(p + 2, '}')) == NULL) {
+			*why = xstrdup("unclosed '${': add the '}', or write "
+			    "'$$' for a literal '$'");
+			goto fail;
+		}
+		def = memmem(p + 2, (size_t)(close - (p + 2)), ":-", 2);
+		nlen = (size_t)((def != NULL ? def : close) - (p + 2));
+		name = xstrndup(p + 2, nlen);
+		for (i = 0; i < nlen; i++)
+			if (!(isalpha((unsigned char)name[i]) || name[i] == '_' ||
+			    (i > 0 && isdigit((unsigned char)name[i]))))
+				break;
+		if (nlen == 0 || i < nlen) {
+			*why = xasprintf("invalid variable name '%s': use "
+			    "letters, digits and '_', like ${APP_PORT} or "
+			    "${APP_PORT:-8080}", show(&v, name));
+			goto fail;
+		}
+		val = getenv(name);
+		if (def != NULL && (val == NULL || *val == '\0'))
+			r = buf_add(&out, def + 2, (size_t)(close - def - 2));
+		else if (val != NULL)
+			r = buf_addstr(&out, val);
+		else {
+			*why = xasprintf("undefined variable '%s': set it in "
+			    "the environment or write ${%s:-default}", name,
+			    name);
+			goto fail;
+		}
+		free(name);
+		name = NULL;
+		p = close + 1;
+	}
+	if (r < 0) {
+		*why = xasprintf("value longer than %u bytes after ${VAR} "
+		    "expansion: shorten it", CFG_MAX_VALUE);
+		goto fail;
+	}
+	if (out.data == NULL)
+		buf_addstr(&out, "");
+	return buf_detach(&out);
+fail:
+	free(name);
+	buf_release(&out);
+	return NULL;
+}
+
+/* A scalar's text after expansion, or NULL (reported) when it is not one. */
+static char *
+scalar_text(struct loader *ld, const struct ynode *n, const char *path,
+    const char *what)
+{
+	struct shown v;
+	char *s, *why;
+
+	if (n->kind != YNODE_SCALAR || ynode_is_null(n)) {
+		diag(ld, n, path, "expected %s, got %s", what, node_what(&v, n));
+		return NULL;
+	}
+	if (memchr(n->str, '\0', n->len) != NULL) {
+		diag(ld, n, path, "value contains a NUL character: remove it");
+		return NULL;
+	}
+	if ((s = expand(n->str, &why)) == NULL) {
+		diag(ld, n, path, "%s", why);
+		free(why);
+	}
+	return s;
+}
+
+static int
+parse_int(const char *s, long long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[*s == '-' || *s == '+']))
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/*
+ * "250ms", "2s", "1.5m", "1h" or bare seconds. Checked here before duration_parse,
+ * whose strtod would also take "0x10", "1e3" and "nan".
+ */
+static int
+parse_duration(const char *s, long long *out)
+{
+	static const char *const units[] = { "", "ms", "s", "m", "h" };
+	const char *p = s;
+	int64_t ms;
+	size_t i;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (p == s || (p == s + 1 && *s == '.'))
+		return -1;
+	for (i = 0; i < NRULES(units); i++)
+		if (strcmp(p, units[i]) == 0)
+			break;
+	if (i == NRULES(units) || duration_parse(s, &ms) < 0)
+		return -1;
+	*out = ms;
+	return 0;
+}
+
+static int
+parse_size(const char *s, long long *out)
+{
+	static const struct {
+		const char	*suffix;
+		long long	 scale;
+	} units[] = {
+		{ "", 1 }, { "B", 1 }, { "KiB", KIB }, { "MiB", MIB },
+		{ "GiB", GIB },
+	};
+	const char *p = s;
+	long long v = 0;
+	size_t i;
+
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > GIB * 16)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s)
+		return -1;
+	for (i = 0; i < NRULES(units); i++) {
+		if (strcmp(p, units[i].suffix) == 0) {
+			if (v > LLONG_MAX / units[i].scale)
+				return -1;
+			*out = v * units[i].scale;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "500ms", "90s", "2m", "24h": the largest unit that is exact. */
+static const char *
+fmt_ms(char out[32], long long ms)
+{
+	if (ms % 3600000 == 0 && ms != 0)
+		snprintf(out, 32, "%lldh", ms / 3600000);
+	else if (ms % 60000 == 0 && ms != 0)
+		snprintf(out, 32, "%lldm", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(out, 32, "%llds", ms / 1000);
+	else
+		snprintf(out, 32, "%lldms", ms);
+	return out;
+}
+
+static const char *
+fmt_size(char out[32], long long b)
+{
+	if (b % GIB == 0 && b != 0)
+		snprintf(out, 32, "%lldGiB", b / GIB);
+	else if (b % MIB == 0 && b != 0)
+		snprintf(out, 32, "%lldMiB", b / MIB);
+	else if (b % KIB == 0 && b != 0)
+		snprintf(out, 32, "%lldKiB", b / KIB);
+	else
+		snprintf(out, 32, "%lld", b);
+	return out;
+}
+
+static void
+apply_int(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char what[64];
+	struct shown v;
+	long long n;
+	char *s;
+
+	snprintf(what, sizeof(what), "an integer %lld..%lld", r->min, r->max);
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (parse_int(s, &n) < 0 || n < r->min || n > r->max)
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+	else
+		*(int *)field = (int)n;
+	free(s);
+}
+
+static void
+apply_duration(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	static const char what[] = "a duration like '500ms', '2s' or '1m'";
+	char hi[32];
+	struct shown v;
+	long long ms;
+	char *s;
+
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (s[0] == '-' && parse_duration(s + 1, &ms) == 0)
+		ms = -ms;
+	else if (parse_duration(s, &ms) < 0) {
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+		goto out;
+	}
+	if (ms < r->min && r->min > 0)
+		diag(ld, val, path, "expected a duration greater than 0, got "
+		    "'%s'", show(&v, s));
+	else if (ms < r->min)
+		diag(ld, val, path, "expected a duration of 0 or more, got "
+		    "'%s'", show(&v, s));
+	else if (ms > r->max)
+		diag(ld, val, path, "expected a duration of at most %s, got "
+		    "'%s'", fmt_ms(hi, r->max), show(&v, s));
+	else
+		*(int64_t *)field = ms;
+out:
+	free(s);
+}
+
+static void
+apply_size(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char what[128], lo[32], hi[32];
+	struct shown v;
+	long long n;
+	char *s;
+
+	snprintf(what, sizeof(what), "a size from %s to %s in bytes, KiB, MiB "
+	    "or GiB, like '10MiB'", fmt_size(lo, r->min), fmt_size(hi, r->max));
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (parse_size(s, &n) < 0 || n < r->min || n > r->max)
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+	else
+		*(int *)field = (int)n;
+	free(s);
+}
+
+/*
+ * Applies a section's rules to obj: unknown and repeated keys are reported, then
+ * each rule runs in table order (so a later row can rely on an earlier one).
+ * at is where "missing required key" points (the section's own key).
+ */
+static void
+walk_map(struct loader *ld, const struct ynode *at, const struct ynode *map,
+    const char *path, const struct rule *rules, size_t nrules, void *obj)
+{
+	bool *ok;
+	size_t i, j;
+
+	if (!expect_map(ld, map, path, "a mapping"))
+		return;
+	ok = map_keys(ld, map, path, "key");
+	for (i = 0; i < map->npairs; i++) {
+		const struct ynode *k = map->pairs[i].key;
+		char *kp;
+
+		if (!ok[i])
+			continue;
+		for (j = 0; j < nrules; j++)
+			if (strcmp(k->str, rules[j].key) == 0)
+				break;
+		if (j < nrules)
+			continue;
+		kp = path_child(path, k->str);
+		unknown_key(ld, k, kp, rules, nrules);
+		free(kp);
+	}
+	free(ok);
+	for (j = 0; j < nrules; j++) {
+		const struct rule *r = &rules[j];
+		const struct ynode *val = ymap_get(map, r->key);
+		void *field = (char *)obj + r->off;
+		char *kp = path_child(path, r->key);
+
+		if (val == NULL && r->required != NULL)
+			diag(ld, at != NULL ? at : map, kp, "missing required "
+			    "key '%s': %s", r->key, r->required);
+		if (val == NULL || (ynode_is_null(val) && r->required == NULL))
+			goto next;
+		switch (r->kind) {
+		case RULE_INT:
+			apply_int(ld, r, val, kp, field);
+			break;
+		case RULE_DURATION:
+			apply_duration(ld, r, val, kp, field);
+			break;
+		case RULE_SIZE:
+			apply_size(ld, r, val, kp, field);
+			break;
+		case RULE_FN:
+			r->fn(ld, r, val, kp, field);
+			break;
+		}
+next:
+		free(kp);
+	}
+}
+
+/* Lexically cleans an absolute path: no "", "." or "x/.." components. */
+static char *
+path_clean(const char *abs)
+{
+	struct buf out = BUF_INIT;
+	const char *p = abs, *end;
+	size_t n;
+
+	buf_addch(&out, '/');
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchr(p, '/');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (out.len > 1 && out.data[out.len - 1] != '/')
+				out.len--;
+			if (out.len > 1)
+				out.len--;
+			out.data[out.len] = '\0';
+		} else {
+			if (out.len > 1)
+				buf_addch(&out, '/');
+			buf_add(&out, p, n);
+		}
+		p += n;
+	}
+	return buf_detach(&out);
+}
+
+/* path made absolute against the config's folder, cleaned. */
+static char *
+resolve(const struct loader *ld, const char *path)
+{
+	char *joined = path_join(ld->cfg->dir, path);
+	char *clean = path_clean(joined);
+
+	free(joined);
+	return clean;
+}
+
+static void
+version_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct shown v;
+	char *s;
+
+	(void)r;
+	(void)field;
+	if ((s = scalar_text(ld, val, path, "version 1")) == NULL)
+		return;
+	if (strcmp(s, "1") != 0)
+		diag(ld, val, path, "unsupported version '%s': this opsdeck "
+		    "reads version 1", show(&v, s));
+	free(s);
+}
+
+/* A non-empty path, made absolute against the config's folder. */
+static char *
+path_value(struct loader *ld, const struct ynode *val, const char *path)
+{
+	char *s, *abs = NULL;
+
+	if ((s = scalar_text(ld, val, path, "a path")) == NULL)
+		return NULL;
+	if (*s == '\0')
+		diag(ld, val, path, "expected a path, got '': remove the key "
+		    "or give a folder");
+	else
+		abs = resolve(ld, s);
+	free(s);
+	return abs;
+}
+
+static void
+state_dir_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	ld->cfg->state_dir = path_value(ld, val, path);
+}
+
+static void
+ports_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct config *cfg = ld->cfg;
+	const struct ynode *at;
+	char *kp;
+
+	(void)r;
+	(void)field;
+	ld->range_at = val;
+	walk_map(ld, val, val, path, ports_rules, NRULES(ports_rules), cfg);
+	if (cfg->port_from <= cfg->port_to)
+		return;
+	kp = path_child(path, ymap_get(val, "from") != NULL ? "from" : "to");
+	if ((at = ymap_get(val, "from")) == NULL)
+		at = ymap_get(val, "to");
+	diag(ld, at, kp, "'from' %d is greater than 'to' %d: swap them",
+	    cfg->port_from, cfg->port_to);
+	free(kp);
+}
+
+static void
+logs_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, logs_rules, NRULES(logs_rules), ld->cfg);
+}
+
+static void
+defaults_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, defaults_rules, NRULES(defaults_rules),
+	    &ld->defaults);
+}
+
+static void
+restart_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_restart *rs = field;
+	const struct ynode *at;
+	char lo[32], hi[32];
+	char *kp;
+
+	(void)r;
+	walk_map(ld, val, val, path, restart_rules, NRULES(restart_rules), rs);
+	if (rs->backoff_min_ms <= rs->backoff_max_ms)
+		return;
+	/* Said once, where it is set: an inherited conflict was said above. */
+	if ((at = ymap_get(val, "backoff_min")) != NULL)
+		kp = path_child(path, "backoff_min");
+	else if ((at = ymap_get(val, "backoff_max")) != NULL)
+		kp = path_child(path, "backoff_max");
+	else
+		return;
+	diag(ld, at, kp, "backoff_min %s is greater than backoff_max %s: "
+	    "lower backoff_min or raise backoff_max",
+	    fmt_ms(lo, rs->backoff_min_ms), fmt_ms(hi, rs->backoff_max_ms));
+	free(kp);
+}
+
+static void
+health_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_health *h = field;
+	struct shown v;
+
+	(void)r;
+	if (val->kind == YNODE_SCALAR && val->plain &&
+	    (strcmp(val->str, "false") == 0 || strcmp(val->str, "true") == 0)) {
+		h->enabled = val->str[0] == 't';
+		return;
+	}
+	if (val->kind != YNODE_MAP) {
+		diag(ld, val, path, "expected false or a mapping like {path: "
+		    "/health, interval: 2s}, got %s", node_what(&v, val));
+		return;
+	}
+	h->enabled = true;
+	walk_map(ld, val, val, path, health_rules, NRULES(health_rules), h);
+}
+
+static void
+health_path_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	char **hp = field;
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a path like '/health'")) == NULL)
+		return;
+	if (s[0] != '/') {
+		diag(ld, val, path, "expected a path starting with '/', got "
+		    "'%s'", show(&v, s));
+		free(s);
+		return;
+	}
+	free(*hp);
+	*hp = s;
+}
+
+static void
+apps_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct config *cfg = ld->cfg;
+	struct shown v;
+	bool *ok;
+	size_t i;
+
+	(void)r;
+	(void)field;
+	if (!expect_map(ld, val, path, "a mapping of app name to app"))
+		return;
+	if (val->npairs == 0) {
+		diag(ld, val, path, "no apps: add at least one");
+		return;
+	}
+	ok = map_keys(ld, val, path, "app");
+	cfg->apps = xcalloc(val->npairs, sizeof(*cfg->apps));
+	for (i = 0; i < val->npairs; i++) {
+		const struct ynode *k = val->pairs[i].key;
+		struct app_build ab;
+		char *kp;
+		size_t j;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, k->str);
+		memset(&ab, 0, sizeof(ab));
+		ab.app.name = xstrdup(k->str);
+		ab.app.stage = xstrdup("production");
+		ab.app.pos.line = k->line;
+		ab.app.pos.col = k->col;
+		if (!name_valid(k->str))
+			diag(ld, k, kp, "invalid app name '%s': " NAME_RULES,
+			    show(&v, k->str));
+		walk_map(ld, k, val->pairs[i].value, kp, app_rules,
+		    NRULES(app_rules), &ab);
+		cfg->apps[cfg->napps++] = ab.app;
+		for (j = 0; j < ab.nenv; j++) {
+			free(ab.env[j].key);
+			free(ab.env[j].value);
+		}
+		free(ab.env);
+		free(kp);
+	}
+	free(ok);
+}
+
+static void
+stage_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct app_build *ab = field;
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a stage name")) == NULL)
+		return;
+	if (!name_valid(s)) {
+		diag(ld, val, path, "invalid stage '%s': " NAME_RULES,
+		    show(&v, s));
+		free(s);
+		return;
+	}
+	free(ab->app.stage);
+	ab->app.stage = s;
+}
+
+static void
+env_add(struct cfg_env **env, size_t *n, const char *key, const char *value)
+{
+	*env = xreallocarray(*env, *n + 1, sizeof(**env));
+	(*env)[*n].key = xstrdup(key);
+	(*env)[*n].value = xstrdup(value);
+	(*n)++;
+}
+
+struct env_ord {
+	const struct cfg_env	*e;
+	size_t			 seq;
+};
+
+static int
+env_cmp(const void *a, const void *b)
+{
+	const struct env_ord *x = a, *y = b;
+	int c = strcmp(x->e->key, y->e->key);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The group's env: the app's, overlaid by the group's own, sorted by name so the
+ * digest does not change when variables are only reordered.
+ */
+static void
+env_merge(struct cfg_process *p, const struct cfg_env *app, size_t napp,
+    const struct cfg_env *own, size_t nown)
+{
+	size_t n = napp + nown, i;
+	struct env_ord *o;
+
+	if (n == 0)
+		return;
+	o = xreallocarray(NULL, n, sizeof(*o));
+	for (i = 0; i < n; i++) {
+		o[i].e = i < napp ? &app[i] : &own[i - napp];
+		o[i].seq = i;
+	}
+	qsort(o, n, sizeof(*o), env_cmp);
+	p->env = xcalloc(n, sizeof(*p->env));
+	for (i = 0; i < n; i++) {
+		/* Of equal names, the last (the group's) wins. */
+		if (i + 1 < n && strcmp(o[i].e->key, o[i + 1].e->key) == 0)
+			continue;
+		p->env[p->nenv].key = xstrdup(o[i].e->key);
+		p->env[p->nenv++].value = xstrdup(o[i].e->value);
+	}
+	free(o);
+}
+
+static bool
+env_name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(isalpha((unsigned char)s[i]) || s[i] == '_' ||
+		    (i > 0 && isdigit((unsigned char)s[i]))))
+			return false;
+	return i > 0;
+}
+
+static void
+env_map(struct loader *ld, const struct ynode *val, const char *path,
+    struct cfg_env **env, size_t *n)
+{
+	struct shown v;
+	bool *ok;
+	size_t i;
+
+	if (!expect_map(ld, val, path, "a mapping of variable name to value"))
+		return;
+	ok = map_keys(ld, val, path, "variable");
+	for (i = 0; i < val->npairs; i++) {
+		const struct ynode *k = val->pairs[i].key;
+		char *kp, *s;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, k->str);
+		if (!env_name_valid(k->str))
+			diag(ld, k, kp, "invalid variable name '%s': use "
+			    "letters, digits and '_', not starting with a "
+			    "digit", show(&v, k->str));
+		else if ((s = scalar_text(ld, val->pairs[i].value, kp,
+		    "a string (write \"\" for an empty value)")) != NULL) {
+			env_add(env, n, k->str, s);	/* names are unique */
+			free(s);
+		}
+		free(kp);
+	}
+	free(ok);
+}
+
+static void
+app_env_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct app_build *ab = field;
+
+	(void)r;
+	env_map(ld, val, path, &ab->env, &ab->nenv);
+}
+
+static void
+proc_env_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct proc_build *pb = field;
+
+	(void)r;
+	env_map(ld, val, path, &pb->env, &pb->nenv);
+}
+
+static void
+workdir_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct proc_build *pb = field;
+	struct shown v;
+	struct stat st;
+	char *dir;
+
+	(void)r;
+	if ((dir = path_value(ld, val, path)) == NULL)
+		return;
+	if (ld->check_commands && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		diag(ld, val, path, "'%s' is not a folder: create it or fix "
+		    "the path", show(&v, dir));
+	free(pb->proc.workdir);
+	pb->proc.workdir = dir;
+}
+
+static bool
+is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+/* For `command: ./app --flag`: the list it should have been, when simple. */
+static char *
+command_as_list(const char *s)
+{
+	struct buf out = BUF_INIT;
+	const char *p = s;
+	size_t n;
+
+	if (strpbrk(s, "\"'\\") != NULL || strlen(s) > 120)
+		return xstrdup("[\"bin\", \"arg\"]");
+	buf_addch(&out, '[');
+	while (*(p += strspn(p, " \t")) != '\0') {
+		n = strcspn(p, " \t");
+		buf_printf(&out, "%s\"%.*s\"", out.len > 1 ? ", " : "", (int)n,
+		    p);
+		p += n;
+	}
+	buf_addch(&out, ']');
+	return buf_detach(&out);
+}
+
+static void
+command_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct proc_build *pb = field;
+	struct cfg_process *p = &pb->proc;
+	struct shown v;
+	char *kp, *s, *found, *list;
+	size_t i;
+
+	(void)r;
+	if (val->kind == YNODE_SCALAR && !ynode_is_null(val)) {
+		list = command_as_list(val->str);
+		diag(ld, val, path, "expected a list of strings, got a string: "
+		    "write it as a list like %s", list);
+		free(list);
+		return;
+	}
+	if (val->kind != YNODE_SEQ || val->nitems == 0) {
+		diag(ld, val, path, "expected a non-empty list of strings like "
+		    "[\"bin\", \"arg\"], got %s", node_what(&v, val));
+		return;
+	}
+	p->argv = xcalloc(val->nitems + 1, sizeof(*p->argv));
+	for (i = 0; i < val->nitems; i++) {
+		kp = xasprintf("%s[%zu]", path, i);
+		s = scalar_text(ld, val->items[i], kp, "a string");
+		if (s != NULL && i == 0 && *s == '\0') {
+			diag(ld, val->items[i], kp, "expected the program to "
+			    "run, got ''");
+			free(s);
+			s = NULL;
+		}
+		free(kp);
+		p->argv[p->argc++] = s != NULL ? s : xstrdup("");
+	}
+	s = p->argv[0];
+	if (*s == '\0')
+		return;
+	kp = xasprintf("%s[0]", path);
+	if (strchr(s, '/') != NULL) {
+		p->argv[0] = resolve(ld, s);
+		free(s);
+		if (ld->check_commands && !is_executable(p->argv[0]))
+			diag(ld, val->items[0], kp, "'%s' not found or not "
+			    "executable: build it or fix the path",
+			    show(&v, p->argv[0]));
+	} else if ((found = exec_find(s)) != NULL) {
+		p->argv[0] = found;
+		free(s);
+	} else if (ld->check_commands) {
+		diag(ld, val->items[0], kp, "'%s' not found in PATH: install "
+		    "it or give its path", show(&v, s));
+	}
+	free(kp);
+}
+
+static void
+port_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	static const char what[] = "'auto' or a port 1..65535";
+	struct proc_build *pb = field;
+	struct shown v;
+	long long n;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (strcmp(s, "auto") == 0)
+		pb->proc.port_mode = CFG_PORT_AUTO;
+	else if (parse_int(s, &n) == 0 && n >= 1 && n <= 65535) {
+		pb->proc.port_mode = CFG_PORT_FIXED;
+		pb->proc.port = (int)n;
+	} else
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+	free(s);
+}
+
+/* What a group needs beyond its own keys: env merge, defaults, port use. */
+static void
+process_finish(struct loader *ld, const struct ynode *node, const char *path,
+    struct proc_build *pb)
+{
+	struct cfg_process *p = &pb->proc;
+	const struct ynode *port = ymap_get(node, "port");
+	const struct ynode *health = ymap_get(node, "health");
+	struct port_use *u;
+	char *kp;
+
+	env_merge(p, pb->app->env, pb->app->nenv, pb->env, pb->nenv);
+	if (p->workdir == NULL)
+		p->workdir = xstrdup(ld->cfg->dir);
+	if (p->port_mode == CFG_PORT_FIXED && p->count > 1) {
+		kp = path_child(path, "port");
+		diag(ld, port, kp, "a fixed port serves one machine, but count "
+		    "is %d: use 'port: auto' or 'count: 1'", p->count);
+		free(kp);
+	}
+	if (p->port_mode == CFG_PORT_NONE && health != NULL &&
+	    (health->kind == YNODE_MAP || (health->kind == YNODE_SCALAR &&
+	    health->plain && strcmp(health->str, "true") == 0))) {
+		kp = path_child(path, "health");
+		diag(ld, health, kp, "health checks need a port: add 'port: "
+		    "auto' or remove 'health'");
+		free(kp);
+	}
+	if (p->port_mode == CFG_PORT_NONE)
+		p->health.enabled = false;
+	if (p->port_mode == CFG_PORT_AUTO)
+		ld->auto_machines += p->count;
+	if (p->port_mode != CFG_PORT_FIXED)
+		return;
+	ld->ports = xreallocarray(ld->ports, ld->nports + 1,
+	    sizeof(*ld->ports));
+	u = &ld->ports[ld->nports++];
+	u->port = p->port;
+	u->pos.line = port->line;
+	u->pos.col = port->col;
+	u->path = path_child(path, "port");
+}
+
+static void
+processes_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct app_build *ab = field;
+	struct cfg_app *app = &ab->app;
+	struct shown v;
+	bool *ok;
+	size_t i, j;
+
+	(void)r;
+	if (!expect_map(ld, val, path, "a mapping of process group name to "
+	    "group"))
+		return;
+	if (val->npairs == 0) {
+		diag(ld, val, path, "no process groups: add at least one, like "
+		    "web: {command: [\"./app\"]}");
+		return;
+	}
+	ok = map_keys(ld, val, path, "process group");
+	app->procs = xcalloc(val->npairs, sizeof(*app->procs));
+	for (i = 0; i < val->npairs; i++) {
+		const struct ynode *k = val->pairs[i].key;
+		const struct ynode *node = val->pairs[i].value;
+		struct proc_build pb;
+		char *kp;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, k->str);
+		memset(&pb, 0, sizeof(pb));
+		pb.app = ab;
+		pb.proc.name = xstrdup(k->str);
+		pb.proc.pos.line = k->line;
+		pb.proc.pos.col = k->col;
+		pb.proc.count = 1;
+		pb.proc.health = ld->defaults.health;
+		pb.proc.health.path = xstrdup(ld->defaults.health.path);
+		pb.proc.restart = ld->defaults.restart;
+		if (!name_valid(k->str))
+			diag(ld, k, kp, "invalid process group name '%s': "
+			    NAME_RULES, show(&v, k->str));
+		walk_map(ld, k, node, kp, process_rules, NRULES(process_rules),
+		    &pb);
+		if (node->kind == YNODE_MAP)
+			process_finish(ld, node, kp, &pb);
+		app->procs[app->nprocs++] = pb.proc;
+		for (j = 0; j < pb.nenv; j++) {
+			free(pb.env[j].key);
+			free(pb.env[j].value);
+		}
+		free(pb.env);
+		free(kp);
+	}
+	free(ok);
+}
+
+/* Checks across the whole config: ports clash, and the auto range is big enough. */
+static void
+check_ports(struct loader *ld, const struct ynode *root)
+{
+	const struct config *cfg = ld->cfg;
+	size_t *first, i;
+	long long size, need;
+
+	first = ld->nports > 0 ? xcalloc(65536, sizeof(*first)) : NULL;
+	for (i = 0; i < ld->nports; i++) {
+		const struct port_use *u = &ld->ports[i];
+
+		if (first[u->port] != 0) {
+			diag_at(ld, u->pos.line, u->pos.col, u->path,
+			    "port %d is already used by %s: choose "
+			    "another", u->port, ld->ports[first[u->port] - 1].path);
+			continue;
+		}
+		first[u->port] = i + 1;
+		if (u->port >= cfg->port_from && u->port <= cfg->port_to)
+			diag_at(ld, u->pos.line, u->pos.col, u->path,
+			    "port %d is inside the auto range "
+			    "%d..%d: choose a port outside it or move 'ports'",
+			    u->port, cfg->port_from, cfg->port_to);
+	}
+	free(first);
+	if (cfg->port_from > cfg->port_to)
+		return;
+	size = (long long)cfg->port_to - cfg->port_from + 1;
+	need = 2 * ld->auto_machines;
+	if (size >= need)
+		return;
+	diag(ld, ld->range_at != NULL ? ld->range_at : ymap_key(root, "apps"),
+	    "ports", "the auto range %d..%d has %lld ports but %lld machines "
+	    "use 'port: auto' and need %lld (two each, for blue/green "
+	    "deploys): widen the range", cfg->port_from, cfg->port_to, size,
+	    ld->auto_machines, need);
+}
+
+/* The config's folder, absolute and clean: relative paths in it start there. */
+static char *
+config_dir(struct loader *ld, const char *file)
+{
+	char *dir = path_dir(file), *cwd = NULL, *abs, *clean;
+
+	if (dir[0] == '/') {
+		abs = dir;
+		dir = NULL;
+	} else if ((cwd = getcwd(NULL, 0)) != NULL) {
+		abs = path_join(cwd, dir);
+	} else {
+		diag_at(ld, 0, 0, "", "cannot resolve relative paths: the "
+		    "current folder is unreadable (%s)", strerror(errno));
+		abs = xstrdup("/");
+	}
+	clean = path_clean(abs);
+	free(abs);
+	free(dir);
+	free(cwd);
+	return clean;
+}
+
+struct diag_ord {
+	struct cfg_diag	 d;
+	size_t		 seq;
+};
+
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct diag_ord *x = a, *y = b;
+
+	if (x->d.pos.line != y->d.pos.line)
+		return x->d.pos.line < y->d.pos.line ? -1 : 1;
+	if (x->d.pos.col != y->d.pos.col)
+		return x->d.pos.col < y->d.pos.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* By position; found order among equals, so related messages stay together. */
+static void
+diags_sort(struct cfg_diags *d)
+{
+	struct diag_ord *o;
+	size_t i;
+
+	if (d->n < 2)
+		return;
+	o = xreallocarray(NULL, d->n, sizeof(*o));
+	for (i = 0; i < d->n; i++) {
+		o[i].d = d->items[i];
+		o[i].seq = i;
+	}
+	qsort(o, d->n, sizeof(*o), diag_cmp);
+	for (i = 0; i < d->n; i++)
+		d->items[i] = o[i].d;
+	free(o);
+}
+
+int
+config_load_string(const char *file, const char *text, size_t len,
+    bool check_commands, struct config *cfg, struct cfg_diags *diags)
+{
+	struct ynode *root = NULL;
+	struct ytree_err ye;
+	struct loader ld;
+	struct shown v;
+	size_t i;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(diags, 0, sizeof(*diags));
+	memset(&ld, 0, sizeof(ld));
+	ld.file = file;
+	ld.check_commands = check_commands;
+	ld.cfg = cfg;
+	ld.diags = diags;
+	ld.defaults.health = health_builtin;
+	ld.defaults.health.path = xstrdup("/health");
+	ld.defaults.restart = restart_builtin;
+	cfg->path = xstrdup(file);
+	cfg->dir = config_dir(&ld, file);
+	cfg->port_from = 4100;
+	cfg->port_to = 4999;
+	cfg->log_max_bytes = 10 * MIB;
+	cfg->log_keep = 3;
+	if (ytree_parse(text, len, &root, &ye) < 0) {
+		diag_at(&ld, ye.line, ye.col, "", "%s", ye.msg);
+		ytree_err_release(&ye);
+		goto out;
+	}
+	if (ynode_is_null(root)) {
+		diag_at(&ld, root != NULL ? root->line : 1,
+		    root != NULL ? root->col : 1, "", "empty config: add "
+		    "'apps:', a mapping of app name to app");
+		goto out;
+	}
+	if (root->kind != YNODE_MAP) {
+		diag(&ld, root, "", "expected a mapping at the top level, got "
+		    "%s: start with 'apps:'", node_what(&v, root));
+		goto out;
+	}
+	walk_map(&ld, root, root, "", top_rules, NRULES(top_rules), cfg);
+	check_ports(&ld, root);
+out:
+	diags_sort(diags);
+	ret = diags->n == 0 ? 0 : -1;
+	if (ret < 0)
+		config_release(cfg);
+	for (i = 0; i < ld.nports; i++)
+		free(ld.ports[i].path);
+	free(ld.ports);
+	free(ld.defaults.health.path);
+	ynode_free(root);
+	return ret;
+}
+
+int
+config_load(const char *file, bool check_commands, struct config *cfg,
+    struct cfg_diags *diags)
+{
+	struct buf text = BUF_INIT;
+	struct loader ld;
+	struct err e;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(diags, 0, sizeof(*diags));
+	if (file_read(file, CFG_MAX_FILE, &text, &e) < 0) {
+		memset(&ld, 0, sizeof(ld));
+		ld.file = file;
+		ld.diags = diags;
+		diag_at(&ld, 0, 0, "", "%s", e.msg);
+		buf_release(&text);
+		return -1;
+	}
+	ret = config_load_string(file, text.data, text.len, check_commands,
+	    cfg, diags);
+	buf_release(&text);
+	return ret;
+}
+
+static void
+env_free(struct cfg_env *env, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(env[i].key);
+		free(env[i].value);
+	}
+	free(env);
+}
+
+void
+config_release(struct config *cfg)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < cfg->napps; i++) {
+		struct cfg_app *a = &cfg->apps[i];
+
+		for (j = 0; j < a->nprocs; j++) {
+			struct cfg_process *p = &a->procs[j];
+
+			for (k = 0; k < p->argc; k++)
+				free(p->argv[k]);
+			free(p->argv);
+			env_free(p->env, p->nenv);
+			free(p->name);
+			free(p->workdir);
+			free(p->health.path);
+		}
+		free(a->procs);
+		free(a->name);
+		free(a->stage);
+	}
+	free(cfg->apps);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->state_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+char *
+cfg_diag_format(const struct cfg_diag *d)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, d->file);
+	if (d->pos.line > 0)
+		buf_printf(&b, ":%d:%d", d->pos.line, d->pos.col);
+	buf_addstr(&b, ": ");
+	if (d->keypath != NULL && d->keypath[0] != '\0')
+		buf_printf(&b, "%s: ", d->keypath);
+	buf_addstr(&b, d->msg);
+	return buf_detach(&b);
+}
+
+void
+cfg_diags_release(struct cfg_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		free(d->items[i].keypath);
+		free(d->items[i].msg);
+	}
+	free(d->items);
+	d->items = NULL;
+	d->n = 0;
+}
+
+const struct cfg_app *
+config_app(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->napps; i++)
+		if (strcmp(cfg->apps[i].name, name) == 0)
+			return &cfg->apps[i];
+	return NULL;
+}
+
+const struct cfg_process *
+cfg_app_process(const struct cfg_app *app, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < app->nprocs; i++)
+		if (strcmp(app->procs[i].name, name) == 0)
+			return &app->procs[i];
+	return NULL;
+}
+
+/* Length-prefixed, so no two different configs serialise alike. */
+static void
+digest_str(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	buf_printf(b, "%zu:", strlen(s));
+	buf_addstr(b, s);
+	buf_addch(b, ';');
+}
+
+static void
+digest_int(struct buf *b, long long v)
+{
+	buf_printf(b, "%lld;", v);
+}
+
+void
+cfg_app_digest(const struct cfg_app *app, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	struct buf b = BUF_INIT;
+	size_t i, j;
+
+	digest_str(&b, "opsdeck-app/1");
+	digest_str(&b, app->name);
+	digest_str(&b, app->stage);
+	digest_int(&b, (long long)app->nprocs);
+	for (i = 0; i < app->nprocs; i++) {
+		const struct cfg_process *p = &app->procs[i];
+
+		digest_str(&b, p->name);
+		digest_int(&b, (long long)p->argc);
+		for (j = 0; j < p->argc; j++)
+			digest_str(&b, p->argv[j]);
+		digest_int(&b, p->count);
+		digest_int(&b, (long long)p->nenv);
+		for (j = 0; j < p->nenv; j++) {
+			digest_str(&b, p->env[j].key);
+			digest_str(&b, p->env[j].value);
+		}
+		digest_str(&b, p->workdir);
+		digest_int(&b, p->port_mode);
+		digest_int(&b, p->port);
+		digest_int(&b, p->health.enabled);
+		digest_str(&b, p->health.path);
+		digest_int(&b, p->health.interval_ms);
+		digest_int(&b, p->health.timeout_ms);
+		digest_int(&b, p->health.grace_ms);
+		digest_int(&b, p->health.passes);
+		digest_int(&b, p->health.failures);
+		digest_int(&b, p->restart.backoff_min_ms);
+		digest_int(&b, p->restart.backoff_max_ms);
+		digest_int(&b, p->restart.crashloop_limit);
+		digest_int(&b, p->restart.crashloop_window_ms);
+		digest_int(&b, p->restart.stop_timeout_ms);
+	}
+	crypto_hash_sha256(h, (const unsigned char *)buf_str(&b), b.len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+	buf_release(&b);
+}
