@@ -51,15 +51,22 @@ duration_parse(const char *s, int64_t *ms)
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 		{ "", 1000 },
 	};
+	const char *p;
 	char *end;
 	double v;
 	size_t i;
 
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s) || *s == '-')
+	/* Digits and one '.', then a unit: strtod alone would take hex, nan, 1e3. */
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	for (p = s; isdigit((unsigned char)*p) || *p == '.'; p++)
+		;
+	if (strchr(p, '.') != NULL || memchr(s, '.', (size_t)(p - s)) !=
+	    memrchr(s, '.', (size_t)(p - s)))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0 || v > 1e9)
+	if (errno != 0 || end != p || v > 1e9)
 		return -1;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {

@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 
-#define CRASHLOOP_MAX 64
+#define CRASHLOOP_MAX CFG_CRASHLOOP_LIMIT_MAX
 
 struct crashloop {
 	int64_t	restarts[CRASHLOOP_MAX];	/* ring of restart times, ms */
