@@ -24,6 +24,11 @@ extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
 extern const struct cmd_entry cmd_migrate_lint_entry;
 extern const struct cmd_entry cmd_migrate_rules_entry;
+extern const struct cmd_entry cmd_migrate_dryrun_entry;
+extern const struct cmd_entry cmd_migrate_apply_entry;
+extern const struct cmd_entry cmd_migrate_status_entry;
+extern const struct cmd_entry cmd_migrate_verify_entry;
+extern const struct cmd_entry cmd_migrate_rollback_sql_entry;
 /* END helper-registered commands */
 
 const struct cmd_entry *const cmd_table[] = {
@@ -38,6 +43,11 @@ const struct cmd_entry *const cmd_table[] = {
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,
 	&cmd_migrate_rules_entry,
+	&cmd_migrate_dryrun_entry,
+	&cmd_migrate_apply_entry,
+	&cmd_migrate_status_entry,
+	&cmd_migrate_verify_entry,
+	&cmd_migrate_rollback_sql_entry,
 	/* END helper-registered rows */
 	&cmd_version_entry,
 	&cmd_help_entry,

@@ -32,6 +32,16 @@ struct sql_file {
 /* Splits and parses text (named path in messages). -1 only when nothing can be read. */
 int	sql_file_parse(const char *path, const char *text, size_t len,
 	    struct sql_file *out, struct err *);
+/*
+ * Streams text: calls fn for each statement as soon as it is parsed, then frees it,
+ * so memory stays bounded by one statement. out gets path and ignore_file (found
+ * by a scan before the first call); out->stmts stays NULL and out->n counts the
+ * statements. fn returning -1 stops the walk.
+ */
+int	sql_file_each(const char *path, const char *text, size_t len,
+	    struct sql_file *out,
+	    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
+	    void *arg, struct err *);
 /* Reads and parses a file (statement by statement, so large files are fine). */
 int	sql_file_load(const char *path, struct sql_file *out, struct err *);
 void	sql_file_release(struct sql_file *);

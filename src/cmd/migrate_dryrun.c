@@ -1,0 +1,81 @@
+/* opsdeck migrate dryrun FILE --db URL: run a migration and roll it back, reporting locks. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/common.h"
+#include "core/util.h"
+#include "migrate/db.h"
+#include "migrate/sql.h"
+
+extern const struct cmd_entry cmd_migrate_dryrun_entry;
+
+static int
+cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "allow-nontransactional", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dryrun_options o = { NULL, 2000, false };
+	struct sql_file f = { 0 };
+	const struct migrate_db *db;
+	struct err e = { 0 };
+	json_t *rep = NULL;
+	int ch, json = ctx->json, r, ret = EXIT_FAILED;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			o.url = optarg;
+			break;
+		case 't':
+			if (duration_parse(optarg, &o.lock_timeout_ms) < 0 ||
+			    o.lock_timeout_ms <= 0) {
+				fprintf(stderr, "opsdeck migrate dryrun: invalid --lock-timeout '%s': use 500ms, 2s, 1m\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			o.allow_nontransactional = true;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cmd_usage(&cmd_migrate_dryrun_entry);
+		}
+	}
+	if (argc - optind != 1 || o.url == NULL)
+		return cmd_usage(&cmd_migrate_dryrun_entry);
+	if ((db = migrate_db(&e)) == NULL ||
+	    sql_file_load(argv[optind], &f, &e) < 0) {
+		ret = cmd_fail("migrate dryrun", &e);
+		goto out;
+	}
+	if ((r = db->dryrun_run(&o, &f, &rep, &e)) < 0) {
+		ret = cmd_fail("migrate dryrun", &e);
+		goto out;
+	}
+	if (json)
+		cmd_print_json(rep);
+	else
+		db->dryrun_print(rep, stdout);
+	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
+out:
+	json_decref(rep);
+	sql_file_release(&f);
+	return ret;
+}
+
+const struct cmd_entry cmd_migrate_dryrun_entry = {
+	"migrate dryrun",
+	"FILE --db URL [--lock-timeout 2s] [--allow-nontransactional] [--json]",
+	"run a migration in a rolled-back transaction and report its locks and rewrites",
+	CMD_JSON, cmd_migrate_dryrun_exec,
+};

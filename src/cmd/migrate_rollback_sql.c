@@ -1,0 +1,60 @@
+/* opsdeck migrate rollback-sql FILE: down SQL for an up migration. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/common.h"
+#include "migrate/rollback.h"
+#include "migrate/sql.h"
+
+extern const struct cmd_entry cmd_migrate_rollback_sql_entry;
+
+static int
+cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sql_file f = { 0 };
+	struct rollback rb = { 0 };
+	struct err e = { 0 };
+	json_t *j = NULL;
+	int ch, json = ctx->json, ret = EXIT_FAILED;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else
+			return cmd_usage(&cmd_migrate_rollback_sql_entry);
+	}
+	if (argc - optind != 1)
+		return cmd_usage(&cmd_migrate_rollback_sql_entry);
+	if (sql_file_load(argv[optind], &f, &e) < 0 ||
+	    rollback_generate(&f, &rb, &e) < 0) {
+		ret = cmd_fail("migrate rollback-sql", &e);
+		goto out;
+	}
+	if (json) {
+		j = rollback_json(&f, &rb);
+		cmd_print_json(j);
+	} else
+		fputs(rb.sql, stdout);
+	if (rb.irreversible > 0 && !json)
+		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s cannot be undone (listed at the top of the script)\n",
+		    f.path, rb.irreversible, rb.irreversible == 1 ? "" : "s");
+	/* 1 tells CI the file is not fully reversible; the script is printed anyway */
+	ret = rb.irreversible > 0 ? EXIT_FAILED : EXIT_OK;
+out:
+	json_decref(j);
+	rollback_release(&rb);
+	sql_file_release(&f);
+	return ret;
+}
+
+const struct cmd_entry cmd_migrate_rollback_sql_entry = {
+	"migrate rollback-sql", "FILE [--json]",
+	"print down SQL for an up migration (exit 1 if some of it is irreversible)",
+	CMD_JSON, cmd_migrate_rollback_sql_exec,
+};

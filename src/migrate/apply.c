@@ -1,0 +1,547 @@
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "migrate/apply.h"
+#include "migrate/lint.h"
+#include "migrate/pg.h"
+#include "migrate/sql.h"
+
+#define MIGRATION_MAX (64u << 20)	/* a migration file larger than this is refused */
+
+#define LEDGER_CREATE \
+	"CREATE TABLE IF NOT EXISTS public.opsdeck_migrations (" \
+	"file text PRIMARY KEY, sha256 text NOT NULL, " \
+	"applied_at timestamptz NOT NULL DEFAULT now(), " \
+	"applied_by text NOT NULL, duration_ms bigint NOT NULL, " \
+	"override_reason text)"
+#define LEDGER_EXISTS \
+	"SELECT to_regclass('public.opsdeck_migrations') IS NOT NULL"
+#define LEDGER_ALL \
+	"SELECT file, sha256, applied_at::text, applied_by, duration_ms, " \
+	"override_reason FROM public.opsdeck_migrations ORDER BY file"
+#define LEDGER_INSERT \
+	"INSERT INTO public.opsdeck_migrations " \
+	"(file, sha256, applied_by, duration_ms, override_reason) " \
+	"VALUES ($1, $2, $3, $4, $5)"
+/* one apply at a time per database */
+#define APPLY_LOCK "SELECT pg_try_advisory_lock(hashtext('opsdeck_migrations'))"
+
+static int
+is_migration(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.' || n < 5 || strcmp(name + n - 4, ".sql") != 0)
+		return 0;
+	/* lemmy's __down.sql, golang-migrate's .down.sql: rollbacks, not steps */
+	return !(n >= 8 && strcmp(name + n - 8, "down.sql") == 0);
+}
+
+static int
+strptrcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+migrate_files(const char *path, char ***out, size_t *n, struct err *e)
+{
+	struct stat sb;
+	struct dirent *de;
+	DIR *d = NULL;
+	char **v = NULL;
+	size_t cap = 0, k = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (stat(path, &sb) < 0)
+		return err_errno(e, "cannot read '%s'", path);
+	if (!S_ISDIR(sb.st_mode)) {
+		v = xcalloc(1, sizeof(*v));
+		v[0] = xstrdup(path);
+		*out = v;
+		*n = 1;
+		return 0;
+	}
+	if ((d = opendir(path)) == NULL)
+		return err_errno(e, "cannot open directory '%s'", path);
+	while ((de = readdir(d)) != NULL) {
+		if (!is_migration(de->d_name))
+			continue;
+		if (k == cap) {
+			cap = cap == 0 ? 32 : cap * 2;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[k++] = path_join(path, de->d_name);
+	}
+	if (k == 0) {
+		err_set(e, "no .sql files in '%s'", path);
+		goto out;
+	}
+	qsort(v, k, sizeof(*v), strptrcmp);
+	*out = v;
+	*n = k;
+	v = NULL;
+	ret = 0;
+out:
+	while (v != NULL && k > 0)
+		free(v[--k]);
+	free(v);
+	closedir(d);
+	return ret;
+}
+
+static void
+hex_sha256(const void *data, size_t len, char hex[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(hex, 65, h, sizeof(h));
+}
+
+int
+migrate_sha256(const char *path, char hex[65], struct err *e)
+{
+	struct buf b = BUF_INIT;
+
+	if (file_read(path, MIGRATION_MAX, &b, e) < 0)
+		return -1;
+	hex_sha256(b.data != NULL ? b.data : "", b.len, hex);
+	buf_release(&b);
+	return 0;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL ? s + 1 : path;
+}
+
+/* The ledger as {file: row}; an empty object when there is no ledger yet. */
+static int
+ledger_load(PGconn *c, json_t **out, struct err *e)
+{
+	PGresult *r;
+	json_t *o = json_object();
+	int i;
+
+	*out = o;
+	if ((r = pg_query(c, LEDGER_EXISTS, 0, NULL, "reading the ledger", e)) == NULL)
+		return -1;
+	i = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!i)
+		return 0;
+	if ((r = pg_query(c, LEDGER_ALL, 0, NULL,
+	    "reading public.opsdeck_migrations", e)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		json_t *row = json_object();
+
+		json_object_set_new(row, "sha256", json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(row, "applied_at", json_string(PQgetvalue(r, i, 2)));
+		json_object_set_new(row, "applied_by", json_string(PQgetvalue(r, i, 3)));
+		json_object_set_new(row, "duration_ms",
+		    json_integer(strtoll(PQgetvalue(r, i, 4), NULL, 10)));
+		json_object_set_new(row, "override_reason", PQgetisnull(r, i, 5) ?
+		    json_null() : json_string(PQgetvalue(r, i, 5)));
+		json_object_set_new(o, PQgetvalue(r, i, 0), row);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static void
+add_findings(json_t *fj, const struct lint_report *rep, const char *path)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < rep->nfindings; i++) {
+		const struct lint_finding *lf = &rep->findings[i];
+		json_t *o;
+
+		if (lf->severity != LINT_ERROR)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "rule", json_string(lf->rule->id));
+		json_object_set_new(o, "where", json_sprintf("%s:%d:%d", path,
+		    lf->line, lf->col));
+		json_object_set_new(o, "message", json_string(lf->message));
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(fj, "lint_errors", a);
+}
+
+/*
+ * Runs the statements of one file. Transactional statements run inside a
+ * transaction, nontransactional ones on their own between them; the ledger row goes
+ * into the last transaction, so the file is recorded only if all of it committed.
+ */
+static int
+apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
+    const char *sha, json_t *fj, struct err *e)
+{
+	const char *params[5];
+	char ms[32];
+	bool in_tx = false, any_committed = false;
+	size_t i;
+	uint64_t t0 = mono_ms();
+	int ret = -1;
+
+	for (i = 0; i < f->n; i++) {
+		const struct sql_stmt *st = &f->stmts[i];
+		const char *nt = pg_stmt_nontransactional(st);
+		char *what;
+		int r;
+
+		if (pg_stmt_txn_control(st) != 0)
+			continue;	/* BEGIN/COMMIT: the file runs in our transaction */
+		if (nt != NULL && in_tx) {
+			if (pg_exec(c, "COMMIT", "commit", e) < 0)
+				goto fail;
+			in_tx = false;
+			any_committed = true;
+		} else if (nt == NULL && !in_tx) {
+			if (pg_exec(c, "BEGIN", "begin", e) < 0)
+				goto fail;
+			in_tx = true;
+		}
+		what = xasprintf("%s:%d:%d", f->path, st->line, st->col);
+		r = pg_exec(c, st->text, what, e);
+		free(what);
+		if (r < 0) {
+			if (nt != NULL && strstr(nt, "CREATE INDEX") != NULL) {
+				size_t n = strlen(e->msg);
+
+				snprintf(e->msg + n, sizeof(e->msg) - n,
+				    "; a failed %s can leave an INVALID index: drop it (DROP INDEX CONCURRENTLY) before retrying", nt);
+			}
+			goto fail;
+		}
+		if (nt != NULL)
+			any_committed = true;
+	}
+	if (!in_tx && pg_exec(c, "BEGIN", "begin", e) < 0)
+		goto fail;
+	in_tx = true;
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(mono_ms() - t0));
+	params[0] = base_name(f->path);
+	params[1] = sha;
+	params[2] = o->actor;
+	params[3] = ms;
+	params[4] = o->override;
+	{
+		PGresult *r = pg_query(c, LEDGER_INSERT, 5, params,
+		    "recording the file in public.opsdeck_migrations", e);
+
+		if (r == NULL)
+			goto fail;
+		PQclear(r);
+	}
+	if (pg_exec(c, "COMMIT", "commit", e) < 0) {
+		in_tx = false;
+		goto fail;
+	}
+	in_tx = false;
+	json_object_set_new(fj, "duration_ms", json_integer(
+	    (json_int_t)strtoll(ms, NULL, 10)));
+	ret = 0;
+	return ret;
+fail:
+	if (in_tx)
+		PQclear(PQexec(c, "ROLLBACK"));
+	{
+		size_t n = strlen(e->msg);
+
+		snprintf(e->msg + n, sizeof(e->msg) - n, any_committed ?
+		    "; statements before it that cannot run in a transaction were committed, but the file is NOT recorded as applied: fix it and apply again" :
+		    "; nothing of the file was applied (rolled back)");
+	}
+	return ret;
+}
+
+int
+apply_run(const struct apply_options *o, char *const *paths, size_t n,
+    json_t **report, struct err *e)
+{
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	json_t *rep = json_object(), *files = json_array(), *ledger = NULL;
+	char *safe = pg_url_redact(o->url);
+	size_t i;
+	int failed = 0, ret = -1;
+
+	*report = NULL;
+	if (sodium_init() < 0) {
+		err_set(e, "libsodium failed to initialise");
+		goto out;
+	}
+	json_object_set_new(rep, "database", json_string(safe));
+	json_object_set_new(rep, "actor", json_string(o->actor));
+	json_object_set_new(rep, "files", files);
+	if (pg_connect(o->url, NULL, &c, e) < 0)
+		goto out;
+	if ((r = pg_query(c, APPLY_LOCK, 0, NULL, "taking the apply lock", e)) == NULL)
+		goto out;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		err_set(e, "another opsdeck migrate apply is running on '%s': wait for it to finish",
+		    safe);
+		goto out;
+	}
+	if (ledger_load(c, &ledger, e) < 0)
+		goto out;
+	if (json_object_size(ledger) == 0 && pg_exec(c, LEDGER_CREATE,
+	    "creating the ledger table public.opsdeck_migrations", e) < 0)
+		goto out;
+	for (i = 0; i < n && !failed; i++) {
+		struct sql_file f = { 0 };
+		struct lint_report lr;
+		struct lint_options lo = { NULL, LINT_POLICY_NONE, 0, true };
+		struct buf text = BUF_INIT;
+		struct err fe = { 0 };
+		const json_t *row;
+		json_t *fj = json_object();
+		const char *name = base_name(paths[i]), *status = "failed";
+		char sha[65] = "";
+		size_t k;
+
+		memset(&lr, 0, sizeof(lr));
+		json_array_append_new(files, fj);
+		json_object_set_new(fj, "file", json_string(name));
+		if (file_read(paths[i], MIGRATION_MAX, &text, &fe) < 0)
+			goto next;
+		hex_sha256(text.data != NULL ? text.data : "", text.len, sha);
+		json_object_set_new(fj, "sha256", json_string(sha));
+		if ((row = json_object_get(ledger, name)) != NULL) {
+			if (strcmp(json_str(row, "sha256"), sha) == 0) {
+				status = "skipped";
+				json_object_set_new(fj, "applied_at", json_string(
+				    json_str(row, "applied_at")));
+				goto next;
+			}
+			status = "changed";
+			err_set(&fe, "'%s' changed since it was applied on %s (sha256 %.12s… now %.12s…): never edit an applied migration, add a new one",
+			    paths[i], json_str(row, "applied_at"),
+			    json_str(row, "sha256"), sha);
+			goto next;
+		}
+		if (sql_file_parse(paths[i], text.data != NULL ? text.data : "",
+		    text.len, &f, &fe) < 0)
+			goto next;
+		if (f.n == 0) {
+			status = "refused";
+			err_set(&fe, "'%s' holds no SQL statement", paths[i]);
+			goto next;
+		}
+		for (k = 0; k < f.n; k++) {
+			if (f.stmts[k].error != NULL) {
+				status = "refused";
+				err_set(&fe, "%s:%d:%d: %s: fix the syntax (opsdeck migrate lint %s)",
+				    paths[i], f.stmts[k].error_line,
+				    f.stmts[k].error_col, f.stmts[k].error, paths[i]);
+				goto next;
+			}
+			if (pg_stmt_txn_control(&f.stmts[k]) < 0) {
+				status = "refused";
+				err_set(&fe, "%s:%d:%d: transaction control other than BEGIN/COMMIT: remove it; opsdeck runs each file in its own transaction",
+				    paths[i], f.stmts[k].line, f.stmts[k].col);
+				goto next;
+			}
+		}
+		/* a file with CONCURRENTLY runs statement by statement, others in one transaction */
+		for (k = 0; k < f.n; k++)
+			if (pg_stmt_nontransactional(&f.stmts[k]) != NULL)
+				lo.assume_in_transaction = false;
+		lint_file(&lo, &f, &lr);
+		if (lint_report_worst(&lr) == LINT_ERROR) {
+			add_findings(fj, &lr, paths[i]);
+			if (o->override == NULL) {
+				status = "blocked";
+				err_set(&fe, "'%s' has lint errors (opsdeck migrate lint %s): fix them, or apply with --override \"reason\" to record why they are acceptable",
+				    paths[i], paths[i]);
+				goto next;
+			}
+			json_object_set_new(fj, "override_reason",
+			    json_string(o->override));
+		}
+		if (o->gate != NULL && o->gate->approve != NULL &&
+		    o->gate->approve(o->gate->ctx, name, sha, &fe) < 0) {
+			status = "refused";
+			goto next;
+		}
+		if (apply_file(c, o, &f, sha, fj, &fe) < 0)
+			goto next;
+		status = "applied";
+next:
+		json_object_set_new(fj, "status", json_string(status));
+		if (strcmp(status, "applied") != 0 && strcmp(status, "skipped") != 0) {
+			json_object_set_new(fj, "error", json_string(fe.msg));
+			failed = 1;
+		}
+		if (o->progress != NULL) {
+			json_t *one = json_object();
+
+			json_object_set_new(one, "files", json_pack("[O]", fj));
+			apply_print(one, o->progress);
+			json_decref(one);
+		}
+		lint_report_release(&lr);
+		sql_file_release(&f);
+		buf_release(&text);
+	}
+	json_object_set_new(rep, "ok", json_boolean(!failed));
+	ret = failed ? 1 : 0;
+out:
+	PQclear(r);
+	if (c != NULL)
+		PQfinish(c);
+	json_decref(ledger);
+	free(safe);
+	if (ret >= 0)
+		*report = rep;
+	else
+		json_decref(rep);
+	return ret;
+}
+
+void
+apply_print(const json_t *rep, FILE *out)
+{
+	const json_t *fj, *le, *x;
+	size_t i, j;
+
+	le = NULL;
+	json_array_foreach(json_object_get(rep, "files"), i, fj) {
+		const char *st = json_str(fj, "status");
+
+		fprintf(out, "%-8s %s", st, json_str(fj, "file"));
+		if (strcmp(st, "applied") == 0)
+			fprintf(out, " (%lld ms)", json_int(fj, "duration_ms", 0));
+		else if (strcmp(st, "skipped") == 0)
+			fprintf(out, " (applied %s)", json_str(fj, "applied_at"));
+		if (json_str(fj, "override_reason") != NULL)
+			fprintf(out, " [lint errors overridden: %s]",
+			    json_str(fj, "override_reason"));
+		fputc('\n', out);
+		if (json_str(fj, "error") != NULL)
+			fprintf(out, "         %s\n", json_str(fj, "error"));
+		le = json_object_get(fj, "lint_errors");
+		json_array_foreach(le, j, x)
+			fprintf(out, "         %s: %s: %s\n", json_str(x, "where"),
+			    json_str(x, "rule"), json_str(x, "message"));
+	}
+}
+
+int
+apply_status(const char *url, const char *dir, char *const *paths, size_t n,
+    json_t **report, struct err *e)
+{
+	PGconn *c = NULL;
+	json_t *rep = json_object(), *files = json_array(), *ledger = NULL;
+	json_t *seen = json_object();
+	char *safe = pg_url_redact(url);
+	const char *key;
+	json_t *row;
+	size_t i;
+	int changed = 0, ret = -1;
+
+	*report = NULL;
+	json_object_set_new(rep, "database", json_string(safe));
+	json_object_set_new(rep, "files", files);
+	if (pg_connect(url, NULL, &c, e) < 0 || ledger_load(c, &ledger, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *name = base_name(paths[i]);
+		json_t *fj = json_object();
+		char sha[65];
+
+		json_array_append_new(files, fj);
+		json_object_set_new(fj, "file", json_string(name));
+		json_object_set_new(seen, name, json_true());
+		if (migrate_sha256(paths[i], sha, e) < 0)
+			goto out;
+		json_object_set_new(fj, "sha256", json_string(sha));
+		if ((row = json_object_get(ledger, name)) == NULL) {
+			json_object_set_new(fj, "status", json_string("pending"));
+			continue;
+		}
+		json_object_set_new(fj, "applied_at",
+		    json_string(json_str(row, "applied_at")));
+		json_object_set_new(fj, "applied_by",
+		    json_string(json_str(row, "applied_by")));
+		json_object_set(fj, "override_reason",
+		    json_object_get(row, "override_reason"));
+		if (strcmp(json_str(row, "sha256"), sha) == 0)
+			json_object_set_new(fj, "status", json_string("applied"));
+		else {
+			json_object_set_new(fj, "status", json_string("changed"));
+			json_object_set_new(fj, "recorded_sha256",
+			    json_string(json_str(row, "sha256")));
+			changed++;
+		}
+	}
+	if (dir != NULL) {
+		json_object_foreach(ledger, key, row) {
+			json_t *fj;
+
+			if (json_object_get(seen, key) != NULL)
+				continue;
+			fj = json_object();
+			json_object_set_new(fj, "file", json_string(key));
+			json_object_set_new(fj, "status", json_string("missing"));
+			json_object_set_new(fj, "applied_at",
+			    json_string(json_str(row, "applied_at")));
+			json_object_set_new(fj, "applied_by",
+			    json_string(json_str(row, "applied_by")));
+			json_array_append_new(files, fj);
+		}
+	}
+	ret = changed > 0 ? 1 : 0;
+out:
+	if (c != NULL)
+		PQfinish(c);
+	json_decref(ledger);
+	json_decref(seen);
+	free(safe);
+	if (ret >= 0)
+		*report = rep;
+	else
+		json_decref(rep);
+	return ret;
+}
+
+void
+apply_status_print(const json_t *rep, FILE *out)
+{
+	const json_t *fj;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "files"), i, fj) {
+		const char *st = json_str(fj, "status");
+
+		fprintf(out, "%-8s %s", st, json_str(fj, "file"));
+		if (json_str(fj, "applied_at") != NULL)
+			fprintf(out, "  %s by %s", json_str(fj, "applied_at"),
+			    json_str(fj, "applied_by"));
+		if (strcmp(st, "changed") == 0)
+			fprintf(out, "  (sha256 now %.12s…, recorded %.12s…)",
+			    json_str(fj, "sha256"), json_str(fj, "recorded_sha256"));
+		else if (strcmp(st, "missing") == 0)
+			fprintf(out, "  (recorded, but no such file here)");
+		fputc('\n', out);
+	}
+}

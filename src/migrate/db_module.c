@@ -1,0 +1,15 @@
+/* The opsdeck-pg module's one export: see migrate/db.h. */
+#include "migrate/db.h"
+
+extern const struct migrate_db migrate_db_ops;
+
+const struct migrate_db migrate_db_ops = {
+	.files = migrate_files,
+	.dryrun_run = dryrun_run,
+	.dryrun_print = dryrun_print,
+	.apply_run = apply_run,
+	.apply_status = apply_status,
+	.apply_status_print = apply_status_print,
+	.verify_run = verify_run,
+	.verify_print = verify_print,
+};

@@ -1,0 +1,595 @@
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/xmalloc.h"
+#include "migrate/dryrun.h"
+#include "migrate/locks.h"
+#include "migrate/pg.h"
+
+/*
+ * Relations that existed before the file ran (oid >= FirstNormalObjectId: catalogs
+ * are left out, and with them the AccessShare locks of our own pg_locks/pg_class
+ * queries). Locks on relations the file itself created are not reported: no other
+ * session can see those yet, so nobody can wait on them.
+ */
+#define SNAP_SQL \
+	"SELECT oid::int8, relfilenode::int8, relkind, oid::regclass::text " \
+	"FROM pg_class WHERE oid >= 16384 AND relkind IN ('r', 'm', 'i') " \
+	"ORDER BY 1"
+#define LOCKS_SQL \
+	"SELECT l.relation::int8, l.mode, l.relation::regclass::text " \
+	"FROM pg_locks l WHERE l.pid = $1::int AND l.locktype = 'relation' " \
+	"AND l.granted AND l.relation >= 16384 ORDER BY 1, 2"
+
+struct rel {
+	long long	 oid, node;
+	char		 kind;
+	char		*name;
+};
+
+struct snap {
+	struct rel	*v;
+	size_t		 n;
+};
+
+struct held {
+	long long	 oid;
+	char		*mode;	/* pg_locks' name, "AccessExclusiveLock" */
+	char		*name;
+};
+
+struct lockset {
+	struct held	*v;
+	size_t		 n, cap;
+};
+
+struct dr {
+	const struct dryrun_options *o;
+	PGconn		*c;		/* runs the statements */
+	PGconn		*watch;		/* samples pg_locks (copy mode) */
+	struct snap	 base;		/* relations before the first statement */
+	struct lockset	 held;		/* locks held by the open transaction */
+	struct err	*e;
+};
+
+static const struct {
+	const char	*pg;
+	enum lock_mode	 mode;
+} pg_modes[] = {
+	{ "AccessShareLock", LOCK_ACCESS_SHARE },
+	{ "RowShareLock", LOCK_ROW_SHARE },
+	{ "RowExclusiveLock", LOCK_ROW_EXCLUSIVE },
+	{ "ShareUpdateExclusiveLock", LOCK_SHARE_UPDATE_EXCLUSIVE },
+	{ "ShareLock", LOCK_SHARE },
+	{ "ShareRowExclusiveLock", LOCK_SHARE_ROW_EXCLUSIVE },
+	{ "ExclusiveLock", LOCK_EXCLUSIVE },
+	{ "AccessExclusiveLock", LOCK_ACCESS_EXCLUSIVE },
+};
+
+static enum lock_mode
+mode_of(const char *pg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pg_modes) / sizeof(pg_modes[0]); i++)
+		if (strcmp(pg_modes[i].pg, pg) == 0)
+			return pg_modes[i].mode;
+	return LOCK_NONE;
+}
+
+static const char *
+relkind_str(char k)
+{
+	return k == 'i' ? "index" : k == 'm' ? "materialized view" : "table";
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+snap_release(struct snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].name);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int
+snap_take(PGconn *c, struct snap *s, struct err *e)
+{
+	PGresult *r;
+	int i;
+
+	if ((r = pg_query(c, SNAP_SQL, 0, NULL, "reading pg_class", e)) == NULL)
+		return -1;
+	s->n = (size_t)PQntuples(r);
+	s->v = xcalloc(s->n + 1, sizeof(*s->v));
+	for (i = 0; i < PQntuples(r); i++) {
+		s->v[i].oid = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		s->v[i].node = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		s->v[i].kind = PQgetvalue(r, i, 2)[0];
+		s->v[i].name = xstrdup(PQgetvalue(r, i, 3));
+	}
+	PQclear(r);
+	return 0;
+}
+
+static const struct rel *
+snap_find(const struct snap *s, long long oid)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->v[mid].oid == oid)
+			return &s->v[mid];
+		if (s->v[mid].oid < oid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void
+lockset_release(struct lockset *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].mode);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+lockset_has(const struct lockset *l, long long oid, const char *mode)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].oid == oid && strcmp(l->v[i].mode, mode) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+lockset_add(struct lockset *l, long long oid, const char *mode,
+    const char *name)
+{
+	if (lockset_has(l, oid, mode))
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 16 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n].oid = oid;
+	l->v[l->n].mode = xstrdup(mode);
+	l->v[l->n].name = xstrdup(name);
+	l->n++;
+}
+
+/* Adds the relation locks backend pid holds now to l. */
+static int
+locks_sample(PGconn *c, int pid, struct lockset *l, struct err *e)
+{
+	char pidbuf[16];
+	const char *params[1] = { pidbuf };
+	PGresult *r;
+	int i;
+
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	if ((r = pg_query(c, LOCKS_SQL, 1, params, "reading pg_locks", e)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++)
+		lockset_add(l, strtoll(PQgetvalue(r, i, 0), NULL, 10),
+		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+	PQclear(r);
+	return 0;
+}
+
+/* Runs sql in autocommit while a second session samples its locks into l. */
+static PGresult *
+exec_sampled(struct dr *d, const char *sql, struct lockset *l)
+{
+	PGresult *r, *last = NULL;
+	int pid = PQbackendPID(d->c);
+	struct pollfd p;
+
+	if (!PQsendQuery(d->c, sql))
+		return NULL;
+	for (;;) {
+		if (!PQconsumeInput(d->c))
+			break;
+		if (!PQisBusy(d->c))
+			break;
+		if (locks_sample(d->watch, pid, l, d->e) < 0)
+			break;
+		p.fd = PQsocket(d->c);
+		p.events = POLLIN;
+		p.revents = 0;
+		poll(&p, 1, 2);
+	}
+	while ((r = PQgetResult(d->c)) != NULL) {
+		PQclear(last);
+		last = r;
+	}
+	return last;
+}
+
+static char *
+command_kind(PGresult *r)
+{
+	char *k = xstrdup(PQcmdStatus(r));
+	size_t n = strlen(k);
+
+	/* "INSERT 0 5" → "INSERT" */
+	while (n > 0 && (k[n - 1] == ' ' || (k[n - 1] >= '0' && k[n - 1] <= '9')))
+		k[--n] = '\0';
+	return k;
+}
+
+/* Runs one statement and fills s with what it did; 1 when it failed. */
+static int
+run_stmt(struct dr *d, const struct sql_stmt *st, const char *nontx,
+    json_t *s)
+{
+	struct snap before = { NULL, 0 }, after = { NULL, 0 };
+	struct lockset seen = { NULL, 0, 0 };
+	json_t *locks = json_array(), *rewrites = json_array();
+	PGresult *r = NULL;
+	struct err se;
+	double t0;
+	size_t i;
+	int ret = -1;
+
+	json_object_set_new(s, "locks", locks);
+	json_object_set_new(s, "rewrites", rewrites);
+	if (snap_take(d->c, &before, d->e) < 0)
+		goto out;
+	t0 = now_ms();
+	if (nontx != NULL)
+		r = exec_sampled(d, st->text, &seen);
+	else
+		r = PQexec(d->c, st->text);
+	json_object_set_new(s, "duration_ms",
+	    json_real((double)(long long)((now_ms() - t0) * 100.0) / 100.0));
+	if (r == NULL || (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)) {
+		pg_result_err(r, d->c, "statement failed", &se);
+		json_object_set_new(s, "status", json_string("error"));
+		json_object_set_new(s, "error", json_string(se.msg));
+		ret = 1;
+		goto out;
+	}
+	if (nontx == NULL) {
+		char *k = command_kind(r);
+
+		json_object_set_new(s, "kind", json_string(k));
+		free(k);
+		if (locks_sample(d->c, PQbackendPID(d->c), &seen, d->e) < 0)
+			goto out;
+	}
+	for (i = 0; i < seen.n; i++) {
+		const struct held *h = &seen.v[i];
+		enum lock_mode m = mode_of(h->mode);
+		json_t *o;
+
+		if (lockset_has(&d->held, h->oid, h->mode) ||
+		    snap_find(&d->base, h->oid) == NULL)
+			continue;
+		if (nontx == NULL)
+			lockset_add(&d->held, h->oid, h->mode, h->name);
+		o = json_object();
+		json_object_set_new(o, "relation", json_string(h->name));
+		json_object_set_new(o, "mode", json_string(m != LOCK_NONE ?
+		    lock_mode_str(m) : h->mode));
+		json_object_set_new(o, "blocks", json_string(m != LOCK_NONE ?
+		    lock_mode_blocks(m) : ""));
+		json_array_append_new(locks, o);
+	}
+	if (nontx != NULL && json_array_size(locks) == 0)
+		json_object_set_new(s, "note", json_string("locks are sampled from a second session while the statement runs: it finished before a sample saw one"));
+	if (snap_take(d->c, &after, d->e) < 0)
+		goto out;
+	for (i = 0; i < after.n; i++) {
+		const struct rel *b = snap_find(&before, after.v[i].oid);
+		json_t *o;
+
+		if (b == NULL || b->node == after.v[i].node ||
+		    snap_find(&d->base, after.v[i].oid) == NULL)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "relation", json_string(after.v[i].name));
+		json_object_set_new(o, "kind",
+		    json_string(relkind_str(after.v[i].kind)));
+		json_array_append_new(rewrites, o);
+	}
+	json_object_set_new(s, "status", json_string("ok"));
+	ret = 0;
+out:
+	PQclear(r);
+	snap_release(&before);
+	snap_release(&after);
+	lockset_release(&seen);
+	return ret;
+}
+
+static int
+begin_tx(struct dr *d)
+{
+	char *sql;
+	int r;
+
+	lockset_release(&d->held);
+	if (pg_exec(d->c, "BEGIN", "starting the dry-run transaction", d->e) < 0)
+		return -1;
+	sql = xasprintf("SET LOCAL lock_timeout = '%lldms'",
+	    (long long)d->o->lock_timeout_ms);
+	r = pg_exec(d->c, sql, "setting lock_timeout", d->e);
+	free(sql);
+	return r;
+}
+
+static json_t *
+stmt_json(const struct sql_stmt *st, const char *kind)
+{
+	json_t *s = json_object();
+
+	json_object_set_new(s, "line", json_integer(st->line));
+	json_object_set_new(s, "col", json_integer(st->col));
+	json_object_set_new(s, "kind", json_string(kind != NULL ? kind : "?"));
+	return s;
+}
+
+static void
+skip(json_t *s, const char *status, const char *note)
+{
+	json_object_set_new(s, "status", json_string(status));
+	json_object_set_new(s, "note", json_string(note));
+}
+
+/* Makes the temporary copy and connects d->c and d->watch to it. */
+static int
+copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
+{
+	char *db = NULL, *qdb = NULL, *qcopy = NULL, *sql = NULL;
+	PGresult *r;
+	int ret = -1;
+
+	if ((r = pg_query(d->c, "SELECT current_database()", 0, NULL,
+	    "reading the database name", d->e)) == NULL)
+		goto out;
+	db = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(d->c);
+	d->c = NULL;
+	/* CREATE DATABASE … TEMPLATE needs no session on the source, ours included */
+	if (pg_connect(d->o->url, strcmp(db, "postgres") == 0 ? "template1" :
+	    "postgres", maint, d->e) < 0)
+		goto out;
+	*copyname = xasprintf("opsdeck_dryrun_%ld", (long)getpid());
+	qdb = pg_quote_ident(db);
+	qcopy = pg_quote_ident(*copyname);
+	sql = xasprintf("CREATE DATABASE %s TEMPLATE %s", qcopy, qdb);
+	r = PQexec(*maint, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		struct err ce;
+
+		pg_result_err(r, *maint, "cannot copy the database", &ce);
+		PQclear(r);
+		free(*copyname);
+		*copyname = NULL;
+		err_set(d->e, "%s; --allow-nontransactional runs the file on a copy made with CREATE DATABASE … TEMPLATE '%s', which needs the CREATEDB privilege and no other session on '%s': run it against a staging database",
+		    ce.msg, db, db);
+		goto out;
+	}
+	PQclear(r);
+	json_object_set_new(rep, "copy", json_string(*copyname));
+	if (pg_connect(d->o->url, *copyname, &d->c, d->e) < 0 ||
+	    pg_connect(d->o->url, *copyname, &d->watch, d->e) < 0)
+		goto out;
+	free(sql);
+	sql = xasprintf("SET lock_timeout = '%lldms'",
+	    (long long)d->o->lock_timeout_ms);
+	if (pg_exec(d->c, sql, "setting lock_timeout", d->e) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(db);
+	free(qdb);
+	free(qcopy);
+	free(sql);
+	return ret;
+}
+
+static void
+copy_drop(PGconn *maint, const char *copyname, struct err *e)
+{
+	char *q = pg_quote_ident(copyname);
+	char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+	struct err de;
+
+	if (pg_exec(maint, sql, "dropping the temporary copy", &de) < 0 &&
+	    e != NULL)
+		err_set(e, "%s: drop database '%s' by hand", de.msg, copyname);
+	free(q);
+	free(sql);
+}
+
+int
+dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
+    json_t **report, struct err *e)
+{
+	struct dr d;
+	PGconn *maint = NULL;
+	char *copyname = NULL, *safe = pg_url_redact(o->url);
+	json_t *rep = json_object(), *stmts = json_array();
+	size_t i, nontx = 0;
+	int in_tx = 0, failed = 0, copy, ret = -1;
+
+	json_object_set_new(rep, "statements", stmts);
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.e = e;
+	*report = NULL;
+	for (i = 0; i < f->n; i++) {
+		if (f->stmts[i].error != NULL) {
+			err_set(e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint %s lists every error)",
+			    f->path, f->stmts[i].error_line,
+			    f->stmts[i].error_col, f->stmts[i].error, f->path);
+			goto out;
+		}
+		if (pg_stmt_nontransactional(&f->stmts[i]) != NULL)
+			nontx++;
+	}
+	if (f->n == 0) {
+		err_set(e, "%s: no SQL statements in the file", f->path);
+		goto out;
+	}
+	copy = o->allow_nontransactional && nontx > 0;
+	json_object_set_new(rep, "file", json_string(f->path));
+	json_object_set_new(rep, "database", json_string(safe));
+	json_object_set_new(rep, "mode", json_string(copy ? "copy" : "transaction"));
+	json_object_set_new(rep, "lock_timeout_ms",
+	    json_integer((json_int_t)o->lock_timeout_ms));
+	if (pg_connect(o->url, NULL, &d.c, e) < 0)
+		goto out;
+	if (copy) {
+		if (copy_open(&d, &maint, &copyname, rep) < 0)
+			goto out;
+	} else {
+		if (begin_tx(&d) < 0)
+			goto out;
+		in_tx = 1;
+	}
+	if (snap_take(d.c, &d.base, e) < 0)
+		goto out;
+	for (i = 0; i < f->n; i++) {
+		const struct sql_stmt *st = &f->stmts[i];
+		const char *nt = pg_stmt_nontransactional(st);
+		json_t *s = stmt_json(st, nt != NULL ? nt : sql_stmt_type(st));
+		int r;
+
+		json_array_append_new(stmts, s);
+		if (failed) {
+			skip(s, "not-run", "an earlier statement failed");
+			continue;
+		}
+		if (pg_stmt_txn_control(st) != 0) {
+			skip(s, "skipped", "transaction control: the dry run runs the file in its own transaction");
+			continue;
+		}
+		if (nt != NULL && !copy) {
+			skip(s, "not-run", "cannot run inside a transaction block: --allow-nontransactional runs the file on a temporary copy of the database");
+			continue;
+		}
+		if (copy && nt != NULL && in_tx) {
+			if (pg_exec(d.c, "COMMIT", "committing on the copy", e) < 0)
+				goto out;
+			in_tx = 0;
+		} else if (copy && nt == NULL && !in_tx) {
+			if (begin_tx(&d) < 0)
+				goto out;
+			in_tx = 1;
+		}
+		if ((r = run_stmt(&d, st, nt, s)) < 0)
+			goto out;
+		if (r == 1)
+			failed = 1;
+	}
+	if (in_tx && pg_exec(d.c, "ROLLBACK", "rolling back", e) < 0)
+		goto out;
+	in_tx = 0;
+	json_object_set_new(rep, "ok", json_boolean(!failed));
+	json_object_set_new(rep, "rolled_back", json_true());
+	ret = failed ? 1 : 0;
+out:
+	if (d.c != NULL && in_tx)
+		PQclear(PQexec(d.c, "ROLLBACK"));
+	if (d.c != NULL)
+		PQfinish(d.c);
+	if (d.watch != NULL)
+		PQfinish(d.watch);
+	if (maint != NULL && copyname != NULL) {
+		copy_drop(maint, copyname, ret < 0 ? NULL : e);
+		json_object_set_new(rep, "copy_dropped", json_true());
+	}
+	if (maint != NULL)
+		PQfinish(maint);
+	snap_release(&d.base);
+	lockset_release(&d.held);
+	free(copyname);
+	free(safe);
+	if (ret >= 0)
+		*report = rep;
+	else
+		json_decref(rep);
+	return ret;
+}
+
+void
+dryrun_print(const json_t *rep, FILE *out)
+{
+	const json_t *stmts = json_object_get(rep, "statements"), *s;
+	const char *mode = json_str(rep, "mode");
+	size_t i, j;
+
+	fprintf(out, "dry run of %s on %s", json_str(rep, "file"),
+	    json_str(rep, "database"));
+	if (mode != NULL && strcmp(mode, "copy") == 0)
+		fprintf(out, " (on temporary copy '%s', dropped afterwards)\n",
+		    json_str(rep, "copy"));
+	else
+		fprintf(out, " (one transaction, rolled back)\n");
+	fprintf(out, "locks listed are those each statement newly took; all are held until the end of the transaction\n");
+	json_array_foreach(stmts, i, s) {
+		const json_t *locks = json_object_get(s, "locks");
+		const json_t *rw = json_object_get(s, "rewrites"), *x;
+		const char *st = json_str(s, "status");
+
+		fprintf(out, "%4lld:%-3lld %s", json_int(s, "line", 0),
+		    json_int(s, "col", 0), json_str(s, "kind"));
+		if (json_object_get(s, "duration_ms") != NULL)
+			fprintf(out, "  %.2f ms", json_real_value(
+			    json_object_get(s, "duration_ms")));
+		if (st != NULL && strcmp(st, "ok") != 0)
+			fprintf(out, "  [%s]", st);
+		fputc('\n', out);
+		if (json_str(s, "note") != NULL)
+			fprintf(out, "           %s\n", json_str(s, "note"));
+		if (json_str(s, "error") != NULL)
+			fprintf(out, "           error: %s\n", json_str(s, "error"));
+		json_array_foreach(locks, j, x)
+			fprintf(out, "           lock %s on %s (blocks %s)\n",
+			    json_str(x, "mode"), json_str(x, "relation"),
+			    json_str(x, "blocks"));
+		json_array_foreach(rw, j, x)
+			fprintf(out, "           rewrite of %s %s\n",
+			    json_str(x, "kind"), json_str(x, "relation"));
+	}
+	if (mode != NULL && strcmp(mode, "copy") == 0)
+		fprintf(out, "the temporary copy was dropped: the database was not changed\n");
+	else
+		fprintf(out, "rolled back: the database was not changed\n");
+}

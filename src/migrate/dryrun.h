@@ -1,0 +1,37 @@
+/*
+ * migrate dryrun: runs a file on a real PostgreSQL inside one transaction that is
+ * rolled back, and reports what each statement really did: the relation locks it
+ * took (pg_locks of this backend), the tables it rewrote (pg_class.relfilenode
+ * changed) and how long it ran. Statements that cannot run in a transaction are
+ * reported; with allow_nontransactional the whole file runs on a temporary copy of
+ * the database (CREATE DATABASE … TEMPLATE) that is dropped afterwards, and the
+ * locks of those statements are sampled from a second session while they run.
+ */
+#ifndef OPSDECK_DRYRUN_H
+#define OPSDECK_DRYRUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "migrate/sql.h"
+
+struct dryrun_options {
+	const char	*url;
+	int64_t		 lock_timeout_ms;	/* SET LOCAL lock_timeout */
+	bool		 allow_nontransactional;
+};
+
+/*
+ * Runs f and fills *report (the --json shape). 0 when every statement ran, 1 when
+ * one failed (the report says which), -1 when it could not run at all (err).
+ */
+int	dryrun_run(const struct dryrun_options *, const struct sql_file *,
+	    json_t **report, struct err *);
+/* The report for people. */
+void	dryrun_print(const json_t *report, FILE *);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * Splitting and parsing SQL files with libpg_query. The scanner splits (it tolerates
+ * syntax errors), then each statement is parsed on its own so one bad statement does
+ * not hide the rest. Positions are computed with one cursor that only moves forward,
+ * so a file costs time linear in its size.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "migrate/sql.h"
+
+#define SQL_FILE_MAX ((size_t)1 << 31)	/* libpg_query offsets are ints */
+
+/* A position in the text that only moves forward. */
+struct cursor {
+	const char	*text;
+	size_t		 off;
+	int		 line, col;
+};
+
+static void
+cursor_advance(struct cursor *c, size_t to)
+{
+	unsigned char ch;
+
+	while (c->off < to) {
+		ch = (unsigned char)c->text[c->off++];
+		if (ch == '\n') {
+			c->line++;
+			c->col = 1;
+		} else if ((ch & 0xc0) != 0x80)
+			c->col++;	/* columns count characters, not UTF-8 bytes */
+	}
+}
+
+/* Appends the comma-separated rule names of s (up to the end of line) to b. */
+static void
+ignore_add(struct buf *b, const char *s, const char *end)
+{
+	const char *p = s, *start;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		start = p;
+		while (p < end && *p != ' ' && *p != '\t' && *p != ',' &&
+		    *p != '\r')
+			p++;
+		if (p == start)
+			break;
+		if (b->len > 0)
+			buf_addch(b, ',');
+		buf_add(b, start, (size_t)(p - start));
+	}
+}
+
+/* A "-- ..." comment body [s, end): collects opsdeck-ignore directives. */
+static void
+comment_directive(const char *s, const char *end, struct buf *next,
+    struct buf *file)
+{
+	static const char dir_file[] = "opsdeck-ignore-file";
+	static const char dir_next[] = "opsdeck-ignore";
+	size_t n;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	n = (size_t)(end - s);
+	if (n > sizeof(dir_file) - 1 &&
+	    memcmp(s, dir_file, sizeof(dir_file) - 1) == 0) {
+		if (file != NULL && (s[sizeof(dir_file) - 1] == ' ' ||
+		    s[sizeof(dir_file) - 1] == '\t'))
+			ignore_add(file, s + sizeof(dir_file) - 1, end);
+	} else if (n > sizeof(dir_next) - 1 &&
+	    memcmp(s, dir_next, sizeof(dir_next) - 1) == 0 &&
+	    (s[sizeof(dir_next) - 1] == ' ' || s[sizeof(dir_next) - 1] == '\t'))
+		ignore_add(next, s + sizeof(dir_next) - 1, end);
+}
+
+/*
+ * Skips whitespace, ';' and comments from off up to end, collecting directives;
+ * returns the offset of the first token (end when there is none).
+ */
+static size_t
+skip_gap(const char *text, size_t off, size_t end, struct buf *next,
+    struct buf *file)
+{
+	const char *nl;
+	size_t start;
+	int depth;
+
+	while (off < end) {
+		char ch = text[off];
+
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+		    ch == '\f' || ch == '\v' || ch == ';') {
+			off++;
+		} else if (ch == '-' && off + 1 < end && text[off + 1] == '-') {
+			start = off + 2;
+			nl = memchr(text + start, '\n', end - start);
+			off = nl != NULL ? (size_t)(nl - text) : end;
+			comment_directive(text + start, text + off, next, file);
+		} else if (ch == '/' && off + 1 < end && text[off + 1] == '*') {
+			/* PostgreSQL block comments nest */
+			depth = 1;
+			off += 2;
+			while (off < end && depth > 0) {
+				if (text[off] == '/' && off + 1 < end &&
+				    text[off + 1] == '*') {
+					depth++;
+					off += 2;
+				} else if (text[off] == '*' && off + 1 < end &&
+				    text[off + 1] == '/') {
+					depth--;
+					off += 2;
+				} else
+					off++;
+			}
+		} else
+			break;
+	}
+	return off;
+}
+
+static void
+stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
+{
+	PgQueryParseResult r;
+	json_t *root = NULL, *stmts, *one;
+	json_error_t jerr;
+
+	r = pg_query_parse(st->text);
+	if (r.error != NULL) {
+		size_t at = first;
+
+		st->error = xstrdup(r.error->message != NULL ?
+		    r.error->message : "syntax error");
+		if (r.error->cursorpos > 0)
+			at = first + (size_t)r.error->cursorpos - 1;
+		if (at > first + strlen(st->text))
+			at = first + strlen(st->text);
+		cursor_advance(cur, at);
+		st->error_line = cur->line;
+		st->error_col = cur->col;
+		goto out;
+	}
+	root = json_loads(r.parse_tree, 0, &jerr);
+	stmts = json_object_get(root, "stmts");
+	one = json_array_get(stmts, 0);
+	if (one != NULL && json_object_get(one, "stmt") != NULL)
+		st->tree = json_incref(json_object_get(one, "stmt"));
+out:
+	json_decref(root);
+	pg_query_free_parse_result(r);
+}
+
+/*
+ * File-wide directives may come anywhere, even after the last statement, so they
+ * are found by a scan first: "--" then blanks then "opsdeck-ignore-file".
+ */
+static void
+ignore_file_scan(const char *text, size_t len, struct buf *file)
+{
+	static const char dir[] = "opsdeck-ignore-file";
+	const char *p = text, *end = text + len, *q, *eol;
+
+	while ((p = memmem(p, (size_t)(end - p), dir, sizeof(dir) - 1)) != NULL) {
+		for (q = p; q > text && (q[-1] == ' ' || q[-1] == '\t'); q--)
+			;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (q - text >= 2 && q[-1] == '-' && q[-2] == '-')
+			comment_directive(p, eol, &(struct buf)BUF_INIT, file);
+		p += sizeof(dir) - 1;
+	}
+}
+
+int
+sql_file_each(const char *path, const char *text, size_t len,
+    struct sql_file *out,
+    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
+    void *arg, struct err *e)
+{
+	struct buf next = BUF_INIT, file = BUF_INIT;
+	PgQuerySplitResult sr;
+	struct sql_stmt st;
+	struct cursor cur;
+	const char *nul;
+	char *owned = NULL;
+	size_t i, prev_end = 0, first, end, tail;
+	int ret = -1, stop = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->path = xstrdup(path);
+	if (len >= SQL_FILE_MAX)
+		return err_set(e, "'%s' is too large to parse (%zu bytes)", path,
+		    len);
+	/* the scanner needs a NUL-terminated string; a NUL byte ends the SQL */
+	tail = len;
+	if ((nul = memchr(text, '\0', len)) != NULL)
+		tail = (size_t)(nul - text);
+	owned = xstrndup(text, tail);
+	ignore_file_scan(owned, tail, &file);
+	if (file.len > 0)
+		out->ignore_file = buf_detach(&file);
+	cur.text = owned;
+	cur.off = 0;
+	cur.line = 1;
+	cur.col = 1;
+
+	sr = pg_query_split_with_scanner(owned);
+	if (sr.error != NULL) {
+		err_set(e, "%s: cannot split: %s", path, sr.error->message);
+		pg_query_free_split_result(sr);
+		goto out;
+	}
+	for (i = 0; i < (size_t)sr.n_stmts && !stop; i++) {
+		size_t loc = (size_t)sr.stmts[i]->stmt_location;
+
+		end = sr.stmts[i]->stmt_len == 0 ? tail :
+		    loc + (size_t)sr.stmts[i]->stmt_len;
+		if (end > tail)
+			end = tail;
+		first = skip_gap(owned, prev_end, end, &next, NULL);
+		prev_end = end;
+		if (first >= end)
+			continue;	/* only comments */
+		memset(&st, 0, sizeof(st));
+		cursor_advance(&cur, first);
+		st.offset = first;
+		st.line = cur.line;
+		st.col = cur.col;
+		st.text = xstrndup(owned + first, end - first);
+		if (next.len > 0)
+			st.ignore = buf_detach(&next);
+		stmt_parse(&st, &cur, first);
+		out->n++;
+		stop = fn(out, &st, arg) < 0;
+		free(st.text);
+		json_decref(st.tree);
+		free(st.error);
+		free(st.ignore);
+	}
+	pg_query_free_split_result(sr);
+	if (nul != NULL && !stop) {
+		memset(&st, 0, sizeof(st));
+		cursor_advance(&cur, tail);
+		st.offset = tail;
+		st.line = st.error_line = cur.line;
+		st.col = st.error_col = cur.col;
+		st.text = "";
+		st.error = "unexpected NUL byte: not a text file";
+		out->n++;
+		fn(out, &st, arg);
+	}
+	ret = 0;
+out:
+	buf_release(&next);
+	buf_release(&file);
+	free(owned);
+	return ret;
+}
+
+/* Keeps each streamed statement (taking its allocations). */
+static int
+collect(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct sql_file *into = arg;
+	struct sql_stmt *copy;
+
+	(void)f;
+	if (into->n % 64 == 0)
+		into->stmts = xreallocarray(into->stmts, into->n + 64,
+		    sizeof(*into->stmts));
+	copy = &into->stmts[into->n++];
+	copy->text = xstrdup(st->text);
+	copy->offset = st->offset;
+	copy->line = st->line;
+	copy->col = st->col;
+	copy->tree = json_incref(st->tree);
+	copy->error = st->error != NULL ? xstrdup(st->error) : NULL;
+	copy->error_line = st->error_line;
+	copy->error_col = st->error_col;
+	copy->ignore = st->ignore != NULL ? xstrdup(st->ignore) : NULL;
+	return 0;
+}
+
+int
+sql_file_parse(const char *path, const char *text, size_t len,
+    struct sql_file *out, struct err *e)
+{
+	struct sql_file walk;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = sql_file_each(path, text, len, &walk, collect, out, e);
+	out->path = walk.path;
+	out->ignore_file = walk.ignore_file;
+	return ret;
+}
+
+int
+sql_file_load(const char *path, struct sql_file *out, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (file_read(path, SQL_FILE_MAX, &b, e) < 0) {
+		out->path = xstrdup(path);
+		goto out;
+	}
+	ret = sql_file_parse(path, buf_str(&b), b.len, out, e);
+out:
+	buf_release(&b);
+	return ret;
+}
+
+void
+sql_file_release(struct sql_file *f)
+{
+	size_t i;
+
+	/* a streamed file counts statements it no longer holds */
+	for (i = 0; f->stmts != NULL && i < f->n; i++) {
+		free(f->stmts[i].text);
+		json_decref(f->stmts[i].tree);
+		free(f->stmts[i].error);
+		free(f->stmts[i].ignore);
+	}
+	free(f->stmts);
+	free(f->path);
+	free(f->ignore_file);
+	memset(f, 0, sizeof(*f));
+}
+
+const char *
+sql_stmt_type(const struct sql_stmt *st)
+{
+	const char *key;
+	json_t *v;
+
+	if (st->tree == NULL)
+		return NULL;
+	json_object_foreach(st->tree, key, v)
+		return key;
+	return NULL;
+}

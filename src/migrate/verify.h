@@ -1,0 +1,23 @@
+/*
+ * migrate verify: after a migration ran, checks on the database that what the file
+ * creates exists and is usable — tables, columns, views, sequences, types, schemas,
+ * extensions, functions; indexes valid and ready; constraints validated — and, for
+ * each new index, shows the EXPLAIN plan of a query on its leading column. Read-only
+ * (one READ ONLY transaction, rolled back).
+ */
+#ifndef OPSDECK_VERIFY_H
+#define OPSDECK_VERIFY_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "migrate/sql.h"
+
+/* Fills *report; 0 when all is there, 1 when something is missing or unusable, -1 on error. */
+int	verify_run(const char *url, const struct sql_file *, json_t **report,
+	    struct err *);
+void	verify_print(const json_t *report, FILE *);
+
+#endif

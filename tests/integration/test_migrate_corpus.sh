@@ -1,0 +1,155 @@
+#!/bin/bash
+# migrate lint over the shared corpus of real migrations (documenso, lemmy): no
+# crash, and the summary (findings per rule, parse errors with file:line:col) equals
+# the committed tests/migrate/corpus-summary.txt. Also the CLI contract: exit codes,
+# formats, the generated rules doc.
+#
+# Regenerate the summary after a deliberate rule change (and review the diff):
+#   OPSDECK=build/opsdeck OPSDECK_SRC=. OPSDECK_REGEN=1 bash tests/integration/test_migrate_corpus.sh
+set -u
+
+: "${OPSDECK:?set OPSDECK to the opsdeck binary}"
+: "${OPSDECK_SRC:?set OPSDECK_SRC to the repository root}"
+OPSDECK=$(cd "$(dirname "$OPSDECK")" && pwd)/$(basename "$OPSDECK")
+SRC=$(cd "$OPSDECK_SRC" && pwd)
+SUMMARY=$SRC/tests/migrate/corpus-summary.txt
+CASES=$SRC/tests/migrate/cases
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+expect() { # expect "what" CODE PATTERN command...
+	local what=$1 code=$2 pat=$3 out rc; shift 3
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
+		pass "$what"
+	else
+		fail "$what (exit $rc, wanted $code; output: $(head -c 600 <<<"$out"))"
+	fi
+}
+
+# --- the corpus ---------------------------------------------------------------
+CORPUS_PARENT=$SRC/../shared/corpora
+if [ ! -d "$CORPUS_PARENT/migrations" ]; then
+	echo "not ok - corpus missing: $CORPUS_PARENT/migrations (the shared corpora" \
+	    "are checked out beside the repository as ../shared/corpora)"
+	exit 1
+fi
+
+summarize() {
+	local tty rc
+	cd "$CORPUS_PARENT" || return 1
+	"$OPSDECK" migrate lint --format gcc migrations > "$TMP/gcc.txt"
+	rc=$?
+	[ "$rc" -le 1 ] || { echo "migrate lint exited $rc" >&2; return 1; }
+	tty=$("$OPSDECK" migrate lint migrations | tail -n 1)
+	echo "# opsdeck migrate lint over ../shared/corpora/migrations"
+	echo "# regenerate: see tests/integration/test_migrate_corpus.sh"
+	echo "total: $tty"
+	echo "files with findings: $(cut -d: -f1 "$TMP/gcc.txt" | sort -u | wc -l)"
+	echo "## findings per rule"
+	sed -E 's/.*\[([a-z0-9-]+)\]$/\1/' "$TMP/gcc.txt" | sort | uniq -c |
+	    awk '{ printf "%-32s %d\n", $2, $1 }'
+	echo "## parse errors"
+	grep -F "[parse-error]" "$TMP/gcc.txt" | cut -d: -f1-3,5- |
+	    sort -t: -k1,1 -k2,2n -k3,3n
+}
+
+if ! summarize > "$TMP/summary.txt"; then
+	fail "migrate lint crashed or failed on the corpus"
+elif [ -n "${OPSDECK_REGEN:-}" ]; then
+	cp "$TMP/summary.txt" "$SUMMARY"
+	pass "regenerated $SUMMARY"
+elif diff -u "$SUMMARY" "$TMP/summary.txt"; then
+	pass "corpus summary matches tests/migrate/corpus-summary.txt"
+else
+	fail "corpus summary differs from tests/migrate/corpus-summary.txt (diff above)"
+fi
+
+# --- the CLI contract ------------------------------------------------------------
+cd "$TMP" || exit 1
+expect "a missing file is a usage error" 2 \
+    "^opsdeck migrate lint: 'x.sql': No such file or directory$" \
+    "$OPSDECK" migrate lint x.sql
+expect "no file is a usage error" 2 "usage: opsdeck migrate lint" \
+    "$OPSDECK" migrate lint
+expect "an unknown rule in --exclude" 2 "unknown rule 'nope'" \
+    "$OPSDECK" migrate lint --exclude nope "$CASES/drop-column.sql"
+expect "an unknown format" 2 "unknown format 'xml'" \
+    "$OPSDECK" migrate lint --format xml "$CASES/drop-column.sql"
+expect "a clean file exits 0" 0 "1 file, 3 statements: 0 errors" \
+    "$OPSDECK" migrate lint "$CASES/drop-column-ok.sql"
+expect "an error exits 1 and names rule, place, lock and fix" 1 \
+    "3:1  error drop-column: dropping column 'legacy_flag' of 'users'" \
+    "$OPSDECK" migrate lint "$CASES/drop-column.sql"
+expect "tty names the lock and what it blocks" 1 \
+    "locks ACCESS EXCLUSIVE on 'users' \(blocks all reads and writes\)" \
+    "$OPSDECK" migrate lint "$CASES/drop-column.sql"
+expect "a warning passes the default --fail-on error" 0 "1 warning" \
+    "$OPSDECK" migrate lint "$CASES/drop-not-null.sql"
+expect "--fail-on warning fails on a warning" 1 "1 warning" \
+    "$OPSDECK" migrate lint --fail-on warning "$CASES/drop-not-null.sql"
+expect "--exclude silences a rule" 0 "0 errors" \
+    "$OPSDECK" migrate lint --exclude drop-column "$CASES/drop-column.sql"
+expect "--policy additive-only" 1 "\[additive-only\]" \
+    "$OPSDECK" migrate lint --format gcc --policy additive-only \
+    "$CASES/drop-column.sql"
+expect "--assume-in-transaction" 1 "\[concurrently-in-transaction\]" \
+    "$OPSDECK" migrate lint --format gcc --assume-in-transaction \
+    "$CASES/concurrently-in-transaction-ok.sql"
+expect "--pg-version 10" 1 "before PostgreSQL 11" \
+    "$OPSDECK" migrate lint --format gcc --pg-version 10 \
+    "$CASES/volatile-default-pg10.sql"
+expect "gcc format" 1 \
+    "drop-column.sql:3:1: error: dropping column 'legacy_flag' of 'users' \[drop-column\]" \
+    "$OPSDECK" migrate lint --format gcc "$CASES/drop-column.sql"
+expect "github format" 1 \
+    "^::error file=.*drop-column.sql,line=3,col=1,title=drop-column::dropping column" \
+    "$OPSDECK" migrate lint --format github "$CASES/drop-column.sql"
+expect "a parse error keeps linting the rest" 1 \
+    "5:8: error: syntax error at or near \"TABEL\" \[parse-error\]" \
+    "$OPSDECK" migrate lint --format gcc "$CASES/parse-error.sql"
+expect "an empty file is a warning" 0 "empty-file" \
+    "$OPSDECK" migrate lint --format gcc "$CASES/empty-file.sql"
+printf 'hello, this is not SQL\n' > notsql.sql
+expect "a non-SQL file is a parse error" 1 "notsql.sql:1:1: error: syntax error" \
+    "$OPSDECK" migrate lint --format gcc notsql.sql
+
+"$OPSDECK" migrate lint --format json "$CASES/drop-column.sql" > lint.json
+if jq -e '.files[0].path and .files[0].statements[2].locks[0].mode ==
+    "ACCESS EXCLUSIVE" and .files[0].statements[2].locks[0].relation == "users"
+    and .files[0].statements[2].locks[0].blocks and
+    .files[0].findings[0].rule == "drop-column" and .files[0].findings[0].fix
+    and .files[0].findings[0].line == 3 and .summary.errors == 1' lint.json \
+    > /dev/null; then
+	pass "json has the documented shape"
+else
+	fail "json shape: $(cat lint.json)"
+fi
+"$OPSDECK" migrate lint --format sarif "$CASES/drop-column.sql" > lint.sarif
+if jq -e '.version == "2.1.0" and (.runs[0].tool.driver.rules | length) > 30
+    and .runs[0].results[0].ruleId == "drop-column" and
+    .runs[0].results[0].locations[0].physicalLocation.region.startLine == 3' \
+    lint.sarif > /dev/null; then
+	pass "sarif 2.1.0 with rules metadata"
+else
+	fail "sarif: $(head -c 600 lint.sarif)"
+fi
+"$OPSDECK" migrate rules --json > rules.json
+if jq -e 'length > 40 and all(.[]; .id and .severity and .summary and .fix)' \
+    rules.json > /dev/null; then
+	pass "migrate rules --json lists the catalogue"
+else
+	fail "migrate rules --json: $(head -c 600 rules.json)"
+fi
+if "$OPSDECK" migrate rules --markdown | diff -u "$SRC/docs/migrate-rules.md" -; then
+	pass "docs/migrate-rules.md is the output of migrate rules --markdown"
+else
+	fail "docs/migrate-rules.md is stale: build/opsdeck migrate rules --markdown > docs/migrate-rules.md"
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "all passed"

@@ -1,0 +1,230 @@
+#!/bin/bash
+# migrate dryrun/apply/status/verify against a real PostgreSQL 15 started here
+# (tests/lib/pg.sh: initdb in a temp dir, unix socket only).
+set -u
+: "${OPSDECK:?path to the opsdeck binary}" "${OPSDECK_SRC:?repo root}"
+. "$OPSDECK_SRC/tests/lib/pg.sh"
+
+pg_start || exit 1
+W=$(mktemp -d /tmp/opsdeck-mdb.XXXXXX)
+chmod 755 "$W"
+trap 'rm -rf "$W"; pg_stop' EXIT
+fails=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
+check() {	# DESCRIPTION COMMAND...: passes when the command succeeds
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+schema() { "$PG_BIN/pg_dump" -h "$PGDIR" -U postgres --schema-only "${1:-postgres}" |
+	grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict'; }
+jq() { command jq "$@" >/dev/null; }
+run() {		# runs opsdeck, keeps stdout in $W/out, stderr in $W/err, sets rc
+	"$OPSDECK" "$@" >"$W/out" 2>"$W/err"
+	rc=$?
+}
+
+pg_psql -c "CREATE TABLE account (id bigint PRIMARY KEY, email text, score int);
+	INSERT INTO account SELECT g, 'u' || g || '@x', g FROM generate_series(1, 300000) g;" ||
+	exit 1
+
+# --- dryrun: real locks, rewrites, nothing left behind --------------------------
+cat >"$W/locks.sql" <<'SQL'
+SET lock_timeout = '1s';
+ALTER TABLE account ADD COLUMN nick text;
+CREATE INDEX account_email_idx ON account (email);
+ALTER TABLE account ALTER COLUMN score TYPE bigint;
+CREATE TABLE audit (id int);
+SQL
+schema >"$W/before"
+run migrate dryrun "$W/locks.sql" --db "$PGURL" --json
+check "dryrun exits 0" [ "$rc" = 0 ]
+j="$W/out"
+check "ADD COLUMN takes ACCESS EXCLUSIVE on account" jq -e \
+    '.statements[1].locks | any(.relation == "account" and .mode == "ACCESS EXCLUSIVE")' "$j"
+check "CREATE INDEX takes SHARE on account" jq -e \
+    '.statements[2].locks | any(.relation == "account" and .mode == "SHARE")' "$j"
+check "ALTER COLUMN TYPE rewrites account" jq -e \
+    '.statements[3].rewrites | any(.relation == "account" and .kind == "table")' "$j"
+check "ADD COLUMN without default does not rewrite" jq -e \
+    '.statements[1].rewrites | length == 0' "$j"
+check "no lock reported on the new table" jq -e \
+    '.statements[4].locks | length == 0' "$j"
+check "durations reported" jq -e '[.statements[].duration_ms] | all(. >= 0)' "$j"
+check "rolled back" jq -e '.rolled_back == true and .mode == "transaction"' "$j"
+schema >"$W/after"
+check "dryrun leaves the schema as it was" cmp -s "$W/before" "$W/after"
+run migrate dryrun "$W/locks.sql" --db "$PGURL"
+check "tty output names lock and line" grep -q "2:1 .*ALTER TABLE" "$W/out"
+check "tty output names ACCESS EXCLUSIVE" grep -q "lock ACCESS EXCLUSIVE on account" "$W/out"
+
+# CONCURRENTLY: reported, then run on a dropped TEMPLATE copy
+cat >"$W/conc.sql" <<'SQL'
+ALTER TABLE account ADD COLUMN flag boolean;
+CREATE INDEX CONCURRENTLY account_score_idx ON account (score);
+SQL
+run migrate dryrun "$W/conc.sql" --db "$PGURL" --json
+check "CONCURRENTLY reported as not run" jq -e \
+    '.statements[1].status == "not-run" and (.statements[1].kind | test("CONCURRENTLY"))' "$W/out"
+run migrate dryrun "$W/conc.sql" --db "$PGURL" --json --allow-nontransactional
+check "--allow-nontransactional exits 0" [ "$rc" = 0 ]
+check "runs on a copy" jq -e '.mode == "copy" and (.copy | startswith("opsdeck_dryrun_"))' "$W/out"
+check "CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (sampled)" jq -e \
+    '.statements[1].status == "ok" and (.statements[1].locks | any(.mode == "SHARE UPDATE EXCLUSIVE"))' "$W/out"
+n=$(pg_psql -At -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'opsdeck_dryrun_%'")
+check "the copy was dropped" [ "$n" = 0 ]
+schema >"$W/after"
+check "the source database is unchanged" cmp -s "$W/before" "$W/after"
+
+# a failing statement: exit 1, the error with its line, the rest not run
+printf 'ALTER TABLE account ADD COLUMN z int;\nALTER TABLE nosuch ADD COLUMN y int;\nSELECT 1;\n' >"$W/fail.sql"
+run migrate dryrun "$W/fail.sql" --db "$PGURL" --json
+check "failing statement exits 1" [ "$rc" = 1 ]
+check "error reported on line 2, line 3 not run" jq -e \
+    '.statements[1].status == "error" and (.statements[1].error | test("nosuch")) and .statements[2].status == "not-run"' "$W/out"
+
+# lock_timeout: another session holds the table
+"$PG_BIN/psql" -X -q -h "$PGDIR" -U postgres -d postgres \
+    -c "BEGIN; LOCK TABLE account IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" \
+    >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+run migrate dryrun "$W/locks.sql" --db "$PGURL" --lock-timeout 200ms
+check "lock timeout reported with a hint" grep -q "lock timeout\|conflicting lock" "$W/out"
+check "lock timeout exits 1" [ "$rc" = 1 ]
+wait "$holder"
+
+# --- apply: ledger, skip, changed, lint block + override, never half-recorded ---
+M="$W/m"
+mkdir "$M"
+printf 'CREATE TABLE item (id bigint PRIMARY KEY, owner_id bigint, title text);\n' >"$M/001_item.sql"
+printf 'SET lock_timeout = '"'"'2s'"'"';\nCREATE INDEX CONCURRENTLY item_owner_idx ON item (owner_id);\n' >"$M/002_item_owner.sql"
+printf 'ALTER TABLE item DROP COLUMN title;\n' >"$M/003_drop_title.sql"
+printf 'DROP TABLE item;\n' >"$M/001_item__down.sql"
+run migrate status "$M" --db "$PGURL" --json
+check "status before apply: all pending" jq -e '[.files[].status] == ["pending","pending","pending"]' "$W/out"
+run migrate apply "$M" --db "$PGURL" --actor alice
+check "apply stops at a lint error" [ "$rc" = 1 ]
+check "the lint error is named" grep -q "drop-column" "$W/out"
+check "down files are not applied" bash -c "! grep -q __down '$W/out'"
+rows=$(pg_psql -At -c "SELECT string_agg(file || ':' || applied_by, ',' ORDER BY file) FROM opsdeck_migrations")
+check "ledger has the two clean files" [ "$rows" = "001_item.sql:alice,002_item_owner.sql:alice" ]
+run migrate apply "$M" --db "$PGURL" --override "title moved to item_text, ticket 42" --actor bob
+check "apply with --override exits 0" [ "$rc" = 0 ]
+check "applied files skipped" grep -q "^skipped  001_item.sql" "$W/out"
+reason=$(pg_psql -At -c "SELECT override_reason || '/' || applied_by FROM opsdeck_migrations WHERE file = '003_drop_title.sql'")
+check "override reason recorded" [ "$reason" = "title moved to item_text, ticket 42/bob" ]
+sha=$(pg_psql -At -c "SELECT sha256 FROM opsdeck_migrations WHERE file = '001_item.sql'")
+check "sha256 recorded" [ "$sha" = "$(sha256sum "$M/001_item.sql" | cut -d' ' -f1)" ]
+dur=$(pg_psql -At -c "SELECT count(*) FROM opsdeck_migrations WHERE duration_ms >= 0 AND applied_at <= now()")
+check "duration and time recorded" [ "$dur" = 3 ]
+
+# a file that fails halfway is not recorded and leaves nothing
+printf 'CREATE TABLE half (id int);\nINSERT INTO nosuch VALUES (1);\n' >"$M/004_half.sql"
+run migrate apply "$M" --db "$PGURL"
+check "halfway failure exits 1" [ "$rc" = 1 ]
+check "halfway failure names file and line" grep -q "004_half.sql:2:1" "$W/out"
+n=$(pg_psql -At -c "SELECT count(*) FROM opsdeck_migrations WHERE file = '004_half.sql'")
+check "halfway file not recorded" [ "$n" = 0 ]
+n=$(pg_psql -At -c "SELECT to_regclass('half') IS NULL")
+check "halfway file's first statement rolled back" [ "$n" = t ]
+# a file that cannot run in one transaction and fails after a committed CONCURRENTLY
+printf 'CREATE INDEX CONCURRENTLY item_id2_idx ON item (id);\nALTER TABLE nosuch ADD COLUMN x int;\n' >"$M/004_half.sql"
+run migrate apply "$M" --db "$PGURL"
+n=$(pg_psql -At -c "SELECT count(*) FROM opsdeck_migrations WHERE file = '004_half.sql'")
+check "nontransactional halfway file not recorded" [ "$n" = 0 ]
+check "says what was committed" grep -q "NOT recorded" "$W/out"
+rm "$M/004_half.sql"
+
+# status: applied, pending, changed
+printf 'ALTER TABLE item ADD COLUMN note text;\n' >"$M/005_note.sql"
+printf -- '-- edited after the fact\n' >>"$M/001_item.sql"
+run migrate status "$M" --db "$PGURL" --json
+check "status lists applied/pending/changed" jq -e \
+    '[.files[] | .file + "=" + .status] == ["001_item.sql=changed","002_item_owner.sql=applied","003_drop_title.sql=applied","005_note.sql=pending"]' "$W/out"
+check "status exits 1 with a changed file" [ "$rc" = 1 ]
+run migrate status "$M" --db "$PGURL"
+check "status tty" grep -q "^pending  005_note.sql" "$W/out"
+run migrate apply "$M" --db "$PGURL"
+check "changed file refused" grep -q "changed since it was applied" "$W/out"
+check "changed file refusal exits 1" [ "$rc" = 1 ]
+n=$(pg_psql -At -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'note'")
+check "nothing after the changed file ran" [ "$n" = 0 ]
+
+# --- verify -------------------------------------------------------------------
+cat >"$W/v.sql" <<'SQL'
+CREATE TABLE shelf (id bigint PRIMARY KEY, item_id bigint, label text,
+	CONSTRAINT shelf_label_len CHECK (length(label) < 100));
+ALTER TABLE shelf ADD COLUMN pos int;
+ALTER TABLE shelf ADD CONSTRAINT shelf_item_fk FOREIGN KEY (item_id) REFERENCES item (id) NOT VALID;
+ALTER TABLE shelf VALIDATE CONSTRAINT shelf_item_fk;
+CREATE INDEX shelf_item_idx ON shelf (item_id);
+CREATE VIEW shelf_v AS SELECT * FROM shelf;
+SQL
+run migrate verify "$W/v.sql" --db "$PGURL" --json
+check "verify before apply exits 1" [ "$rc" = 1 ]
+check "verify finds the table missing" jq -e '.checks | any(.kind == "relation" and .object == "\"shelf\"" and .status == "missing")' "$W/out"
+"$OPSDECK" migrate apply "$W/v.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/v.sql" --db "$PGURL" --json
+check "verify after apply exits 0" [ "$rc" = 0 ]
+check "verify checks tables, columns, indexes, constraints" jq -e \
+    '[.checks[].kind] | (index("relation") and index("column") and index("index") and index("constraint")) != null' "$W/out"
+check "verify shows EXPLAIN using the new index" jq -e \
+    '.checks[] | select(.kind == "index") | (.plan | test("shelf_item_idx")) and .uses_index' "$W/out"
+pg_psql -c "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'shelf_item_idx'::regclass"
+run migrate verify "$W/v.sql" --db "$PGURL"
+check "verify reports an invalid index" grep -q "^invalid .*shelf_item_idx" "$W/out"
+check "invalid index exits 1" [ "$rc" = 1 ]
+
+# --- bad input and connection errors --------------------------------------------
+run migrate apply "$M" --db "postgresql://%zz"
+check "bad URL: exit 1" [ "$rc" = 1 ]
+check "bad URL: says so" grep -q "invalid database URL" "$W/err"
+run migrate status "$M" --db "postgresql:///postgres?host=$W/nosock"
+check "unreachable: exit 1" [ "$rc" = 1 ]
+check "unreachable: clear message" grep -q "unreachable server.*start the server" "$W/err"
+pg_psql -c "CREATE ROLE app LOGIN PASSWORD 'right'; CREATE ROLE reader LOGIN;"
+pg_require_password app
+run migrate status "$M" --db "postgresql://app:wrong@/postgres?host=$PGDIR"
+check "wrong password: clear message" grep -q "wrong credentials" "$W/err"
+check "wrong password: the password is not printed" bash -c "! grep -q wrong@ '$W/err'"
+run migrate apply "$W/v.sql" --db "postgresql:///postgres?host=$PGDIR&user=nosuchrole"
+check "unknown role: clear message" grep -q "wrong credentials.*role" "$W/err"
+mkdir "$W/p" && printf 'CREATE TABLE p (id int);\n' >"$W/p/001.sql"
+run migrate apply "$W/p" --db "postgresql:///postgres?host=$PGDIR&user=reader"
+check "missing permission: exit 1" [ "$rc" = 1 ]
+check "missing permission: clear message" grep -qh "permission denied.*GRANT" "$W/err" "$W/out"
+run migrate dryrun "$W/v.sql" --db "postgresql:///nosuchdb?host=$PGDIR&user=postgres"
+check "missing database: clear message" grep -q "no such database" "$W/err"
+: >"$W/empty.sql"
+run migrate dryrun "$W/empty.sql" --db "$PGURL"
+check "empty file: exit 1 with a message" grep -q "no SQL statements" "$W/err"
+printf 'SELECT 1;\nCREATE TABLE t (id int,);\n' >"$W/syntax.sql"
+run migrate dryrun "$W/syntax.sql" --db "$PGURL"
+check "syntax error: position" grep -q "syntax.sql:2:24: syntax error" "$W/err"
+check "syntax error: exit 1" [ "$rc" = 1 ]
+run migrate dryrun "$W/v.sql"
+check "missing --db: usage exit 2" [ "$rc" = 2 ]
+
+# --- rollback-sql ---------------------------------------------------------------
+cat >"$W/rb.sql" <<'SQL'
+CREATE TABLE "Order" (id int PRIMARY KEY);
+ALTER TABLE item ADD COLUMN "select" int, ADD CONSTRAINT item_sel_uq UNIQUE ("select");
+ALTER TABLE item RENAME COLUMN owner_id TO user_id;
+UPDATE item SET user_id = 0;
+SQL
+run migrate rollback-sql "$W/rb.sql" --json
+check "rollback-sql exits 1 when something is irreversible" [ "$rc" = 1 ]
+check "irreversible UPDATE listed with its reason" jq -e \
+    '.statements[3].status == "irreversible" and (.statements[3].reason | test("data"))' "$W/out"
+check "down SQL in reverse order with quoting" jq -e \
+    '.sql | test("RENAME COLUMN user_id TO owner_id;[\\s\\S]*DROP CONSTRAINT item_sel_uq, DROP COLUMN \"select\";[\\s\\S]*DROP TABLE \"Order\";")' "$W/out"
+command jq -r .sql "$W/out" >"$W/down.sql"
+sed -i '/^UPDATE/d' "$W/rb.sql"
+pg_psql -f "$W/rb.sql" && pg_psql -f "$W/down.sql"
+n=$(pg_psql -At -c "SELECT to_regclass('\"Order\"') IS NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'owner_id')")
+check "the generated down runs and undoes the up" [ "$n" = t ]
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

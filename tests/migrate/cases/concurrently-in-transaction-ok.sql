@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);

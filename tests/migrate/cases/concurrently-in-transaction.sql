@@ -1,0 +1,5 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+BEGIN;
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+COMMIT;

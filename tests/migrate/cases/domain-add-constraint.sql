@@ -1,0 +1,1 @@
+ALTER DOMAIN label ADD CONSTRAINT label_len CHECK (length(VALUE) < 100);

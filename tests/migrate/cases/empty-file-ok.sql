@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';

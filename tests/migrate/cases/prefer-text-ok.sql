@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+CREATE TABLE tags (id bigint, name text CHECK (length(name) <= 40), slug varchar);

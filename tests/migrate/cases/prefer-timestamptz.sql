@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+CREATE TABLE events (id bigint, at timestamp, at2 timestamp(3) without time zone);

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();

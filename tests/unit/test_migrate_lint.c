@@ -1,0 +1,332 @@
+/*
+ * Migration lint, data-driven: each tests/migrate/cases/NAME.sql is linted and its
+ * findings, in gcc format with the file's base name, must equal NAME.expected.
+ * A first line "-- lint-options: policy=additive-only assume-in-transaction
+ * pg-version=N" sets options. Every rule needs a case raising it and a RULE-ok case
+ * that does not. OPSDECK_REGEN=1 rewrites the .expected files (review the diff).
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "migrate/lint.h"
+#include "migrate/locks.h"
+#include "migrate/sql.h"
+
+static char *
+cases_dir(void)
+{
+	const char *src = getenv("OPSDECK_SRC");
+
+	return xasprintf("%s/tests/migrate/cases", src != NULL ? src : ".");
+}
+
+static void
+options_from(const struct sql_file *f, const char *text,
+    struct lint_options *o)
+{
+	static const char tag[] = "-- lint-options:";
+	const char *p, *eol;
+
+	(void)f;
+	memset(o, 0, sizeof(*o));
+	if (strncmp(text, tag, sizeof(tag) - 1) != 0)
+		return;
+	eol = strchr(text, '\n');
+	p = text + sizeof(tag) - 1;
+	if (strstr(p, "policy=additive-only") != NULL &&
+	    (eol == NULL || strstr(p, "policy=additive-only") < eol))
+		o->policy = LINT_POLICY_ADDITIVE_ONLY;
+	if (strstr(p, "assume-in-transaction") != NULL &&
+	    (eol == NULL || strstr(p, "assume-in-transaction") < eol))
+		o->assume_in_transaction = true;
+	if ((p = strstr(p, "pg-version=")) != NULL && (eol == NULL || p < eol))
+		o->pg_version = atoi(p + strlen("pg-version="));
+}
+
+/* Lints path and returns its findings in gcc format, named by base. */
+static char *
+lint_gcc(const char *path, const char *base)
+{
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct lint_options o;
+	struct lint_report r;
+	struct sql_file f;
+	struct err e;
+	size_t i;
+
+	assert_int_equal(file_read(path, 0, &text, &e), 0);
+	assert_int_equal(sql_file_parse(base, buf_str(&text), text.len, &f, &e),
+	    0);
+	options_from(&f, buf_str(&text), &o);
+	lint_file(&o, &f, &r);
+	for (i = 0; i < r.nfindings; i++)
+		buf_printf(&out, "%s:%d:%d: %s: %s [%s]\n", base,
+		    r.findings[i].line, r.findings[i].col,
+		    lint_severity_str(r.findings[i].severity),
+		    r.findings[i].message, r.findings[i].rule->id);
+	lint_report_release(&r);
+	sql_file_release(&f);
+	buf_release(&text);
+	return buf_detach(&out);
+}
+
+static int
+is_sql(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && strcmp(d->d_name + n - 4, ".sql") == 0;
+}
+
+static void
+test_cases(void **state)
+{
+	struct dirent **ents = NULL;
+	char *dir = cases_dir();
+	bool regen = getenv("OPSDECK_REGEN") != NULL;
+	int n, i, failed = 0;
+
+	(void)state;
+	n = scandir(dir, &ents, is_sql, alphasort);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, ents[i]->d_name);
+		char *exp_path = xasprintf("%.*s.expected",
+		    (int)(strlen(path) - 4), path);
+		struct buf want = BUF_INIT;
+		struct err e;
+		char *got = lint_gcc(path, ents[i]->d_name);
+
+		if (regen) {
+			assert_int_equal(file_write_atomic(exp_path, got,
+			    strlen(got), 0644, &e), 0);
+		} else if (file_read(exp_path, 0, &want, &e) < 0) {
+			print_error("%s: missing\n", exp_path);
+			failed++;
+		} else if (strcmp(buf_str(&want), got) != 0) {
+			print_error("%s:\n--- expected\n%s--- got\n%s",
+			    ents[i]->d_name, buf_str(&want), got);
+			failed++;
+		}
+		buf_release(&want);
+		free(got);
+		free(exp_path);
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
+	free(dir);
+	assert_int_equal(failed, 0);
+}
+
+/* Every rule has a positive case (some .expected raises it) and RULE-ok.sql. */
+static void
+test_every_rule_has_cases(void **state)
+{
+	char *dir = cases_dir();
+	size_t i;
+	int missing = 0;
+
+	(void)state;
+	for (i = 0; i < lint_rules_count; i++) {
+		const char *id = lint_rules[i].id;
+		char *pos = xasprintf("%s/%s.expected", dir, id);
+		char *neg = xasprintf("%s/%s-ok.expected", dir, id);
+		char *tag = xasprintf("[%s]", id);
+		struct buf b = BUF_INIT;
+		struct err e;
+
+		if (file_read(pos, 0, &b, &e) < 0 ||
+		    strstr(buf_str(&b), tag) == NULL) {
+			print_error("rule %s: %s does not raise it\n", id, pos);
+			missing++;
+		}
+		buf_reset(&b);
+		if (file_read(neg, 0, &b, &e) < 0 ||
+		    strstr(buf_str(&b), tag) != NULL) {
+			print_error("rule %s: %s missing or raises it\n", id, neg);
+			missing++;
+		}
+		buf_release(&b);
+		free(pos);
+		free(neg);
+		free(tag);
+	}
+	free(dir);
+	assert_int_equal(missing, 0);
+}
+
+static void
+test_positions_and_ignores(void **state)
+{
+	static const char sql[] =
+	    "-- opsdeck-ignore-file a, b\n"
+	    "/* x /* nested */ y */ SELECT 1;\n"
+	    "\t-- opsdeck-ignore drop-column,c\n"
+	    "  ALTER TABLE t\n  DROP COLUMN x;;\n"
+	    "SELECT 'é'; SELECT FROM WHERE;\n"
+	    "-- opsdeck-ignore-file d\n";
+	struct sql_file f;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(sql_file_parse("p.sql", sql, sizeof(sql) - 1, &f, &e),
+	    0);
+	assert_int_equal(f.n, 4);
+	assert_int_equal(f.stmts[0].line, 2);
+	assert_int_equal(f.stmts[0].col, 24);
+	assert_null(f.stmts[0].ignore);
+	assert_int_equal(f.stmts[1].line, 4);
+	assert_int_equal(f.stmts[1].col, 3);
+	assert_string_equal(f.stmts[1].ignore, "drop-column,c");
+	assert_string_equal(sql_stmt_type(&f.stmts[1]), "AlterTableStmt");
+	/* columns count characters: 'é' is one */
+	assert_int_equal(f.stmts[3].line, 6);
+	assert_int_equal(f.stmts[3].col, 13);
+	assert_non_null(f.stmts[3].error);
+	assert_null(f.stmts[3].tree);
+	assert_int_equal(f.stmts[3].error_line, 6);
+	assert_int_equal(f.stmts[3].error_col, 25);
+	assert_string_equal(f.ignore_file, "a,b,d");
+	sql_file_release(&f);
+}
+
+static void
+test_nul_and_empty(void **state)
+{
+	static const char bin[] = "SELECT 1;\n\0\x01\x02garbage";
+	struct sql_file f;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(sql_file_parse("b.sql", bin, sizeof(bin) - 1, &f, &e), 0);
+	assert_int_equal(f.n, 2);
+	assert_non_null(f.stmts[1].error);
+	assert_int_equal(f.stmts[1].error_line, 2);
+	sql_file_release(&f);
+	assert_int_equal(sql_file_parse("e.sql", "", 0, &f, &e), 0);
+	assert_int_equal(f.n, 0);
+	sql_file_release(&f);
+	assert_int_equal(sql_file_parse("c.sql", "  -- x\n/* y */\n", 15, &f,
+	    &e), 0);
+	assert_int_equal(f.n, 0);
+	sql_file_release(&f);
+}
+
+/* A large file is linear: 20000 statements, each one parsed once. */
+static void
+test_large_file(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct lint_options o = { 0 };
+	struct lint_report r;
+	struct sql_file f;
+	struct err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		buf_printf(&b, "ALTER TABLE t%zu ADD COLUMN c bigint;\n", i % 50);
+	buf_addstr(&b, "ALTER TABLE t1 DROP COLUMN c;\n");
+	assert_int_equal(sql_file_parse("big.sql", buf_str(&b), b.len, &f, &e), 0);
+	assert_int_equal(f.n, 20001);
+	lint_file(&o, &f, &r);
+	assert_int_equal(r.nstmts, 20001);
+	assert_int_equal(r.stmts[20000].line, 20001);
+	assert_string_equal(r.findings[r.nfindings - 1].rule->id, "drop-column");
+	lint_report_release(&r);
+	sql_file_release(&f);
+	buf_release(&b);
+}
+
+/* The conflict matrix of the documentation is symmetric. */
+static void
+test_lock_matrix(void **state)
+{
+	int a, b;
+
+	(void)state;
+	for (a = LOCK_ACCESS_SHARE; a < LOCK_MODE_COUNT; a++)
+		for (b = LOCK_ACCESS_SHARE; b < LOCK_MODE_COUNT; b++)
+			assert_int_equal(lock_conflicts(a, b), lock_conflicts(b, a));
+	assert_true(lock_conflicts(LOCK_SHARE, LOCK_ROW_EXCLUSIVE));
+	assert_false(lock_conflicts(LOCK_SHARE, LOCK_SHARE));
+	assert_false(lock_conflicts(LOCK_ACCESS_SHARE, LOCK_EXCLUSIVE));
+	assert_true(lock_conflicts(LOCK_SHARE_UPDATE_EXCLUSIVE,
+	    LOCK_SHARE_UPDATE_EXCLUSIVE));
+	assert_false(lock_blocks_writes(LOCK_SHARE_UPDATE_EXCLUSIVE));
+	assert_true(lock_blocks_writes(LOCK_SHARE));
+}
+
+static void
+test_locks_per_statement(void **state)
+{
+	static const struct {
+		const char *sql, *relation, *mode;
+	} cases[] = {
+		{ "ALTER TABLE s.t ADD COLUMN c text", "s.t", "ACCESS EXCLUSIVE" },
+		{ "ALTER TABLE t VALIDATE CONSTRAINT k", "t",
+		    "SHARE UPDATE EXCLUSIVE" },
+		{ "ALTER TABLE t ADD CONSTRAINT k FOREIGN KEY (a) REFERENCES u",
+		    "t", "SHARE ROW EXCLUSIVE" },
+		{ "CREATE INDEX i ON t (a)", "t", "SHARE" },
+		{ "CREATE INDEX CONCURRENTLY i ON t (a)", "t",
+		    "SHARE UPDATE EXCLUSIVE" },
+		{ "DROP TABLE a.b", "a.b", "ACCESS EXCLUSIVE" },
+		{ "VACUUM FULL t", "t", "ACCESS EXCLUSIVE" },
+		{ "ANALYZE t", "t", "SHARE UPDATE EXCLUSIVE" },
+		{ "UPDATE t SET a = 1", "t", "ROW EXCLUSIVE" },
+		{ "LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE", "t",
+		    "SHARE ROW EXCLUSIVE" },
+		{ "CREATE TRIGGER g AFTER INSERT ON t FOR EACH ROW EXECUTE "
+		    "FUNCTION f()", "t", "SHARE ROW EXCLUSIVE" },
+		{ "REFRESH MATERIALIZED VIEW CONCURRENTLY m", "m", "EXCLUSIVE" },
+		{ "ALTER INDEX i RENAME TO j", "i", "SHARE UPDATE EXCLUSIVE" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lock_list l = { 0 };
+		struct sql_file f;
+		struct err e;
+
+		assert_int_equal(sql_file_parse("l.sql", cases[i].sql,
+		    strlen(cases[i].sql), &f, &e), 0);
+		assert_int_equal(f.n, 1);
+		lock_statement(sql_stmt_type(&f.stmts[0]), json_object_get(
+		    f.stmts[0].tree, sql_stmt_type(&f.stmts[0])), &l);
+		assert_true(l.n >= 1);
+		assert_string_equal(l.v[0].relation, cases[i].relation);
+		assert_string_equal(lock_mode_str(l.v[0].mode), cases[i].mode);
+		lock_list_release(&l);
+		sql_file_release(&f);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_every_rule_has_cases),
+		cmocka_unit_test(test_positions_and_ignores),
+		cmocka_unit_test(test_nul_and_empty),
+		cmocka_unit_test(test_large_file),
+		cmocka_unit_test(test_lock_matrix),
+		cmocka_unit_test(test_locks_per_statement),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
