@@ -21,8 +21,8 @@ SUMMARY="$OPSDECK_SRC/tests/migrate/rollback-summary.txt"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 if [ ! -d "$LEMMY" ]; then
-	echo "SKIP: no lemmy corpus at $LEMMY"
-	exit 0
+	echo "not ok - no lemmy corpus at $LEMMY (the shared corpora are checked out beside the repository as ../shared/corpora)"
+	exit 1
 fi
 pg_start || exit 1
 W=$(mktemp -d /tmp/opsdeck-rb.XXXXXX)
