@@ -18,7 +18,7 @@ $(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
 
 build: $(BUILD)/Makefile
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 up: deps build
 	@scripts/up $(BUILD)/opsdeck $(CONFIG) $(STATE)

@@ -173,8 +173,9 @@ daemon_signal(uv_signal_t *s, int signum)
 static void
 daemon_announce(struct daemon *d)
 {
-	char *sock = state_socket_path(d->state_dir);
+	char *sock = state_socket_path(d->state_dir), exe[4096];
 	struct machine *m;
+	ssize_t n;
 
 	printf("opsdeck %s: pid %ld, state dir %s\n", OPSDECK_VERSION,
 	    (long)getpid(), d->state_dir);
@@ -187,7 +188,10 @@ daemon_announce(struct daemon *d)
 			printf("  %s/%s[%d] machine %s: no port\n", m->app,
 			    m->process, m->idx, m->id);
 	}
-	printf("try: opsdeck --state %s status\n", d->state_dir);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	printf("try: %s --state %s status\n", n > 0 ? exe : "opsdeck",
+	    d->state_dir);
 	fflush(stdout);
 	free(sock);
 }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Captured output: per-machine files, rotated by size, keeping logs.keep old files;
+# lines are stamped and tagged; `logs` merges and follows them.
+. "$(dirname "$0")/../lib/daemon.sh"
+
+cat > "$CONFIG" <<YAML
+ports: {from: 24700, to: 24799}
+logs: {max_size: 2KiB, keep: 2}
+apps:
+  chatty:
+    processes:
+      worker:
+        command: ["$DEMO_APP", "--worker", "--work-interval", "0.005"]
+YAML
+
+start_daemon
+id=$(machines_q '.machines[0].id')
+log="$STATE/logs/chatty/$id.log"
+rotated() { [ -f "$log.2" ]; }
+check "the log rotates into .1 and .2" wait_for 10 rotated
+sleep 0.5
+check "no more than logs.keep old files are kept" test ! -e "$log.3"
+size=$(stat -c %s "$log.1")
+check "a rotated file stays within max_size ($size bytes)" test "$size" -le 2048
+check "lines are stamped and tagged" \
+    grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out\| worker: processed job [0-9]+$' "$log.1"
+check "no line is cut in two by rotation" \
+    bash -c "! grep -vhE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (out|err|opsdeck)\| ' '$log' '$log.1' '$log.2'"
+# Follow: new lines appear while `logs -f` runs, across a rotation.
+od logs chatty -n 0 -f > "$T/follow.txt" 2>&1 &
+fpid=$!
+sleep 1.5
+kill "$fpid"; wait "$fpid" 2>/dev/null || true
+n=$(grep -c 'worker: processed job' "$T/follow.txt" || true)
+check "logs -f printed new lines across rotations ($n)" test "$n" -ge 50
+check "each followed line is labelled with its machine" \
+    grep -q "^worker\[$id\] " "$T/follow.txt"
+stop_daemon
