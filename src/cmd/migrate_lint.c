@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cmd/common.h"
+#include "config/config.h"
 #include "core/xmalloc.h"
 #include "migrate/lint.h"
 #include "migrate/sql.h"
@@ -403,6 +405,38 @@ rules_check(const char *list)
 	return ret;
 }
 
+/*
+ * Reads the migrate: section of -c FILE (or $OPSDECK_CONFIG, or ./opsdeck.yaml when it
+ * exists). A config with errors stops the lint: its settings would be silently lost.
+ */
+static int
+load_migrate_config(struct cmd_ctx *ctx, struct config *cfg, bool *have)
+{
+	const char *path = cmd_config_path(ctx);
+	struct cfg_diags diags = { NULL, 0 };
+	size_t i;
+
+	*have = false;
+	if (ctx->config_path == NULL && getenv("OPSDECK_CONFIG") == NULL &&
+	    access(path, F_OK) < 0)
+		return 0;
+	if (config_load(path, false, cfg, &diags) < 0) {
+		for (i = 0; i < diags.n; i++) {
+			char *line = cfg_diag_format(&diags.items[i]);
+
+			fprintf(stderr, "%s\n", line);
+			free(line);
+		}
+		fprintf(stderr, "opsdeck %s: '%s' has errors: fix them (opsdeck "
+		    "config check -c %s) or lint without -c\n", NAME, path,
+		    path);
+		cfg_diags_release(&diags);
+		return -1;
+	}
+	*have = true;
+	return 0;
+}
+
 static int
 cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -425,8 +459,26 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	char *end;
 	long v;
 	size_t i, k;
+	struct config cfg;
+	bool have_cfg = false;
 	int ch, worst = -1, ret = EXIT_USAGE;
 
+	/* The config's migrate: section first; flags override it. */
+	if (load_migrate_config(ctx, &cfg, &have_cfg) < 0)
+		return EXIT_USAGE;
+	if (have_cfg && (cfg.migrate.exclude != NULL &&
+	    rules_check(cfg.migrate.exclude) < 0))
+		goto out;
+	if (have_cfg) {
+		opts.exclude = cfg.migrate.exclude;
+		opts.pg_version = cfg.migrate.pg_version;
+		opts.assume_in_transaction = cfg.migrate.assume_in_transaction;
+		if (cfg.migrate.policy != NULL &&
+		    strcmp(cfg.migrate.policy, "additive-only") == 0)
+			opts.policy = LINT_POLICY_ADDITIVE_ONLY;
+		if (cfg.migrate.fail_on != NULL)
+			lint_severity_parse(cfg.migrate.fail_on, &fail_on);
+	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -555,6 +607,8 @@ out:
 	json_decref(results);
 	free(t.by_rule);
 	paths_release(&paths);
+	if (have_cfg)
+		config_release(&cfg);
 	return ret;
 }
 
@@ -562,7 +616,8 @@ const struct cmd_entry cmd_migrate_lint_entry = {
 	"migrate lint",
 	"FILE|DIR... [--format tty|json|gcc|sarif|github] "
 	"[--fail-on error|warning|info] [--exclude RULE,...] "
-	"[--policy additive-only] [--pg-version N] [--assume-in-transaction]",
+	"[--policy additive-only] [--pg-version N] [--assume-in-transaction] "
+	"[-c FILE]",
 	"check migrations for locking, rewrites and data loss (exit 1 on findings)",
 	CMD_JSON, cmd_migrate_lint_exec,
 };

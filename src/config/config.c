@@ -102,7 +102,8 @@ struct rule {
 
 static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     apps_fn, restart_fn, health_fn, health_path_fn, stage_fn, app_env_fn,
-    processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn;
+    processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn, migrate_fn,
+    migrate_str_fn, migrate_bool_fn, migrate_exclude_fn;
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -112,6 +113,31 @@ static const struct rule top_rules[] = {
 	{ "defaults", RULE_FN, 0, 0, 0, defaults_fn, NULL },
 	{ "apps", RULE_FN, 0, 0, 0, apps_fn,
 	    "add 'apps:', a mapping of app name to app" },
+	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
+};
+
+/* Rule ids are checked by `migrate lint`, which owns the catalogue. */
+static const struct rule migrate_rules[] = {
+	{ "exclude", RULE_FN, offsetof(struct cfg_migrate, exclude), 0, 0,
+	    migrate_exclude_fn, NULL },
+	{ "policy", RULE_FN, offsetof(struct cfg_migrate, policy), 0, 0,
+	    migrate_str_fn, NULL },
+	{ "fail_on", RULE_FN, offsetof(struct cfg_migrate, fail_on), 0, 0,
+	    migrate_str_fn, NULL },
+	{ "pg_version", RULE_INT, offsetof(struct cfg_migrate, pg_version), 9,
+	    18, NULL, NULL },
+	{ "assume_in_transaction", RULE_FN,
+	    offsetof(struct cfg_migrate, assume_in_transaction), 0, 0,
+	    migrate_bool_fn, NULL },
+};
+
+/* The values migrate_str_fn accepts, per key. */
+static const struct {
+	const char	*key;
+	const char	*values[4];
+} migrate_choices[] = {
+	{ "policy", { "additive-only", "none", NULL } },
+	{ "fail_on", { "error", "warning", "info", NULL } },
 };
 
 static const struct rule ports_rules[] = {
@@ -1558,6 +1584,100 @@ env_free(struct cfg_env *env, size_t n)
 	free(env);
 }
 
+static void
+migrate_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	ld->cfg->migrate.pos.line = val->line;
+	ld->cfg->migrate.pos.col = val->col;
+	walk_map(ld, val, val, path, migrate_rules, NRULES(migrate_rules),
+	    &ld->cfg->migrate);
+}
+
+static void
+migrate_str_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char **out = field, *s;
+	struct shown v;
+	size_t i, j;
+
+	if ((s = scalar_text(ld, val, path, "a string")) == NULL)
+		return;
+	for (i = 0; i < sizeof(migrate_choices) / sizeof(migrate_choices[0]);
+	    i++) {
+		if (strcmp(migrate_choices[i].key, r->key) != 0)
+			continue;
+		for (j = 0; migrate_choices[i].values[j] != NULL; j++)
+			if (strcmp(migrate_choices[i].values[j], s) == 0) {
+				free(*out);
+				*out = s;
+				return;
+			}
+		{
+			struct buf list = BUF_INIT;
+
+			for (j = 0; migrate_choices[i].values[j] != NULL; j++)
+				buf_printf(&list, "%s%s", j == 0 ? "" :
+				    migrate_choices[i].values[j + 1] == NULL ?
+				    " or " : ", ", migrate_choices[i].values[j]);
+			diag(ld, val, path, "unknown value '%s': use %s",
+			    show(&v, s), buf_str(&list));
+			buf_release(&list);
+		}
+	}
+	free(s);
+}
+
+static void
+migrate_bool_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	bool *out = field;
+	struct shown v;
+
+	(void)r;
+	if (val->kind == YNODE_SCALAR && val->plain &&
+	    (strcmp(val->str, "true") == 0 || strcmp(val->str, "false") == 0)) {
+		*out = strcmp(val->str, "true") == 0;
+		return;
+	}
+	diag(ld, val, path, "expected true or false, got '%s'",
+	    val->kind == YNODE_SCALAR ? show(&v, val->str) : "a collection");
+}
+
+/* A list of rule ids (or one "a, b" string), kept as "a,b". */
+static void
+migrate_exclude_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	char **out = field, *s;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)r;
+	if (val->kind == YNODE_SCALAR) {
+		if ((s = scalar_text(ld, val, path, "a list of rule ids")) != NULL)
+			buf_addstr(&b, s);
+		free(s);
+	} else if (val->kind == YNODE_SEQ) {
+		for (i = 0; i < val->nitems; i++) {
+			if ((s = scalar_text(ld, val->items[i], path,
+			    "a rule id")) == NULL)
+				continue;
+			buf_printf(&b, "%s%s", b.len ? "," : "", s);
+			free(s);
+		}
+	} else
+		diag(ld, val, path, "expected a list of rule ids, like "
+		    "[drop-column, prefer-text]");
+	free(*out);
+	*out = b.len ? buf_detach(&b) : NULL;
+	buf_release(&b);
+}
+
 void
 config_release(struct config *cfg)
 {
@@ -1582,6 +1702,9 @@ config_release(struct config *cfg)
 		free(a->stage);
 	}
 	free(cfg->apps);
+	free(cfg->migrate.exclude);
+	free(cfg->migrate.policy);
+	free(cfg->migrate.fail_on);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->state_dir);

@@ -71,6 +71,16 @@ struct cfg_app {
 	struct cfg_pos	 pos;
 };
 
+/* The `migrate:` section: defaults for `opsdeck migrate lint`; flags override them. */
+struct cfg_migrate {
+	char		*exclude;	/* "rule,rule", or NULL */
+	char		*policy;	/* "additive-only", or NULL */
+	char		*fail_on;	/* "error", "warning", "info", or NULL */
+	int		 pg_version;	/* server major version, 0: the grammar's (15) */
+	bool		 assume_in_transaction;
+	struct cfg_pos	 pos;		/* of the section, for messages */
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its folder, absolute */
@@ -81,6 +91,7 @@ struct config {
 	int		 log_keep;	/* rotated files kept, default 3 */
 	struct cfg_app	*apps;
 	size_t		 napps;
+	struct cfg_migrate migrate;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */

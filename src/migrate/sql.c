@@ -4,6 +4,7 @@
  * not hide the rest. Positions are computed with one cursor that only moves forward,
  * so a file costs time linear in its size.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,19 +183,107 @@ ignore_file_scan(const char *text, size_t len, struct buf *file)
 	}
 }
 
+/*
+ * The end (just past the ';') of the statement starting at from, ignoring parentheses
+ * but not quotes, comments or dollar quotes: for a statement the scanner would not end.
+ */
+static size_t
+stmt_cut(const char *text, size_t from, size_t tail)
+{
+	size_t off = from, k;
+
+	while (off < tail) {
+		char ch = text[off];
+
+		if (ch == ';')
+			return off + 1;
+		if (ch == '\'' || ch == '"') {
+			bool esc = ch == '\'' && off > from &&
+			    (text[off - 1] == 'E' || text[off - 1] == 'e');
+
+			for (off++; off < tail; off++) {
+				if (esc && text[off] == '\\' && off + 1 < tail)
+					off++;
+				else if (text[off] == ch) {
+					if (off + 1 < tail && text[off + 1] == ch)
+						off++;
+					else
+						break;
+				}
+			}
+			off++;
+		} else if (ch == '-' && off + 1 < tail && text[off + 1] == '-') {
+			while (off < tail && text[off] != '\n')
+				off++;
+		} else if (ch == '/' && off + 1 < tail && text[off + 1] == '*') {
+			const char *close = memmem(text + off + 2, tail - off - 2,
+			    "*/", 2);
+
+			off = close != NULL ? (size_t)(close - text) + 2 : tail;
+		} else if (ch == '$') {
+			/* $tag$ ... $tag$ */
+			for (k = off + 1; k < tail && (isalnum((unsigned char)
+			    text[k]) || text[k] == '_'); k++)
+				;
+			if (k < tail && text[k] == '$') {
+				size_t taglen = k - off + 1;
+				const char *close = memmem(text + k + 1,
+				    tail - k - 1, text + off, taglen);
+
+				off = close != NULL ? (size_t)(close - text) +
+				    taglen : tail;
+			} else
+				off++;
+		} else
+			off++;
+	}
+	return tail;
+}
+
+/* Hands the statement in [gap_start, end) (after its leading comments) to fn. */
+static int
+stmt_emit(struct sql_file *out, const char *owned, size_t gap_start,
+    size_t end, struct buf *next, struct cursor *cur,
+    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
+    void *arg)
+{
+	struct sql_stmt st;
+	size_t first = skip_gap(owned, gap_start, end, next, NULL);
+	int r;
+
+	if (first >= end)
+		return 0;	/* only comments */
+	memset(&st, 0, sizeof(st));
+	cursor_advance(cur, first);
+	st.offset = first;
+	st.line = cur->line;
+	st.col = cur->col;
+	st.text = xstrndup(owned + first, end - first);
+	if (next->len > 0)
+		st.ignore = buf_detach(next);
+	stmt_parse(&st, cur, first);
+	out->n++;
+	r = fn(out, &st, arg);
+	free(st.text);
+	json_decref(st.tree);
+	free(st.error);
+	free(st.ignore);
+	return r;
+}
+
 int
 sql_file_each(const char *path, const char *text, size_t len,
     struct sql_file *out,
     int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
     void *arg, struct err *e)
 {
-	struct buf next = BUF_INIT, file = BUF_INIT;
+	struct buf next = BUF_INIT, file = BUF_INIT, scratch = BUF_INIT;
 	PgQuerySplitResult sr;
 	struct sql_stmt st;
 	struct cursor cur;
 	const char *nul;
 	char *owned = NULL;
-	size_t i, prev_end = 0, first, end, tail;
+	size_t i, prev_end = 0, first, end, tail, base = 0;
 	int ret = -1, stop = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -215,40 +304,40 @@ sql_file_each(const char *path, const char *text, size_t len,
 	cur.line = 1;
 	cur.col = 1;
 
-	sr = pg_query_split_with_scanner(owned);
-	if (sr.error != NULL) {
-		err_set(e, "%s: cannot split: %s", path, sr.error->message);
-		pg_query_free_split_result(sr);
-		goto out;
-	}
-	for (i = 0; i < (size_t)sr.n_stmts && !stop; i++) {
-		size_t loc = (size_t)sr.stmts[i]->stmt_location;
+	/*
+	 * The scanner's split stops at a statement whose parentheses do not balance
+	 * (it will not end a statement inside them): such a statement is cut at its next
+	 * semicolon by hand, reported as it parses, and splitting resumes after it.
+	 */
+	while (base < tail && !stop) {
+		sr = pg_query_split_with_scanner(owned + base);
+		if (sr.error != NULL) {
+			err_set(e, "%s: cannot split: %s", path,
+			    sr.error->message);
+			pg_query_free_split_result(sr);
+			goto out;
+		}
+		for (i = 0; i < (size_t)sr.n_stmts && !stop; i++) {
+			size_t loc = base + (size_t)sr.stmts[i]->stmt_location;
 
-		end = sr.stmts[i]->stmt_len == 0 ? tail :
-		    loc + (size_t)sr.stmts[i]->stmt_len;
-		if (end > tail)
-			end = tail;
-		first = skip_gap(owned, prev_end, end, &next, NULL);
-		prev_end = end;
-		if (first >= end)
-			continue;	/* only comments */
-		memset(&st, 0, sizeof(st));
-		cursor_advance(&cur, first);
-		st.offset = first;
-		st.line = cur.line;
-		st.col = cur.col;
-		st.text = xstrndup(owned + first, end - first);
-		if (next.len > 0)
-			st.ignore = buf_detach(&next);
-		stmt_parse(&st, &cur, first);
-		out->n++;
-		stop = fn(out, &st, arg) < 0;
-		free(st.text);
-		json_decref(st.tree);
-		free(st.error);
-		free(st.ignore);
+			end = sr.stmts[i]->stmt_len == 0 ? tail :
+			    loc + (size_t)sr.stmts[i]->stmt_len;
+			if (end > tail)
+				end = tail;
+			stop = stmt_emit(out, owned, prev_end, end, &next, &cur,
+			    fn, arg) < 0;
+			prev_end = end;
+		}
+		pg_query_free_split_result(sr);
+		first = skip_gap(owned, prev_end, tail, &scratch, NULL);
+		buf_release(&scratch);
+		if (first >= tail || stop)
+			break;
+		end = stmt_cut(owned, first, tail);
+		stop = stmt_emit(out, owned, prev_end, end, &next, &cur, fn,
+		    arg) < 0;
+		prev_end = base = end;
 	}
-	pg_query_free_split_result(sr);
 	if (nul != NULL && !stop) {
 		memset(&st, 0, sizeof(st));
 		cursor_advance(&cur, tail);

@@ -1,0 +1,46 @@
+#!/bin/bash
+# The migrate: section of opsdeck.yaml sets lint's defaults; flags override it.
+set -euo pipefail
+: "${OPSDECK:?}"
+T=$(mktemp -d /tmp/opsdeck-mcfg.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+passes=0 fails=0
+check() { local what=$1; shift; if "$@"; then passes=$((passes+1)); echo "ok - $what"; else fails=$((fails+1)); echo "not ok - $what"; fi; }
+
+cat > "$T/m.sql" <<'SQL'
+CREATE TABLE notes (id bigint PRIMARY KEY, body varchar(200));
+DROP TABLE old_notes;
+SQL
+cat > "$T/opsdeck.yaml" <<'YAML'
+apps:
+  web-app:
+    processes:
+      web: {command: ["/bin/true"]}
+migrate:
+  exclude: [drop-table]
+  policy: additive-only
+  fail_on: warning
+  pg_version: 15
+YAML
+
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc "$T/m.sql") && rc=0 || rc=$?
+check "the config's exclude drops drop-table" bash -c "! grep -q '\[drop-table\]' <<<'$out'"
+check "the config's additive-only policy applies" grep -q "additive-only" <<<"$out"
+check "fail_on warning makes it exit 1" test "$rc" = 1
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc --policy none --exclude drop-table,prefer-text,additive-only "$T/m.sql") && rc=0 || rc=$?
+check "flags override the config" bash -c "! grep -q 'additive-only' <<<'$out'"
+(cd "$T" && "$OPSDECK" migrate lint --format gcc m.sql > "$T/cwd.txt") || true
+check "./opsdeck.yaml is read when present" bash -c "! grep -q '\[drop-table\]' '$T/cwd.txt'"
+
+sed -i 's/policy: additive-only/policy: additive/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint "$T/m.sql" 2>&1) && rc=0 || rc=$?
+check "a bad value is a config error (exit 2)" test "$rc" = 2
+check "naming the place and the choices" grep -q "opsdeck.yaml:7:11: migrate.policy: unknown value 'additive': use additive-only or none" <<<"$out"
+sed -i 's/policy: additive/policy: none/; s/exclude: \[drop-table\]/exclude: [drop-tabel]/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint "$T/m.sql" 2>&1) && rc=0 || rc=$?
+check "an unknown rule id in exclude is refused (exit 2)" test "$rc" = 2
+check "and named" grep -q "drop-tabel" <<<"$out"
+out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
+check "config check accepts the migrate section" test "$rc" = 0
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]
