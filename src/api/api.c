@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ struct request {
 
 static void api_run(struct api *);
 
+static char owner_name[64] = "unknown";
+
 /* Who is on the other end of the unix socket: the local user is the actor. */
 static void
 request_actor(struct MHD_Connection *c, struct actor *a)
@@ -41,7 +44,6 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 	const union MHD_ConnectionInfo *ci;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct passwd *pw;
 
 	snprintf(a->name, sizeof(a->name), "unknown");
 	a->role = ROLE_VIEWER;
@@ -49,8 +51,11 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
 	    &cred, &len) < 0)
 		return;
-	if ((pw = getpwuid(cred.uid)) != NULL)
-		snprintf(a->name, sizeof(a->name), "%s", pw->pw_name);
+	/* Names were looked up at start: getpwuid may ask NSS (LDAP) and block. */
+	if (cred.uid == geteuid())
+		snprintf(a->name, sizeof(a->name), "%s", owner_name);
+	else if (cred.uid == 0)
+		snprintf(a->name, sizeof(a->name), "root");
 	else
 		snprintf(a->name, sizeof(a->name), "uid:%u", (unsigned)cred.uid);
 	/* The socket is mode 0600: whoever reaches it is the daemon's owner or root. */
@@ -163,22 +168,28 @@ static int
 listen_unix(const char *path, struct err *e)
 {
 	struct sockaddr_un sa;
-	int fd;
+	mode_t old;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return err_set(e, "control socket path '%s' is longer than %zu "
 		    "bytes: use a shorter --state directory", path,
 		    sizeof(sa.sun_path) - 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return err_errno(e, "socket");
+		return err_errno(e, "cannot create the control socket '%s'",
+		    path);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* The lock file proves no other daemon owns this socket: a leftover is stale. */
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
-		err_errno(e, "cannot listen on '%s'", path);
+	/* Created 0600 from the start: a chmod after bind leaves a window. */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, 64) < 0) {
+		err_errno(e, "cannot listen on '%s': check the state dir's "
+		    "permissions", path);
 		close(fd);
 		return -1;
 	}
@@ -193,8 +204,15 @@ api_start(uv_loop_t *loop, const char *socket_path, struct daemon *d,
 	const union MHD_DaemonInfo *info;
 	int fd;
 
+	struct passwd *pw;
+
 	api->daemon = d;
 	api->socket_path = xstrdup(socket_path);
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(owner_name, sizeof(owner_name), "%s", pw->pw_name);
+	else
+		snprintf(owner_name, sizeof(owner_name), "uid:%u",
+		    (unsigned)geteuid());
 	if ((fd = listen_unix(socket_path, e)) < 0)
 		goto fail;
 	api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,

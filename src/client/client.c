@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "store/state.h"
 
 #define RESPONSE_MAX (64 * 1024 * 1024)
+#define CLIENT_TIMEOUT_S 30
 
 struct client {
 	char	*socket_path;
@@ -106,8 +108,13 @@ http_exchange(struct client *c, const char *method, const char *path,
 	int fd, ret = -1;
 	ssize_t n;
 
+	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
+
 	if ((fd = connect_socket(c->socket_path, c->state_dir, e)) < 0)
 		return -1;
+	/* A daemon that stops answering must not hang the CLI. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: opsdeck\r\n"
 	    "Connection: close\r\n", method, path);
 	if (body != NULL)
@@ -123,6 +130,12 @@ http_exchange(struct client *c, const char *method, const char *path,
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			err_set(e, "opsdeck at '%s' did not answer within %ds: "
+			    "check the daemon's log", c->socket_path,
+			    CLIENT_TIMEOUT_S);
+			goto out;
+		}
 		if (n < 0) {
 			err_errno(e, "cannot read from '%s'", c->socket_path);
 			goto out;

@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "cmd/common.h"
 #include "config/config.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 
@@ -109,10 +110,10 @@ strip_globals(int *argc, char **argv, const char **config, const char **state,
 				    "value\n", a);
 				return -1;
 			}
-			if (a[1] == 'c' || a[2] == 'c')
-				*config = argv[++i];
-			else
+			if (strcmp(a, "--state") == 0)
 				*state = argv[++i];
+			else
+				*config = argv[++i];
 		} else if (strncmp(a, "--config=", 9) == 0)
 			*config = a + 9;
 		else if (strncmp(a, "--state=", 8) == 0)
@@ -185,9 +186,12 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 		    "help` for the list\n", argv[1]);
 		return EXIT_USAGE;
 	}
+	/* The gate lives in the daemon: a command that changes state must go there. */
+	if ((c->flags & CMD_MUTATES) && !(c->flags & CMD_NEEDS_DAEMON))
+		BUG("command '%s' mutates without the daemon's gate", c->name);
 	if (json && !(c->flags & CMD_JSON)) {
-		fprintf(stderr, "opsdeck %s: --json is not supported here\n",
-		    c->name);
+		fprintf(stderr, "opsdeck %s: --json is not supported by this "
+		    "command: see `opsdeck help %s`\n", c->name, c->name);
 		return EXIT_USAGE;
 	}
 	ctx.json = json;
@@ -220,6 +224,16 @@ cmd_call(struct cmd_ctx *ctx, const char *name, const char *method,
 		*code = e.kind == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
 	}
 	return j;
+}
+
+int
+cmd_check_name(const char *cmd, const char *what, const char *value)
+{
+	if (name_valid(value))
+		return 0;
+	fprintf(stderr, "opsdeck %s: '%s' is not a valid %s: lowercase letters, "
+	    "digits, '-' and '_', at most 63\n", cmd, value, what);
+	return -1;
 }
 
 void

@@ -18,6 +18,11 @@ int	 cmd_fail(const char *name, const struct err *);
 /* Calls the daemon; on failure prints the error. NULL then, with *code set. */
 json_t	*cmd_call(struct cmd_ctx *, const char *name, const char *method,
 	    const char *path, int *code);
+/*
+ * Checks an app name or machine id before it goes into an API path: -1 (after saying
+ * what is wrong) for anything but [a-z0-9][a-z0-9_-]*, so nothing can be injected.
+ */
+int	 cmd_check_name(const char *cmd, const char *what, const char *value);
 /* Prints a JSON value the way every --json output is printed: indented, key order kept. */
 void	 cmd_print_json(const json_t *);
 

@@ -23,18 +23,13 @@ cmd_config_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct config cfg;
 	struct cfg_diags diags;
 	size_t i, j, groups = 0, machines = 0;
-	char *line;
 	int ret = EXIT_USAGE;
 
 	(void)argv;
 	if (argc != 1)
 		return cmd_usage(&cmd_config_check_entry);
 	if (config_load(file, true, &cfg, &diags) < 0) {
-		for (i = 0; i < diags.n; i++) {
-			line = cfg_diag_format(&diags.items[i]);
-			fprintf(stderr, "%s\n", line);
-			free(line);
-		}
+		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "%s: %zu %s\n", file, diags.n,
 		    plural(diags.n, "error", "errors"));
 		goto out;

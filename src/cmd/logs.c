@@ -166,6 +166,10 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage(&cmd_logs_entry);
+	if (cmd_check_name("logs", "app name", argv[optind]) < 0 ||
+	    (machine != NULL && cmd_check_name("logs", "machine id",
+	    machine) < 0))
+		return EXIT_USAGE;
 	path = xasprintf("/v1/machines?app=%s", argv[optind]);
 	j = cmd_call(ctx, "logs", "GET", path, &code);
 	free(path);

@@ -17,6 +17,8 @@ machine_action(struct cmd_ctx *ctx, const struct cmd_entry *entry, int argc,
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cmd_usage(entry);
+	if (cmd_check_name(entry->name, "machine id", argv[1]) < 0)
+		return EXIT_USAGE;
 	path = xasprintf("/v1/machines/%s/%s", argv[1], argv[0]);
 	j = cmd_call(ctx, entry->name, "POST", path, &code);
 	free(path);

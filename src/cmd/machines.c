@@ -37,6 +37,8 @@ cmd_machines_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cmd_usage(&cmd_machines_entry);
+	if (argc == 2 && cmd_check_name("machines", "app name", argv[1]) < 0)
+		return EXIT_USAGE;
 	buf_addstr(&path, "/v1/machines");
 	if (argc == 2)
 		buf_printf(&path, "?app=%s", argv[1]);

@@ -21,12 +21,11 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cmd_usage(&cmd_status_entry);
+	if (argc == 2 && cmd_check_name("status", "app name", argv[1]) < 0)
+		return EXIT_USAGE;
 	buf_addstr(&path, "/v1/status");
 	if (argc == 2) {
-		char *esc = xasprintf("?app=%s", argv[1]);
-
-		buf_addstr(&path, esc);
-		free(esc);
+		buf_printf(&path, "?app=%s", argv[1]);
 	}
 	j = cmd_call(ctx, "status", "GET", buf_str(&path), &code);
 	buf_release(&path);

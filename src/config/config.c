@@ -1727,6 +1727,19 @@ cfg_diag_format(const struct cfg_diag *d)
 }
 
 void
+cfg_diags_print(FILE *fp, const struct cfg_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < diags->n; i++) {
+		char *line = cfg_diag_format(&diags->items[i]);
+
+		fprintf(fp, "%s\n", line);
+		free(line);
+	}
+}
+
+void
 cfg_diags_release(struct cfg_diags *d)
 {
 	size_t i;

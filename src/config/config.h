@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Upper bounds the loader enforces, for code that sizes arrays by them. */
@@ -120,6 +121,8 @@ void	 config_release(struct config *);
 /* "FILE:LINE:COL: key.path: message" for one diagnostic; the caller frees. */
 char	*cfg_diag_format(const struct cfg_diag *);
 void	 cfg_diags_release(struct cfg_diags *);
+/* Prints every diagnostic, one formatted line each. */
+void	 cfg_diags_print(FILE *, const struct cfg_diags *);
 
 const struct cfg_app *config_app(const struct config *, const char *name);
 const struct cfg_process *cfg_app_process(const struct cfg_app *, const char *name);

@@ -95,9 +95,12 @@ duration_format(int64_t ms, char out[32])
 int
 mkdir_p(const char *dir, int mode, struct err *e)
 {
-	char *p = xstrdup(dir), *s;
+	char *p, *s;
 	int ret = -1;
 
+	if (dir == NULL || *dir == '\0')
+		return err_set(e, "cannot create a directory with an empty name");
+	p = xstrdup(dir);
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;

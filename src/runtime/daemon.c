@@ -23,14 +23,15 @@
 #include "store/state.h"
 #include "store/store.h"
 
-#define MAX_CONFIGS 256
-
 struct daemon {
 	uv_loop_t	 loop;
 	struct store	 store;
 	struct supervisor sv;
-	/* Every config loaded: machines of a changed app keep running on the old one. */
-	struct config	*configs[MAX_CONFIGS];
+	/*
+	 * The current config and older ones machines still run on (a changed app keeps
+	 * its deployed config until a deploy); configs[nconfigs - 1] is the current one.
+	 */
+	struct config	**configs;
 	int		 nconfigs;
 	const char	*config_path;
 	const char	*state_dir;
@@ -41,19 +42,6 @@ struct daemon {
 	int		 stopping;
 };
 
-static void
-print_diags(const struct cfg_diags *diags)
-{
-	size_t i;
-
-	for (i = 0; i < diags->n; i++) {
-		char *line = cfg_diag_format(&diags->items[i]);
-
-		fprintf(stderr, "%s\n", line);
-		free(line);
-	}
-}
-
 static struct config *
 daemon_load_config(const char *path)
 {
@@ -61,7 +49,7 @@ daemon_load_config(const char *path)
 	struct cfg_diags diags = { NULL, 0 };
 
 	if (config_load(path, true, cfg, &diags) < 0) {
-		print_diags(&diags);
+		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "%s: %zu error%s: fix them and run `opsdeck config "
 		    "check -c %s`\n", path, diags.n, diags.n == 1 ? "" : "s", path);
 		cfg_diags_release(&diags);
@@ -124,24 +112,39 @@ daemon_closed_all(struct supervisor *sv)
 	supervisor_release(&d->sv);
 }
 
-struct reload_arg {
-	struct daemon	*d;
-};
+static void
+daemon_add_config(struct daemon *d, struct config *cfg)
+{
+	d->configs = xreallocarray(d->configs, (size_t)d->nconfigs + 1,
+	    sizeof(*d->configs));
+	d->configs[d->nconfigs++] = cfg;
+}
 
 static int
 do_reload(void *arg, struct err *e)
 {
-	struct daemon *d = ((struct reload_arg *)arg)->d;
+	struct daemon *d = arg;
 	struct config *cfg;
+	int i, n;
 
-	if (d->nconfigs == MAX_CONFIGS)
-		return err_set(e, "too many reloads without a restart: restart "
-		    "opsdeck");
 	if ((cfg = daemon_load_config(d->config_path)) == NULL)
 		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
 		    "running config", d->config_path);
-	d->configs[d->nconfigs++] = cfg;
-	return supervisor_apply(&d->sv, cfg, e);
+	daemon_add_config(d, cfg);
+	if (supervisor_apply(&d->sv, cfg, e) < 0)
+		return -1;
+	/* Drop the configs no machine runs on any more. */
+	for (i = n = 0; i < d->nconfigs; i++) {
+		if (i == d->nconfigs - 1 || supervisor_uses(&d->sv,
+		    d->configs[i]))
+			d->configs[n++] = d->configs[i];
+		else {
+			config_release(d->configs[i]);
+			free(d->configs[i]);
+		}
+	}
+	d->nconfigs = n;
+	return 0;
 }
 
 static void
@@ -149,7 +152,6 @@ daemon_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 	struct actor a = { "signal:SIGHUP", ROLE_ADMIN };
-	struct reload_arg arg = { d };
 	struct err e;
 
 	if (signum == SIGHUP) {
@@ -157,7 +159,7 @@ daemon_signal(uv_signal_t *s, int signum)
 			return;
 		log_info("SIGHUP: reloading '%s'", d->config_path);
 		if (gate_run(&d->store, &a, "daemon.reload", d->config_path,
-		    do_reload, &arg, &e) < 0)
+		    do_reload, d, &e) < 0)
 			log_warnx("reload: %s", e.msg);
 		return;
 	}
@@ -215,7 +217,7 @@ daemon_run(const struct daemon_options *o)
 		ret = 2;
 		goto out;
 	}
-	d->configs[d->nconfigs++] = cfg;
+	daemon_add_config(d, cfg);
 	if (mkdir_p(d->state_dir, 0700, &e) < 0 ||
 	    (access(d->state_dir, W_OK) < 0 && err_errno(&e, "state dir '%s' "
 	    "is not writable", d->state_dir) < 0)) {
@@ -263,6 +265,7 @@ out:
 		config_release(d->configs[i]);
 		free(d->configs[i]);
 	}
+	free(d->configs);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	free(sock);

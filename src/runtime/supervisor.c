@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,7 @@ run_closed(uv_handle_t *h)
 	if (m != NULL) {
 		if (m->run == r)
 			m->run = NULL;
+		m->runs_open--;
 		supervisor_check_done(m->sv);
 	}
 	free(r);
@@ -255,7 +257,7 @@ run_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 
 	if (n > 0 && r->m != NULL)
 		logsink_write(&r->m->log, stream, b->base, (size_t)n);
-	if (n < 0)
+	if (n < 0 && !uv_is_closing((uv_handle_t *)s))
 		uv_close((uv_handle_t *)s, run_closed);
 }
 
@@ -320,6 +322,33 @@ machine_down(struct machine *m)
 	machine_transition(m, MACHINE_STOPPED, "stopped by operator");
 }
 
+/*
+ * The process is gone: take what its pipes hold now and close them. Waiting for EOF
+ * could wait forever, for a child that left the group (setsid) keeps them open.
+ */
+static void
+run_drain(struct run *r)
+{
+	char chunk[65536];
+	uv_os_fd_t fd;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		uv_handle_t *h = (uv_handle_t *)&r->pipes[i];
+
+		if (uv_is_closing(h))
+			continue;
+		if (uv_fileno(h, &fd) == 0)
+			while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+				if (r->m != NULL)
+					logsink_write(&r->m->log, i, chunk,
+					    (size_t)n);
+		uv_read_stop((uv_stream_t *)h);
+		uv_close(h, run_closed);
+	}
+}
+
 static void
 run_exited(uv_process_t *p, int64_t status, int sig)
 {
@@ -328,8 +357,10 @@ run_exited(uv_process_t *p, int64_t status, int sig)
 	char why[128];
 
 	uv_close((uv_handle_t *)p, run_closed);
+	run_drain(r);
 	if (m == NULL)
 		return;
+	m->run = NULL;
 	health_stop(m);
 	/* The leader is gone; nothing it started may outlive it. */
 	if (m->pgid > 0)
@@ -443,7 +474,7 @@ health_answer(void *arg, const struct probe_result *r)
 			    h->path, r->status);
 		else
 			snprintf(detail, sizeof(detail), "GET %s: %s", h->path,
-			    r->error);
+			    r->error != NULL ? r->error : "no answer");
 		/* Failures inside the grace period are the app still booting. */
 		if (!in_grace && ++m->health_fails >= h->failures)
 			health_set(m, "failing", detail);
@@ -524,6 +555,7 @@ machine_spawn(struct machine *m)
 	}
 	r->open = 3;
 	m->run = r;
+	m->runs_open++;
 	m->pid = r->proc.pid;
 	m->pgid = r->proc.pid;
 	m->proc_start = proc_starttime(m->pid);
@@ -939,7 +971,7 @@ supervisor_reap_removed(struct supervisor *sv)
 
 	while ((m = *pp) != NULL) {
 		if (m->cfg == NULL && m->run == NULL && m->orphan_pgid == 0 &&
-		    m->state != MACHINE_STOPPING) {
+		    m->runs_open == 0 && m->state != MACHINE_STOPPING) {
 			machine_delete_row(sv, m);
 			*pp = m->next;
 			machine_free(m);
@@ -962,48 +994,44 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 			return -1;
 		supervisor_find_orphans(sv);
 	}
-	for (m = sv->machines; m != NULL; m = m->next)
+	for (m = sv->machines; m != NULL; m = m->next) {
+		m->prev_cfg = m->cfg;
 		m->cfg = NULL;
+	}
 	for (i = 0; i < cfg->napps; i++) {
 		const struct cfg_app *a = &cfg->apps[i];
-		bool keep_old = !initial && app_changed(sv, a);
+		/* A changed app runs on as deployed until a deploy applies it. */
+		bool keep_old = !initial && config_app(sv->cfg, a->name) != NULL &&
+		    app_changed(sv, a);
 
 		app_record(sv, a, initial);
+		if (keep_old) {
+			for (m = sv->machines; m != NULL; m = m->next)
+				if (strcmp(m->app, a->name) == 0)
+					m->cfg = m->prev_cfg;
+			continue;
+		}
 		for (j = 0; j < a->nprocs; j++) {
 			const struct cfg_process *p = &a->procs[j];
-			const struct cfg_process *old;
 
 			for (k = 0; k < p->count; k++) {
 				m = machine_lookup(sv, a->name, p->name, k);
-				if (keep_old && m != NULL) {
-					/* Runs on as deployed until a deploy. */
-					old = cfg_app_process(config_app(sv->cfg,
-					    a->name), p->name);
-					m->cfg = old;
-					continue;
-				}
-				if (keep_old)
-					continue;
 				if (m == NULL)
 					m = machine_new(sv, a->name, p->name, k);
 				m->cfg = p;
 			}
 		}
-		/* Machines beyond a changed app's new count run on too. */
-		if (keep_old) {
-			const struct cfg_app *olda = config_app(sv->cfg, a->name);
-
-			for (m = sv->machines; m != NULL; m = m->next)
-				if (m->cfg == NULL && strcmp(m->app, a->name) == 0)
-					m->cfg = cfg_app_process(olda, m->process);
-		}
 	}
 	for (m = sv->machines; m != NULL; m = m->next) {
 		if (m->cfg == NULL)
 			continue;
-		if (machine_assign_port(sv, m, cfg, e) < 0)
-			return -1;
 		machine_open_log(sv, m, cfg);
+		/* One machine without a port must not leave the fleet half-applied. */
+		if (machine_assign_port(sv, m, cfg, e) < 0) {
+			m->port = 0;
+			machine_transition(m, MACHINE_FAILED, e->msg);
+			supervisor_event(sv, "no-port", m->app, m->id, e->msg);
+		}
 	}
 	sv->cfg = cfg;
 	for (m = sv->machines; m != NULL; m = m->next) {
@@ -1026,6 +1054,9 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 			machine_stop_begin(m, SIGTERM);
 			continue;
 		}
+		if (m->state == MACHINE_FAILED && m->port == 0 &&
+		    m->cfg->port_mode != CFG_PORT_NONE)
+			continue;
 		if ((initial || fresh) && m->run == NULL) {
 			if (m->want_running)
 				machine_spawn(m);
@@ -1036,6 +1067,21 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 	}
 	supervisor_reap_removed(sv);
 	return 0;
+}
+
+bool
+supervisor_uses(const struct supervisor *sv, const struct config *cfg)
+{
+	const struct machine *m;
+	size_t i;
+
+	for (m = sv->machines; m != NULL; m = m->next)
+		for (i = 0; m->cfg != NULL && i < cfg->napps; i++)
+			if ((uintptr_t)m->cfg >= (uintptr_t)cfg->apps[i].procs &&
+			    (uintptr_t)m->cfg < (uintptr_t)(cfg->apps[i].procs +
+			    cfg->apps[i].nprocs))
+				return true;
+	return false;
 }
 
 static struct machine *
@@ -1126,7 +1172,7 @@ supervisor_check_done(struct supervisor *sv)
 	}
 	for (m = sv->machines; m != NULL; m = m->next)
 		if (m->run != NULL || m->orphan_pgid != 0 ||
-		    m->state == MACHINE_STOPPING)
+		    m->runs_open > 0 || m->state == MACHINE_STOPPING)
 			return;
 	if (sv->on_stopped != NULL) {
 		void (*cb)(struct supervisor *) = sv->on_stopped;

@@ -42,6 +42,7 @@ struct machine {
 	char		*process;
 	int		 idx;
 	const struct cfg_process *cfg;	/* NULL once the app left the config */
+	const struct cfg_process *prev_cfg;	/* during supervisor_apply only */
 	int		 port;		/* 0: none */
 	enum machine_state state;
 	bool		 want_running;	/* what the operator asked for */
@@ -60,6 +61,7 @@ struct machine {
 	int64_t		 updated_at;
 	uint64_t	 started_mono;
 	struct run	*run;		/* the live process, or NULL */
+	int		 runs_open;	/* runs whose handles still point here */
 	int		 orphan_pgid;	/* a group left by an earlier daemon */
 	uint64_t	 stop_deadline;
 	uv_timer_t	*timer;		/* backoff, kill escalation, orphan poll */
@@ -93,6 +95,8 @@ void	supervisor_init(struct supervisor *, uv_loop_t *, struct store *,
  */
 int	supervisor_apply(struct supervisor *, const struct config *,
 	    struct err *);
+/* True when a machine still runs on a process group of cfg. */
+bool	supervisor_uses(const struct supervisor *, const struct config *);
 /* Operator actions; -1 with a message when the machine is unknown. */
 int	supervisor_machine_start(struct supervisor *, const char *id,
 	    struct err *);

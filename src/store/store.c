@@ -170,7 +170,7 @@ store_check_identity(struct store *s, bool readonly, struct err *e)
 	if (pragma_int(s, "PRAGMA application_id", &appid, e) < 0)
 		return err_set(e, "'%s' is not an opsdeck store (%s): move it "
 		    "away or point --state at another directory", s->path,
-		    e->msg);
+		    sqlite3_errmsg(s->db));
 	if (pragma_int(s, "PRAGMA user_version", &version, e) < 0 ||
 	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables,
 	    e) < 0)
@@ -203,7 +203,7 @@ store_quick_check(struct store *s, struct err *e)
 	if (store_prepare(s, &st, "PRAGMA quick_check", e) < 0)
 		return err_set(e, "'%s' is corrupt or not a database (%s): "
 		    "restore it from a backup or move it away", s->path,
-		    e->msg);
+		    sqlite3_errmsg(s->db));
 	if (sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
 		err_set(e, "'%s' is corrupt (quick_check: %s): restore it "

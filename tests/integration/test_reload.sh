@@ -42,11 +42,24 @@ check "a changed app is marked as needing a deploy" \
 check "and keeps running as deployed" \
     test "$(machines_q '.machines[] | select(.app=="hotdash-staging") | .pid')" = "$staging_pid"
 
+# A second reload, with the app still changed and a removed app back: the changed app
+# keeps running what was deployed, even when it restarts; the re-added app starts.
+write_config v73 yes yes
+kill -HUP "$DAEMON_PID"
+back() { [ "$(machines_q '[.machines[] | select(.app=="hotdash-chatwoot" and .state=="started")] | length')" = 1 ]; }
+check "a re-added app starts again" wait_for 10 back
+kill -9 "$staging_pid"
+restarted() { [ "$(machines_q '.machines[] | select(.app=="hotdash-staging") | "\(.state) \(.restart_count)"')" = "started 1" ]; }
+check "the changed app's machine restarts" wait_for 10 restarted
+port=$(machines_q '.machines[] | select(.app=="hotdash-staging") | .port')
+ver() { [ "$(curl -fsS "http://127.0.0.1:$port/version" | jq -r .version)" = v71 ]; }
+check "and still runs the deployed config (v71), not an undeployed one" wait_for 5 ver
+
 echo "apps: [" > "$CONFIG"
 kill -HUP "$DAEMON_PID"
 sleep 0.5
 check "a broken config is refused and the daemon runs on" od status >/dev/null
 check "the refusal names the file and place" grep -q "opsdeck.yaml:" "$T/daemon.log"
 check "the reload was recorded as evidence" test "$(sqlite3 "$STATE/opsdeck.db" \
-    "SELECT count(*) FROM evidence WHERE action='daemon.reload' AND result='ok'")" = 1
+    "SELECT count(*) FROM evidence WHERE action='daemon.reload' AND result='ok'")" = 2
 stop_daemon
