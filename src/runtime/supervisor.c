@@ -591,6 +591,10 @@ machine_stop_due(uv_timer_t *t)
 	}
 	if (m->run == NULL && m->orphan_pgid != 0)
 		machine_timer(m, ORPHAN_POLL_MS, machine_stop_due);
+	else if (m->run != NULL && m->stop_deadline != UINT64_MAX)
+		/* The loop's clock lags ours: the timer can fire a little early. */
+		machine_timer(m, m->stop_deadline - mono_ms() + 1,
+		    machine_stop_due);
 }
 
 /* SIGTERM to the machine's group (or the group an earlier daemon left). */
