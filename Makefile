@@ -23,9 +23,12 @@ build: $(BUILD)/Makefile
 up: deps build
 	@scripts/up $(BUILD)/opsdeck $(CONFIG) $(STATE)
 
+FUZZ_SMOKE ?= 15
+
 test: build
 	cd $(BUILD) && ctest $(CTEST_ARGS)
 	$(MAKE) test-asan
+	scripts/fuzz $(FUZZ_SMOKE)
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOPSDECK_SANITIZE=ON
@@ -38,6 +41,9 @@ unit: build
 
 bench: build
 	bench/run
+
+fuzz:
+	scripts/fuzz
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -7,6 +7,7 @@
 
 #include "cmd/common.h"
 #include "migrate/db.h"
+#include "migrate/files.h"
 
 extern const struct cmd_entry cmd_migrate_apply_entry;
 
@@ -17,17 +18,15 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "override", required_argument, NULL, 'o' },
 		{ "actor", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct apply_options o = { NULL, NULL, NULL, NULL, NULL };
+	struct sql_files files = SQL_FILES_INIT;
 	struct err e = { 0 };
 	const struct migrate_db *db;
 	struct passwd *pw;
 	json_t *rep = NULL;
-	char **paths = NULL;
-	size_t n = 0, i;
-	int ch, json = ctx->json, r, ret = EXIT_FAILED;
+	int ch, r, ret = EXIT_FAILED;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -45,9 +44,6 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'a':
 			o.actor = optarg;
 			break;
-		case 'j':
-			json = 1;
-			break;
 		default:
 			return cmd_usage(&cmd_migrate_apply_entry);
 		}
@@ -62,21 +58,19 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.actor == NULL || *o.actor == '\0')
 		o.actor = "unknown";
 	/* the approval gate of the account issue goes here (o.gate) */
-	o.progress = json ? NULL : stdout;
+	o.progress = ctx->json ? NULL : stdout;
 	if ((db = migrate_db(&e)) == NULL ||
-	    db->files(argv[optind], &paths, &n, &e) < 0 ||
-	    (r = db->apply_run(&o, paths, n, &rep, &e)) < 0) {
+	    sql_files_add(&files, argv[optind], SQL_FILES_MIGRATIONS, &e) < 0 ||
+	    (r = db->apply_run(&o, files.v, files.n, &rep, &e)) < 0) {
 		ret = cmd_fail("migrate apply", &e);
 		goto out;
 	}
-	if (json)
+	if (ctx->json)
 		cmd_print_json(rep);
 	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
 out:
 	json_decref(rep);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
+	sql_files_release(&files);
 	return ret;
 }
 

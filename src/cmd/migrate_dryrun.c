@@ -10,22 +10,37 @@
 
 extern const struct cmd_entry cmd_migrate_dryrun_entry;
 
+/* A positive duration for --NAME; -1 after saying what is wrong. */
+static int
+timeout_parse(const char *name, const char *arg, int64_t *ms)
+{
+	if (duration_parse(arg, ms) < 0 || *ms <= 0) {
+		fprintf(stderr, "opsdeck migrate dryrun: invalid --%s '%s': use 500ms, 2s, 1m\n",
+		    name, arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "statement-timeout", required_argument, NULL, 's' },
 		{ "allow-nontransactional", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dryrun_options o = { NULL, 2000, false };
+	struct dryrun_options o = {
+		.lock_timeout_ms = 2000,
+		.statement_timeout_ms = 60000,
+	};
 	struct sql_file f = { 0 };
 	const struct migrate_db *db;
 	struct err e = { 0 };
 	json_t *rep = NULL;
-	int ch, json = ctx->json, r, ret = EXIT_FAILED;
+	int ch, r, ret = EXIT_FAILED;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -34,18 +49,17 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			o.url = optarg;
 			break;
 		case 't':
-			if (duration_parse(optarg, &o.lock_timeout_ms) < 0 ||
-			    o.lock_timeout_ms <= 0) {
-				fprintf(stderr, "opsdeck migrate dryrun: invalid --lock-timeout '%s': use 500ms, 2s, 1m\n",
-				    optarg);
+			if (timeout_parse("lock-timeout", optarg,
+			    &o.lock_timeout_ms) < 0)
 				return EXIT_USAGE;
-			}
+			break;
+		case 's':
+			if (timeout_parse("statement-timeout", optarg,
+			    &o.statement_timeout_ms) < 0)
+				return EXIT_USAGE;
 			break;
 		case 'n':
 			o.allow_nontransactional = true;
-			break;
-		case 'j':
-			json = 1;
 			break;
 		default:
 			return cmd_usage(&cmd_migrate_dryrun_entry);
@@ -62,7 +76,7 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_fail("migrate dryrun", &e);
 		goto out;
 	}
-	if (json)
+	if (ctx->json)
 		cmd_print_json(rep);
 	else
 		db->dryrun_print(rep, stdout);
@@ -75,7 +89,8 @@ out:
 
 const struct cmd_entry cmd_migrate_dryrun_entry = {
 	"migrate dryrun",
-	"FILE --db URL [--lock-timeout 2s] [--allow-nontransactional] [--json]",
+	"FILE --db URL [--lock-timeout 2s] [--statement-timeout 60s] "
+	"[--allow-nontransactional] [--json]",
 	"run a migration in a rolled-back transaction and report its locks and rewrites",
 	CMD_JSON, cmd_migrate_dryrun_exec,
 };

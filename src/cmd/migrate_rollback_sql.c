@@ -13,22 +13,17 @@ static int
 cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sql_file f = { 0 };
 	struct rollback rb = { 0 };
 	struct err e = { 0 };
 	json_t *j = NULL;
-	int ch, json = ctx->json, ret = EXIT_FAILED;
+	int ret = EXIT_FAILED;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == 'j')
-			json = 1;
-		else
-			return cmd_usage(&cmd_migrate_rollback_sql_entry);
-	}
+	if (getopt_long(argc, argv, "", longopts, NULL) != -1)
+		return cmd_usage(&cmd_migrate_rollback_sql_entry);
 	if (argc - optind != 1)
 		return cmd_usage(&cmd_migrate_rollback_sql_entry);
 	if (sql_file_load(argv[optind], &f, &e) < 0 ||
@@ -36,12 +31,12 @@ cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_fail("migrate rollback-sql", &e);
 		goto out;
 	}
-	if (json) {
+	if (ctx->json) {
 		j = rollback_json(&f, &rb);
 		cmd_print_json(j);
 	} else
 		fputs(rb.sql, stdout);
-	if (rb.irreversible > 0 && !json)
+	if (rb.irreversible > 0 && !ctx->json)
 		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s cannot be undone (listed at the top of the script)\n",
 		    f.path, rb.irreversible, rb.irreversible == 1 ? "" : "s");
 	/* 1 tells CI the file is not fully reversible; the script is printed anyway */

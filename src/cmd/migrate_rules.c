@@ -45,7 +45,6 @@ static int
 cmd_migrate_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "markdown", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,7 +54,7 @@ cmd_migrate_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'j' && ch != 'm')
+		if (ch != 'm')
 			return cmd_usage(&cmd_migrate_rules_entry);
 		mode = ch;
 	}

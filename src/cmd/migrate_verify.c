@@ -14,7 +14,6 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sql_file f = { 0 };
@@ -22,14 +21,12 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct err e = { 0 };
 	json_t *rep = NULL;
 	const char *url = NULL;
-	int ch, json = ctx->json, r, ret = EXIT_FAILED;
+	int ch, r, ret = EXIT_FAILED;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'd')
 			url = optarg;
-		else if (ch == 'j')
-			json = 1;
 		else
 			return cmd_usage(&cmd_migrate_verify_entry);
 	}
@@ -41,7 +38,7 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_fail("migrate verify", &e);
 		goto out;
 	}
-	if (json)
+	if (ctx->json)
 		cmd_print_json(rep);
 	else
 		db->verify_print(rep, stdout);

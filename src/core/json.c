@@ -45,3 +45,9 @@ json_int(const json_t *obj, const char *key, long long def)
 
 	return json_is_integer(v) ? json_integer_value(v) : def;
 }
+
+bool
+json_bool(const json_t *obj, const char *key)
+{
+	return json_is_true(json_object_get(obj, key));
+}

@@ -34,5 +34,10 @@ int	 file_write_atomic(const char *path, const void *, size_t, int mode,
 char	*exec_find(const char *name);
 /* True when s is a valid name: [a-z0-9][a-z0-9_-]*, at most 63 bytes. */
 bool	 name_valid(const char *s);
+/* The SHA-256 of len bytes in lowercase hex, NUL-terminated. */
+void	 sha256_hex(const void *, size_t len, char out[65]);
+/* The index of s in names[0..n) (NULL entries match nothing); -1 when absent. For
+ * the _parse() of an enum whose _str() is a table of names. */
+int	 str_index(const char *s, const char *const *names, size_t n);
 
 #endif

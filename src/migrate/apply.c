@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,12 @@
 #include "migrate/pg.h"
 #include "migrate/sql.h"
 
-#define MIGRATION_MAX (64u << 20)	/* a migration file larger than this is refused */
+/*
+ * The largest migration apply runs, well under SQL_FILE_MAX: unlike lint, which streams
+ * a file statement by statement, apply holds the whole file, every statement's parse
+ * tree and its lint report at once, and sends each statement to the server whole.
+ */
+#define APPLY_FILE_MAX (64u << 20)
 
 #define LEDGER_CREATE \
 	"CREATE TABLE IF NOT EXISTS public.opsdeck_migrations (" \
@@ -35,89 +39,14 @@
 /* one apply at a time per database */
 #define APPLY_LOCK "SELECT pg_try_advisory_lock(hashtext('opsdeck_migrations'))"
 
-static int
-is_migration(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (name[0] == '.' || n < 5 || strcmp(name + n - 4, ".sql") != 0)
-		return 0;
-	/* lemmy's __down.sql, golang-migrate's .down.sql: rollbacks, not steps */
-	return !(n >= 8 && strcmp(name + n - 8, "down.sql") == 0);
-}
-
-static int
-strptrcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-migrate_files(const char *path, char ***out, size_t *n, struct err *e)
-{
-	struct stat sb;
-	struct dirent *de;
-	DIR *d = NULL;
-	char **v = NULL;
-	size_t cap = 0, k = 0;
-	int ret = -1;
-
-	*out = NULL;
-	*n = 0;
-	if (stat(path, &sb) < 0)
-		return err_errno(e, "cannot read '%s'", path);
-	if (!S_ISDIR(sb.st_mode)) {
-		v = xcalloc(1, sizeof(*v));
-		v[0] = xstrdup(path);
-		*out = v;
-		*n = 1;
-		return 0;
-	}
-	if ((d = opendir(path)) == NULL)
-		return err_errno(e, "cannot open directory '%s'", path);
-	while ((de = readdir(d)) != NULL) {
-		if (!is_migration(de->d_name))
-			continue;
-		if (k == cap) {
-			cap = cap == 0 ? 32 : cap * 2;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[k++] = path_join(path, de->d_name);
-	}
-	if (k == 0) {
-		err_set(e, "no .sql files in '%s'", path);
-		goto out;
-	}
-	qsort(v, k, sizeof(*v), strptrcmp);
-	*out = v;
-	*n = k;
-	v = NULL;
-	ret = 0;
-out:
-	while (v != NULL && k > 0)
-		free(v[--k]);
-	free(v);
-	closedir(d);
-	return ret;
-}
-
-static void
-hex_sha256(const void *data, size_t len, char hex[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, data, len);
-	sodium_bin2hex(hex, 65, h, sizeof(h));
-}
-
 int
 migrate_sha256(const char *path, char hex[65], struct err *e)
 {
 	struct buf b = BUF_INIT;
 
-	if (file_read(path, MIGRATION_MAX, &b, e) < 0)
+	if (file_read(path, APPLY_FILE_MAX, &b, e) < 0)
 		return -1;
-	hex_sha256(b.data != NULL ? b.data : "", b.len, hex);
+	sha256_hex(b.data != NULL ? b.data : "", b.len, hex);
 	buf_release(&b);
 	return 0;
 }
@@ -322,9 +251,9 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 		memset(&lr, 0, sizeof(lr));
 		json_array_append_new(files, fj);
 		json_object_set_new(fj, "file", json_string(name));
-		if (file_read(paths[i], MIGRATION_MAX, &text, &fe) < 0)
+		if (file_read(paths[i], APPLY_FILE_MAX, &text, &fe) < 0)
 			goto next;
-		hex_sha256(text.data != NULL ? text.data : "", text.len, sha);
+		sha256_hex(text.data != NULL ? text.data : "", text.len, sha);
 		json_object_set_new(fj, "sha256", json_string(sha));
 		if ((row = json_object_get(ledger, name)) != NULL) {
 			if (strcmp(json_str(row, "sha256"), sha) == 0) {
@@ -447,9 +376,10 @@ apply_print(const json_t *rep, FILE *out)
 }
 
 int
-apply_status(const char *url, const char *dir, char *const *paths, size_t n,
+apply_status(const char *url, const char *path, char *const *paths, size_t n,
     json_t **report, struct err *e)
 {
+	struct stat st;
 	PGconn *c = NULL;
 	json_t *rep = json_object(), *files = json_array(), *ledger = NULL;
 	json_t *seen = json_object();
@@ -494,7 +424,8 @@ apply_status(const char *url, const char *dir, char *const *paths, size_t n,
 			changed++;
 		}
 	}
-	if (dir != NULL) {
+	/* listing a directory, the ledger's other rows are files that went missing */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		json_object_foreach(ledger, key, row) {
 			json_t *fj;
 

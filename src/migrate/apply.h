@@ -41,11 +41,6 @@ struct apply_options {
 	FILE			*progress;	/* one line per file as it goes, or NULL */
 };
 
-/*
- * FILE, or the *.sql files of DIR in byte order of their names (files ending in
- * "down.sql" are rollbacks and left out). The caller frees each path and the array.
- */
-int	migrate_files(const char *path, char ***out, size_t *n, struct err *);
 /* SHA-256 of a file's bytes in hex. */
 int	migrate_sha256(const char *path, char hex[65], struct err *);
 
@@ -57,11 +52,12 @@ int	migrate_sha256(const char *path, char hex[65], struct err *);
 int	apply_run(const struct apply_options *, char *const *paths, size_t n,
 	    json_t **report, struct err *);
 /*
- * Fills *report with each file's state against the ledger: applied, pending or
- * changed (and, listing a directory, "missing": recorded but no file). Read-only.
- * 0, or 1 when a file changed, -1 on error.
+ * Fills *report with the state against the ledger of paths, the files of path (the
+ * FILE|DIR argument): applied, pending or changed, and, when path is a directory,
+ * "missing" for recorded files not in it. Read-only. 0, or 1 when a file changed,
+ * -1 on error.
  */
-int	apply_status(const char *url, const char *dir, char *const *paths,
+int	apply_status(const char *url, const char *path, char *const *paths,
 	    size_t n, json_t **report, struct err *);
 void	apply_print(const json_t *report, FILE *);
 void	apply_status_print(const json_t *report, FILE *);

@@ -11,13 +11,12 @@
 #include "migrate/verify.h"
 
 struct migrate_db {
-	int	(*files)(const char *path, char ***out, size_t *n, struct err *);
 	int	(*dryrun_run)(const struct dryrun_options *, const struct sql_file *,
 		    json_t **, struct err *);
 	void	(*dryrun_print)(const json_t *, FILE *);
 	int	(*apply_run)(const struct apply_options *, char *const *paths,
 		    size_t n, json_t **, struct err *);
-	int	(*apply_status)(const char *url, const char *dir,
+	int	(*apply_status)(const char *url, const char *path,
 		    char *const *paths, size_t n, json_t **, struct err *);
 	void	(*apply_status_print)(const json_t *, FILE *);
 	int	(*verify_run)(const char *url, const struct sql_file *, json_t **,

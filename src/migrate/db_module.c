@@ -4,7 +4,6 @@
 extern const struct migrate_db migrate_db_ops;
 
 const struct migrate_db migrate_db_ops = {
-	.files = migrate_files,
 	.dryrun_run = dryrun_run,
 	.dryrun_print = dryrun_print,
 	.apply_run = apply_run,

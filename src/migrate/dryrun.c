@@ -1,4 +1,6 @@
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/dryrun.h"
 #include "migrate/locks.h"
@@ -335,20 +338,33 @@ out:
 	return ret;
 }
 
+/* SET [LOCAL] lock_timeout and statement_timeout on d->c. */
 static int
-begin_tx(struct dr *d)
+set_timeouts(struct dr *d, const char *scope)
 {
 	char *sql;
 	int r;
 
-	lockset_release(&d->held);
-	if (pg_exec(d->c, "BEGIN", "starting the dry-run transaction", d->e) < 0)
-		return -1;
-	sql = xasprintf("SET LOCAL lock_timeout = '%lldms'",
+	sql = xasprintf("SET %slock_timeout = '%lldms'", scope,
 	    (long long)d->o->lock_timeout_ms);
 	r = pg_exec(d->c, sql, "setting lock_timeout", d->e);
 	free(sql);
+	if (r < 0)
+		return -1;
+	sql = xasprintf("SET %sstatement_timeout = '%lldms'", scope,
+	    (long long)d->o->statement_timeout_ms);
+	r = pg_exec(d->c, sql, "setting statement_timeout", d->e);
+	free(sql);
 	return r;
+}
+
+static int
+begin_tx(struct dr *d)
+{
+	lockset_release(&d->held);
+	if (pg_exec(d->c, "BEGIN", "starting the dry-run transaction", d->e) < 0)
+		return -1;
+	return set_timeouts(d, "LOCAL ");
 }
 
 static json_t *
@@ -373,7 +389,8 @@ skip(json_t *s, const char *status, const char *note)
 static int
 copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
 {
-	char *db = NULL, *qdb = NULL, *qcopy = NULL, *sql = NULL;
+	struct buf sql = BUF_INIT;
+	char *db = NULL;
 	PGresult *r;
 	int ret = -1;
 
@@ -389,10 +406,11 @@ copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
 	    "postgres", maint, d->e) < 0)
 		goto out;
 	*copyname = xasprintf("opsdeck_dryrun_%ld", (long)getpid());
-	qdb = pg_quote_ident(db);
-	qcopy = pg_quote_ident(*copyname);
-	sql = xasprintf("CREATE DATABASE %s TEMPLATE %s", qcopy, qdb);
-	r = PQexec(*maint, sql);
+	buf_addstr(&sql, "CREATE DATABASE ");
+	sql_quote_ident_always(&sql, *copyname);
+	buf_addstr(&sql, " TEMPLATE ");
+	sql_quote_ident_always(&sql, db);
+	r = PQexec(*maint, buf_str(&sql));
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		struct err ce;
 
@@ -409,32 +427,37 @@ copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
 	if (pg_connect(d->o->url, *copyname, &d->c, d->e) < 0 ||
 	    pg_connect(d->o->url, *copyname, &d->watch, d->e) < 0)
 		goto out;
-	free(sql);
-	sql = xasprintf("SET lock_timeout = '%lldms'",
-	    (long long)d->o->lock_timeout_ms);
-	if (pg_exec(d->c, sql, "setting lock_timeout", d->e) < 0)
+	/* statements that cannot run in a transaction get them for the session */
+	if (set_timeouts(d, "") < 0)
 		goto out;
 	ret = 0;
 out:
 	free(db);
-	free(qdb);
-	free(qcopy);
-	free(sql);
+	buf_release(&sql);
 	return ret;
 }
 
-static void
-copy_drop(PGconn *maint, const char *copyname, struct err *e)
+/*
+ * Drops the temporary copy; -1 when it could not, after a warning on stderr naming
+ * the database to drop by hand (the dry run's own result stands either way).
+ */
+static int
+copy_drop(PGconn *maint, const char *copyname)
 {
-	char *q = pg_quote_ident(copyname);
-	char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+	struct buf sql = BUF_INIT, q = BUF_INIT;
 	struct err de;
+	int ret;
 
-	if (pg_exec(maint, sql, "dropping the temporary copy", &de) < 0 &&
-	    e != NULL)
-		err_set(e, "%s: drop database '%s' by hand", de.msg, copyname);
-	free(q);
-	free(sql);
+	sql_quote_ident_always(&q, copyname);
+	buf_printf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", buf_str(&q));
+	ret = pg_exec(maint, buf_str(&sql), "dropping the temporary copy", &de);
+	if (ret < 0)
+		fprintf(stderr, "opsdeck migrate dryrun: warning: %s: the temporary "
+		    "database '%s' is left behind: drop it by hand (DROP DATABASE "
+		    "%s)\n", de.msg, copyname, buf_str(&q));
+	buf_release(&q);
+	buf_release(&sql);
+	return ret;
 }
 
 int
@@ -473,6 +496,8 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 	json_object_set_new(rep, "mode", json_string(copy ? "copy" : "transaction"));
 	json_object_set_new(rep, "lock_timeout_ms",
 	    json_integer((json_int_t)o->lock_timeout_ms));
+	json_object_set_new(rep, "statement_timeout_ms",
+	    json_integer((json_int_t)o->statement_timeout_ms));
 	if (pg_connect(o->url, NULL, &d.c, e) < 0)
 		goto out;
 	if (copy) {
@@ -531,10 +556,9 @@ out:
 		PQfinish(d.c);
 	if (d.watch != NULL)
 		PQfinish(d.watch);
-	if (maint != NULL && copyname != NULL) {
-		copy_drop(maint, copyname, ret < 0 ? NULL : e);
-		json_object_set_new(rep, "copy_dropped", json_true());
-	}
+	if (maint != NULL && copyname != NULL)
+		json_object_set_new(rep, "copy_dropped",
+		    json_boolean(copy_drop(maint, copyname) == 0));
 	if (maint != NULL)
 		PQfinish(maint);
 	snap_release(&d.base);
@@ -553,15 +577,22 @@ dryrun_print(const json_t *rep, FILE *out)
 {
 	const json_t *stmts = json_object_get(rep, "statements"), *s;
 	const char *mode = json_str(rep, "mode");
+	bool copy = mode != NULL && strcmp(mode, "copy") == 0;
+	char lock_timeout[32], statement_timeout[32];
 	size_t i, j;
 
+	duration_format(json_int(rep, "lock_timeout_ms", 0), lock_timeout);
+	duration_format(json_int(rep, "statement_timeout_ms", 0),
+	    statement_timeout);
 	fprintf(out, "dry run of %s on %s", json_str(rep, "file"),
 	    json_str(rep, "database"));
-	if (mode != NULL && strcmp(mode, "copy") == 0)
-		fprintf(out, " (on temporary copy '%s', dropped afterwards)\n",
-		    json_str(rep, "copy"));
+	if (copy)
+		fprintf(out, " (on temporary copy '%s'%s)", json_str(rep, "copy"),
+		    json_bool(rep, "copy_dropped") ? ", dropped afterwards" : "");
 	else
-		fprintf(out, " (one transaction, rolled back)\n");
+		fprintf(out, " (one transaction, rolled back)");
+	fprintf(out, ", lock_timeout %s, statement_timeout %s\n", lock_timeout,
+	    statement_timeout);
 	fprintf(out, "locks listed are those each statement newly took; all are held until the end of the transaction\n");
 	json_array_foreach(stmts, i, s) {
 		const json_t *locks = json_object_get(s, "locks");
@@ -588,7 +619,10 @@ dryrun_print(const json_t *rep, FILE *out)
 			fprintf(out, "           rewrite of %s %s\n",
 			    json_str(x, "kind"), json_str(x, "relation"));
 	}
-	if (mode != NULL && strcmp(mode, "copy") == 0)
+	if (copy && !json_bool(rep, "copy_dropped"))
+		fprintf(out, "the database was not changed, but the temporary copy '%s' "
+		    "is left behind: drop it by hand\n", json_str(rep, "copy"));
+	else if (copy)
 		fprintf(out, "the temporary copy was dropped: the database was not changed\n");
 	else
 		fprintf(out, "rolled back: the database was not changed\n");

@@ -6,6 +6,8 @@
  * reported; with allow_nontransactional the whole file runs on a temporary copy of
  * the database (CREATE DATABASE … TEMPLATE) that is dropped afterwards, and the
  * locks of those statements are sampled from a second session while they run.
+ * Every statement runs under lock_timeout and statement_timeout, so a dry run on a
+ * busy database neither queues behind a lock nor holds its own for long.
  */
 #ifndef OPSDECK_DRYRUN_H
 #define OPSDECK_DRYRUN_H
@@ -22,6 +24,7 @@
 struct dryrun_options {
 	const char	*url;
 	int64_t		 lock_timeout_ms;	/* SET LOCAL lock_timeout */
+	int64_t		 statement_timeout_ms;	/* SET LOCAL statement_timeout */
 	bool		 allow_nontransactional;
 };
 

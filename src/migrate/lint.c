@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -44,15 +45,69 @@ lint_severity_str(enum lint_severity s)
 int
 lint_severity_parse(const char *s, enum lint_severity *out)
 {
-	size_t i;
+	int i = str_index(s, severities, sizeof(severities) /
+	    sizeof(severities[0]));
 
-	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++) {
-		if (strcmp(s, severities[i]) == 0) {
-			*out = (enum lint_severity)i;
-			return 0;
-		}
+	if (i < 0)
+		return -1;
+	*out = (enum lint_severity)i;
+	return 0;
+}
+
+static const char *const policies[] = {
+	[LINT_POLICY_NONE] = "none",
+	[LINT_POLICY_ADDITIVE_ONLY] = "additive-only",
+};
+
+int
+lint_policy_parse(const char *s, enum lint_policy *out)
+{
+	int i = str_index(s, policies, sizeof(policies) / sizeof(policies[0]));
+
+	if (i < 0)
+		return -1;
+	*out = (enum lint_policy)i;
+	return 0;
+}
+
+int
+lint_exclude_check(const char *list, struct err *e)
+{
+	char *copy = xstrdup(list), *p = copy, *tok;
+	struct buf bad = BUF_INIT;
+	size_t n = 0;
+	int ret = 0;
+
+	while ((tok = strsep(&p, ",")) != NULL) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok != '\0' && lint_rule_find(tok) == NULL)
+			buf_printf(&bad, "%s'%s'", n++ > 0 ? ", " : "", tok);
 	}
-	return -1;
+	if (n > 0)
+		ret = err_setk(e, ERR_INVALID, "unknown rule%s %s in --exclude; "
+		    "`opsdeck migrate rules` lists them", n > 1 ? "s" : "",
+		    buf_str(&bad));
+	buf_release(&bad);
+	free(copy);
+	return ret;
+}
+
+int
+lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
+    enum lint_severity *fail_on, struct err *e)
+{
+	if (m->exclude != NULL && lint_exclude_check(m->exclude, e) < 0)
+		return -1;
+	o->exclude = m->exclude;
+	o->pg_version = m->pg_version;
+	o->assume_in_transaction = m->assume_in_transaction;
+	/* the config loader has checked both values */
+	if (m->policy != NULL)
+		lint_policy_parse(m->policy, &o->policy);
+	if (m->fail_on != NULL)
+		lint_severity_parse(m->fail_on, fail_on);
+	return 0;
 }
 
 /* Statement kinds in SQL words, for people; others print as their node type. */
@@ -507,7 +562,7 @@ lint_path(const struct lint_options *opts, const char *path,
 	struct buf b = BUF_INIT;
 	int ret;
 
-	if (file_read(path, 0, &b, e) < 0) {
+	if (file_read(path, SQL_FILE_MAX, &b, e) < 0) {
 		memset(rep, 0, sizeof(*rep));
 		rep->path = xstrdup(path);
 		buf_release(&b);

@@ -47,12 +47,26 @@ enum lint_policy {
 	LINT_POLICY_ADDITIVE_ONLY,
 };
 
+/* Parses "additive-only" or "none"; -1 otherwise. */
+int	lint_policy_parse(const char *, enum lint_policy *);
+
 struct lint_options {
 	const char	*exclude;		/* "rule,rule", or NULL */
 	enum lint_policy policy;
 	int		 pg_version;		/* major version of the server, 0: 15 */
 	bool		 assume_in_transaction;	/* the runner wraps each file */
 };
+
+struct cfg_migrate;
+
+/* 0 when every name of a "rule,rule" list is a rule; -1 (ERR_INVALID) naming the others. */
+int	lint_exclude_check(const char *list, struct err *);
+/*
+ * The defaults a config's migrate: section sets: into o (which keeps what the section
+ * leaves out) and *fail_on. -1 when its exclude names an unknown rule.
+ */
+int	lint_options_from_config(const struct cfg_migrate *,
+	    struct lint_options *, enum lint_severity *fail_on, struct err *);
 
 struct lint_finding {
 	const struct lint_rule	*rule;

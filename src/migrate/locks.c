@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/xmalloc.h"
 #include "migrate/locks.h"
 
@@ -166,12 +167,6 @@ names_join(const json_t *list, int skip_last)
 	return buf_detach(&b);
 }
 
-static bool
-flag(const json_t *node, const char *key)
-{
-	return json_is_true(json_object_get(node, key));
-}
-
 static void
 locks_rel(const json_t *node, const char *key, enum lock_mode mode,
     struct lock_list *l)
@@ -240,7 +235,7 @@ alter_cmd_mode(const json_t *cmd)
 		return LOCK_ACCESS_EXCLUSIVE;
 	}
 	if (strcmp(st, "AT_DetachPartition") == 0)
-		return flag(json_object_get(def, "PartitionCmd"), "concurrent") ?
+		return json_bool(json_object_get(def, "PartitionCmd"), "concurrent") ?
 		    LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE;
 	for (i = 0; i < sizeof(alter_modes) / sizeof(alter_modes[0]); i++)
 		if (strcmp(st, alter_modes[i].subtype) == 0)
@@ -305,7 +300,7 @@ locks_create_table(const json_t *n, struct lock_list *l)
 static void
 locks_index(const json_t *n, struct lock_list *l)
 {
-	locks_rel(n, "relation", flag(n, "concurrent") ?
+	locks_rel(n, "relation", json_bool(n, "concurrent") ?
 	    LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE, l);
 }
 
@@ -335,7 +330,7 @@ locks_drop(const json_t *n, struct lock_list *l)
 		return;
 	json_array_foreach(json_object_get(n, "objects"), i, o)
 		lock_add(l, names_join(o, on_table > 0 ? 1 : 0),
-		    strcmp(t, "OBJECT_INDEX") == 0 && flag(n, "concurrent") ?
+		    strcmp(t, "OBJECT_INDEX") == 0 && json_bool(n, "concurrent") ?
 		    LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE);
 }
 
@@ -443,7 +438,7 @@ locks_trigger(const json_t *n, struct lock_list *l)
 static void
 locks_refresh(const json_t *n, struct lock_list *l)
 {
-	locks_rel(n, "relation", flag(n, "concurrent") ? LOCK_EXCLUSIVE :
+	locks_rel(n, "relation", json_bool(n, "concurrent") ? LOCK_EXCLUSIVE :
 	    LOCK_ACCESS_EXCLUSIVE, l);
 }
 
@@ -456,7 +451,7 @@ locks_cluster(const json_t *n, struct lock_list *l)
 static void
 locks_view(const json_t *n, struct lock_list *l)
 {
-	if (flag(n, "replace"))
+	if (json_bool(n, "replace"))
 		locks_rel(n, "view", LOCK_ACCESS_EXCLUSIVE, l);
 }
 

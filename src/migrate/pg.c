@@ -264,48 +264,6 @@ pg_query(PGconn *c, const char *sql, int nparams, const char *const *params,
 	return r;
 }
 
-static char *
-quote_with(const char *s, char q)
-{
-	struct buf b = BUF_INIT;
-
-	buf_addch(&b, q);
-	for (; *s != '\0'; s++) {
-		if (*s == q)
-			buf_addch(&b, q);
-		buf_addch(&b, *s);
-	}
-	buf_addch(&b, q);
-	return buf_detach(&b);
-}
-
-char *
-pg_quote_ident(const char *s)
-{
-	return quote_with(s, '"');
-}
-
-char *
-pg_quote_literal(const char *s)
-{
-	/* standard_conforming_strings is on by default since 9.1; backslashes are plain */
-	if (strchr(s, '\\') != NULL) {
-		char *q = quote_with(s, '\''), *r = xasprintf("E%s", q);
-		struct buf b = BUF_INIT;
-		const char *p;
-
-		free(q);
-		for (p = r; *p != '\0'; p++) {
-			if (*p == '\\')
-				buf_addch(&b, '\\');
-			buf_addch(&b, *p);
-		}
-		free(r);
-		return buf_detach(&b);
-	}
-	return quote_with(s, '\'');
-}
-
 static int
 has_concurrent_param(const json_t *node)
 {

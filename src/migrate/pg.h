@@ -29,10 +29,6 @@ int	 pg_result_err(const PGresult *, PGconn *, const char *what,
 	    struct err *);
 /* The SQLSTATE of a failed result, "" when none. */
 const char *pg_sqlstate(const PGresult *);
-/* Quotes an identifier (always, so it is valid whatever it is); the caller frees. */
-char	*pg_quote_ident(const char *);
-/* Quotes a string literal; the caller frees. */
-char	*pg_quote_literal(const char *);
 
 /*
  * Why a statement cannot run inside a transaction block ("CREATE INDEX

@@ -1,8 +1,8 @@
 /*
  * Down SQL from up SQL. A table maps each statement's node type to its inverse
- * builder; builders write SQL text themselves with rb_ident() quoting, so the
- * 4.0.0 deparser's quoting bugs cannot reach the output, and the whole script is
- * re-parsed at the end.
+ * builder; builders write SQL text themselves, quoting with sql_quote_ident(), so
+ * the 4.0.0 deparser's quoting bugs cannot reach the output, and the whole script
+ * is re-parsed at the end.
  *
  * What the file itself created is remembered (tables, views, columns, other named
  * objects): later statements that only touch those (an ALTER of a new column, an
@@ -22,37 +22,6 @@
 #include "migrate/rollback.h"
 
 #define NAMEDATALEN 64
-
-/*
- * PostgreSQL 15's keywords that are not "unreserved" (kwlist.h: reserved,
- * column-name and type/function-name keywords): quote_ident() quotes these.
- */
-static const char *const quoted_keywords[] = {
-	"all", "analyse", "analyze", "and", "any", "array", "as", "asc",
-	"asymmetric", "authorization", "between", "bigint", "binary", "bit",
-	"boolean", "both", "case", "cast", "char", "character", "check",
-	"coalesce", "collate", "collation", "column", "concurrently",
-	"constraint", "create", "cross", "current_catalog", "current_date",
-	"current_role", "current_schema", "current_time", "current_timestamp",
-	"current_user", "dec", "decimal", "default", "deferrable", "desc",
-	"distinct", "do", "else", "end", "except", "exists", "extract", "false",
-	"fetch", "float", "for", "foreign", "freeze", "from", "full", "grant",
-	"greatest", "group", "grouping", "having", "ilike", "in", "initially",
-	"inner", "inout", "int", "integer", "intersect", "interval", "into",
-	"is", "isnull", "join", "json_array", "json_arrayagg", "json_object",
-	"json_objectagg", "lateral", "leading", "least", "left", "like", "limit",
-	"localtime", "localtimestamp", "national", "natural", "nchar", "none",
-	"normalize", "not", "notnull", "null", "nullif", "numeric", "offset",
-	"on", "only", "or", "order", "out", "outer", "overlaps", "overlay",
-	"placing", "position", "precision", "primary", "real", "references",
-	"returning", "right", "row", "select", "session_user", "setof",
-	"similar", "smallint", "some", "substring", "symmetric", "table",
-	"tablesample", "then", "time", "timestamp", "to", "trailing", "treat",
-	"trim", "true", "union", "unique", "user", "using", "values", "varchar",
-	"variadic", "verbose", "when", "where", "window", "with", "xmlattributes",
-	"xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces",
-	"xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
-};
 
 struct rb_name {
 	char	*schema;	/* NULL when the file did not say */
@@ -79,51 +48,6 @@ rb_status_str(enum rb_status s)
 	};
 
 	return names[s];
-}
-
-static int
-kwcmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-void
-rb_ident(struct buf *b, const char *s)
-{
-	const char *p;
-	int plain = s[0] != '\0' && ((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
-
-	for (p = s; plain && *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '_'))
-			plain = 0;
-	if (plain && bsearch(&s, quoted_keywords,
-	    sizeof(quoted_keywords) / sizeof(quoted_keywords[0]),
-	    sizeof(quoted_keywords[0]), kwcmp) != NULL)
-		plain = 0;
-	if (plain) {
-		buf_addstr(b, s);
-		return;
-	}
-	buf_addch(b, '"');
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			buf_addch(b, '"');
-		buf_addch(b, *p);
-	}
-	buf_addch(b, '"');
-}
-
-static void
-rb_literal(struct buf *b, const char *s)
-{
-	buf_addch(b, '\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			buf_addch(b, '\'');
-		buf_addch(b, *s);
-	}
-	buf_addch(b, '\'');
 }
 
 /* The only key of a node object ({"RangeVar": {...}} → "RangeVar"). */
@@ -167,10 +91,10 @@ rb_rangevar(struct buf *b, const json_t *rv)
 	const char *schema = json_str(rv, "schemaname");
 
 	if (schema != NULL) {
-		rb_ident(b, schema);
+		sql_quote_ident(b, schema);
 		buf_addch(b, '.');
 	}
-	rb_ident(b, json_str(rv, "relname") != NULL ? json_str(rv, "relname") : "");
+	sql_quote_ident(b, json_str(rv, "relname") != NULL ? json_str(rv, "relname") : "");
 }
 
 /* A qualified name from a list of String nodes, skipping the last skip items. */
@@ -183,7 +107,7 @@ rb_names(struct buf *b, const json_t *names, size_t skip)
 	for (i = 0; i + skip < n; i++) {
 		if (i > 0)
 			buf_addch(b, '.');
-		rb_ident(b, sval(json_array_get(items, i)) != NULL ?
+		sql_quote_ident(b, sval(json_array_get(items, i)) != NULL ?
 		    sval(json_array_get(items, i)) : "");
 	}
 }
@@ -466,10 +390,10 @@ b_create_index(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	if (json_is_true(json_object_get(n, "concurrent")))
 		buf_addstr(d, "CONCURRENTLY ");
 	if (json_str(rv, "schemaname") != NULL) {
-		rb_ident(d, json_str(rv, "schemaname"));
+		sql_quote_ident(d, json_str(rv, "schemaname"));
 		buf_addch(d, '.');
 	}
-	rb_ident(d, name);
+	sql_quote_ident(d, name);
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(n, "if_not_exists")))
 		caveat(it, "created only if missing: the down drops it even if it existed before");
@@ -572,7 +496,7 @@ b_create_schema(struct rb_ctx *c, const json_t *n, struct rb_item *it,
     struct buf *d)
 {
 	buf_addstr(d, "DROP SCHEMA ");
-	rb_ident(d, json_str(n, "schemaname") != NULL ?
+	sql_quote_ident(d, json_str(n, "schemaname") != NULL ?
 	    json_str(n, "schemaname") : "");
 	if (json_array_size(json_object_get(n, "schemaElts")) > 0)
 		buf_addstr(d, " CASCADE");
@@ -587,7 +511,7 @@ b_create_extension(struct rb_ctx *c, const json_t *n, struct rb_item *it,
     struct buf *d)
 {
 	buf_addstr(d, "DROP EXTENSION ");
-	rb_ident(d, json_str(n, "extname") != NULL ? json_str(n, "extname") : "");
+	sql_quote_ident(d, json_str(n, "extname") != NULL ? json_str(n, "extname") : "");
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(n, "if_not_exists")))
 		caveat(it, "created only if missing: the down drops it even if it existed before");
@@ -604,7 +528,7 @@ drop_on(struct rb_item *it, const char *what, const char *name,
 		return;
 	}
 	buf_printf(d, "DROP %s ", what);
-	rb_ident(d, name != NULL ? name : "");
+	sql_quote_ident(d, name != NULL ? name : "");
 	buf_addstr(d, " ON ");
 	rb_rangevar(d, rv);
 	buf_addch(d, ';');
@@ -705,7 +629,7 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 		const json_t *cd = json_object_get(def, "ColumnDef");
 
 		buf_addstr(inv, "DROP COLUMN ");
-		rb_ident(inv, json_str(cd, "colname") != NULL ?
+		sql_quote_ident(inv, json_str(cd, "colname") != NULL ?
 		    json_str(cd, "colname") : "");
 		made_add_rv(c, rv, json_str(cd, "colname"));
 		return NULL;
@@ -719,7 +643,7 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 		if ((name = constraint_name(json_str(rv, "relname"), inner)) == NULL)
 			return "the constraint has no name and PostgreSQL picks one: name it to make it reversible";
 		buf_addstr(inv, "DROP CONSTRAINT ");
-		rb_ident(inv, name);
+		sql_quote_ident(inv, name);
 		free(name);
 		return NULL;
 	}
@@ -825,9 +749,9 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 		buf_printf(d, "ALTER %s ", rel);
 		rb_rangevar(d, rv);
 		buf_printf(d, " RENAME %s ", words);
-		rb_ident(d, newname);
+		sql_quote_ident(d, newname);
 		buf_addstr(d, " TO ");
-		rb_ident(d, sub != NULL ? sub : "");
+		sql_quote_ident(d, sub != NULL ? sub : "");
 		buf_addch(d, ';');
 		if (strcmp(rt, "OBJECT_COLUMN") == 0 && made_has_rv(c, rv, sub))
 			made_add_rv(c, rv, newname);
@@ -835,19 +759,19 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 	}
 	if (strcmp(rt, "OBJECT_TRIGGER") == 0) {
 		buf_addstr(d, "ALTER TRIGGER ");
-		rb_ident(d, newname);
+		sql_quote_ident(d, newname);
 		buf_addstr(d, " ON ");
 		rb_rangevar(d, rv);
 		buf_addstr(d, " RENAME TO ");
-		rb_ident(d, sub != NULL ? sub : "");
+		sql_quote_ident(d, sub != NULL ? sub : "");
 		buf_addch(d, ';');
 		return;
 	}
 	if (strcmp(rt, "OBJECT_SCHEMA") == 0) {
 		buf_addstr(d, "ALTER SCHEMA ");
-		rb_ident(d, newname);
+		sql_quote_ident(d, newname);
 		buf_addstr(d, " RENAME TO ");
-		rb_ident(d, sub != NULL ? sub : "");
+		sql_quote_ident(d, sub != NULL ? sub : "");
 		buf_addch(d, ';');
 		return;
 	}
@@ -855,12 +779,12 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 		/* a relation: ALTER KIND schema.new RENAME TO old */
 		buf_printf(d, "ALTER %s ", words);
 		if (json_str(rv, "schemaname") != NULL) {
-			rb_ident(d, json_str(rv, "schemaname"));
+			sql_quote_ident(d, json_str(rv, "schemaname"));
 			buf_addch(d, '.');
 		}
-		rb_ident(d, newname);
+		sql_quote_ident(d, newname);
 		buf_addstr(d, " RENAME TO ");
-		rb_ident(d, json_str(rv, "relname") != NULL ?
+		sql_quote_ident(d, json_str(rv, "relname") != NULL ?
 		    json_str(rv, "relname") : "");
 		buf_addch(d, ';');
 		if (made_has_rv(c, rv, NULL))
@@ -875,9 +799,9 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 		rb_names(d, obj, 1);
 		if (json_array_size(items) > 1)
 			buf_addch(d, '.');
-		rb_ident(d, newname);
+		sql_quote_ident(d, newname);
 		buf_addstr(d, " RENAME TO ");
-		rb_ident(d, sval(json_array_get(items, json_array_size(items) - 1)));
+		sql_quote_ident(d, sval(json_array_get(items, json_array_size(items) - 1)));
 		buf_addch(d, ';');
 		return;
 	}
@@ -899,9 +823,9 @@ b_alter_enum(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	buf_addstr(d, "ALTER TYPE ");
 	rb_names(d, json_object_get(n, "typeName"), 0);
 	buf_addstr(d, " RENAME VALUE ");
-	rb_literal(d, json_str(n, "newVal") != NULL ? json_str(n, "newVal") : "");
+	sql_quote_literal(d, json_str(n, "newVal") != NULL ? json_str(n, "newVal") : "");
 	buf_addstr(d, " TO ");
-	rb_literal(d, json_str(n, "oldVal"));
+	sql_quote_literal(d, json_str(n, "oldVal"));
 	buf_addch(d, ';');
 }
 

@@ -13,7 +13,6 @@
 
 #include <jansson.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "migrate/sql.h"
 
@@ -49,7 +48,5 @@ int	rollback_generate(const struct sql_file *, struct rollback *, struct err *);
 /* The result as {"file","reversible","irreversible","statements":[…],"sql"}. */
 json_t	*rollback_json(const struct sql_file *, const struct rollback *);
 void	rollback_release(struct rollback *);
-/* Appends an identifier, double-quoted only when PostgreSQL needs it. */
-void	rb_ident(struct buf *, const char *);
 
 #endif

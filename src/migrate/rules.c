@@ -11,27 +11,16 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/xmalloc.h"
 #include "migrate/lint.h"
 
 #define NAMEDATALEN_MAX 63	/* PostgreSQL truncates longer identifiers */
 
-static const char *
-str(const json_t *n, const char *key)
-{
-	return json_string_value(json_object_get(n, key));
-}
-
-static bool
-flag(const json_t *n, const char *key)
-{
-	return json_is_true(json_object_get(n, key));
-}
-
 static bool
 str_is(const json_t *n, const char *key, const char *want)
 {
-	const char *s = str(n, key);
+	const char *s = json_str(n, key);
 
 	return s != NULL && strcmp(s, want) == 0;
 }
@@ -111,8 +100,8 @@ check_drop(struct lint_ctx *c, const json_t *n)
 			const json_t *it;
 
 			if (items == NULL)	/* a schema is a bare String */
-				name = xstrdup(str(json_object_get(o, "String"),
-				    "sval") != NULL ? str(json_object_get(o,
+				name = xstrdup(json_str(json_object_get(o, "String"),
+				    "sval") != NULL ? json_str(json_object_get(o,
 				    "String"), "sval") : "?");
 			else {
 				struct buf b = BUF_INIT;
@@ -120,7 +109,7 @@ check_drop(struct lint_ctx *c, const json_t *n)
 				json_array_foreach(items, j, it) {
 					if (j > 0)
 						buf_addch(&b, '.');
-					buf_addstr(&b, str(json_object_get(it,
+					buf_addstr(&b, json_str(json_object_get(it,
 					    "String"), "sval") ?: "?");
 				}
 				name = buf_detach(&b);
@@ -139,14 +128,14 @@ static void
 check_drop_database(struct lint_ctx *c, const json_t *n)
 {
 	lint_emit(c, "drop-database", "dropping database '%s'",
-	    str(n, "dbname") ?: "?");
+	    json_str(n, "dbname") ?: "?");
 }
 
 static void
 cmd_drop_column(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	lint_emit(c, "drop-column", "dropping column '%s' of '%s'",
-	    str(cmd, "name") ?: "?", rel);
+	    json_str(cmd, "name") ?: "?", rel);
 }
 
 static void
@@ -159,7 +148,7 @@ static void
 cmd_drop_not_null(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	lint_emit(c, "drop-not-null", "dropping NOT NULL of column '%s' of '%s'",
-	    str(cmd, "name") ?: "?", rel);
+	    json_str(cmd, "name") ?: "?", rel);
 }
 
 static void
@@ -180,11 +169,11 @@ check_rename(struct lint_ctx *c, const json_t *n)
 	rel = relname(n, "relation");
 	if (str_is(n, "renameType", "OBJECT_COLUMN"))
 		lint_emit(c, "rename-column",
-		    "renaming column '%s' of '%s' to '%s'", str(n, "subname") ?: "?",
-		    rel, str(n, "newname") ?: "?");
+		    "renaming column '%s' of '%s' to '%s'", json_str(n, "subname") ?: "?",
+		    rel, json_str(n, "newname") ?: "?");
 	else if (str_is(n, "renameType", "OBJECT_TABLE"))
 		lint_emit(c, "rename-table", "renaming table '%s' to '%s'", rel,
-		    str(n, "newname") ?: "?");
+		    json_str(n, "newname") ?: "?");
 	free(rel);
 }
 
@@ -194,7 +183,7 @@ static void
 cmd_type(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	lint_emit(c, "change-column-type",
-	    "changing the type of column '%s' of '%s'", str(cmd, "name") ?: "?",
+	    "changing the type of column '%s' of '%s'", json_str(cmd, "name") ?: "?",
 	    rel);
 }
 
@@ -232,7 +221,7 @@ volatile_call(const json_t *expr)
 	json_object_foreach((json_t *)expr, key, v) {
 		if (strcmp(key, "FuncCall") == 0) {
 			names = json_object_get(v, "funcname");
-			name = str(json_object_get(json_array_get(names,
+			name = json_str(json_object_get(json_array_get(names,
 			    json_array_size(names) - 1), "String"), "sval");
 			if (name == NULL)
 				return "?";
@@ -264,11 +253,11 @@ cmd_add_default(struct lint_ctx *c, const char *rel, const json_t *cmd)
 	if (v != 0 && v < 11)
 		lint_emit(c, "volatile-default",
 		    "adding column '%s' to '%s' with a default rewrites the table "
-		    "before PostgreSQL 11", str(col, "colname") ?: "?", rel);
+		    "before PostgreSQL 11", json_str(col, "colname") ?: "?", rel);
 	else if ((fn = volatile_call(json_object_get(def, "raw_expr"))) != NULL)
 		lint_emit(c, "volatile-default",
 		    "adding column '%s' to '%s' with default %s() (volatile or "
-		    "unknown) rewrites the table", str(col, "colname") ?: "?",
+		    "unknown) rewrites the table", json_str(col, "colname") ?: "?",
 		    rel, fn);
 }
 
@@ -287,7 +276,7 @@ cmd_generated(struct lint_ctx *c, const char *rel, const json_t *cmd)
 	if (coldef_constraint(col, "CONSTR_GENERATED") != NULL)
 		lint_emit(c, "generated-column",
 		    "adding stored generated column '%s' to '%s' rewrites the table",
-		    str(col, "colname") ?: "?", rel);
+		    json_str(col, "colname") ?: "?", rel);
 }
 
 static void
@@ -309,7 +298,7 @@ cmd_required(struct lint_ctx *c, const char *rel, const json_t *cmd)
 	    coldef_constraint(col, "CONSTR_IDENTITY") == NULL)
 		lint_emit(c, "not-null-without-default",
 		    "adding NOT NULL column '%s' to '%s' without a default fails "
-		    "when the table has rows", str(col, "colname") ?: "?", rel);
+		    "when the table has rows", json_str(col, "colname") ?: "?", rel);
 }
 
 static void
@@ -323,7 +312,7 @@ cmd_set_not_null(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	lint_emit(c, "set-not-null",
 	    "setting NOT NULL on column '%s' of '%s' scans the table under "
-	    "ACCESS EXCLUSIVE", str(cmd, "name") ?: "?", rel);
+	    "ACCESS EXCLUSIVE", json_str(cmd, "name") ?: "?", rel);
 }
 
 static void
@@ -337,7 +326,7 @@ check_set_not_null(struct lint_ctx *c, const json_t *n)
 static const char *
 conname(const json_t *k)
 {
-	return str(k, "conname") ?: "(unnamed)";
+	return json_str(k, "conname") ?: "(unnamed)";
 }
 
 static void
@@ -345,7 +334,7 @@ cmd_fk(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	const json_t *k = cmd_constraint(cmd);
 
-	if (str_is(k, "contype", "CONSTR_FOREIGN") && !flag(k, "skip_validation"))
+	if (str_is(k, "contype", "CONSTR_FOREIGN") && !json_bool(k, "skip_validation"))
 		lint_emit(c, "foreign-key-not-valid",
 		    "adding foreign key '%s' to '%s' validates all rows while "
 		    "both tables are locked against writes", conname(k), rel);
@@ -362,7 +351,7 @@ cmd_check(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	const json_t *k = cmd_constraint(cmd);
 
-	if (str_is(k, "contype", "CONSTR_CHECK") && !flag(k, "skip_validation"))
+	if (str_is(k, "contype", "CONSTR_CHECK") && !json_bool(k, "skip_validation"))
 		lint_emit(c, "check-not-valid",
 		    "adding check constraint '%s' to '%s' scans the table under "
 		    "ACCESS EXCLUSIVE", conname(k), rel);
@@ -379,7 +368,7 @@ cmd_unique(struct lint_ctx *c, const char *rel, const json_t *cmd)
 {
 	const json_t *k = cmd_constraint(cmd);
 
-	if (str_is(k, "contype", "CONSTR_UNIQUE") && str(k, "indexname") == NULL)
+	if (str_is(k, "contype", "CONSTR_UNIQUE") && json_str(k, "indexname") == NULL)
 		lint_emit(c, "unique-without-index",
 		    "adding unique constraint '%s' to '%s' builds its index under "
 		    "ACCESS EXCLUSIVE", conname(k), rel);
@@ -399,7 +388,7 @@ cmd_pk(struct lint_ctx *c, const char *rel, const json_t *cmd)
 
 	if (str_is(cmd, "subtype", "AT_AddConstraint")) {
 		if (str_is(k, "contype", "CONSTR_PRIMARY") &&
-		    str(k, "indexname") == NULL)
+		    json_str(k, "indexname") == NULL)
 			lint_emit(c, "add-primary-key",
 			    "adding primary key to '%s' builds its index under "
 			    "ACCESS EXCLUSIVE", rel);
@@ -410,7 +399,7 @@ cmd_pk(struct lint_ctx *c, const char *rel, const json_t *cmd)
 		lint_emit(c, "add-primary-key",
 		    "adding primary key column '%s' to '%s' rewrites the table "
 		    "and builds its index under ACCESS EXCLUSIVE",
-		    str(col, "colname") ?: "?", rel);
+		    json_str(col, "colname") ?: "?", rel);
 }
 
 static void
@@ -426,10 +415,10 @@ cmd_detach(struct lint_ctx *c, const char *rel, const json_t *cmd)
 	const json_t *p = json_object_get(json_object_get(cmd, "def"),
 	    "PartitionCmd");
 
-	if (!flag(p, "concurrent") && lint_opts(c)->pg_version != 0 &&
+	if (!json_bool(p, "concurrent") && lint_opts(c)->pg_version != 0 &&
 	    lint_opts(c)->pg_version < 14)
 		return;	/* no CONCURRENTLY before PostgreSQL 14 */
-	if (!flag(p, "concurrent"))
+	if (!json_bool(p, "concurrent"))
 		lint_emit(c, "detach-partition-concurrently",
 		    "detaching a partition from '%s' takes ACCESS EXCLUSIVE", rel);
 	else if (lint_in_transaction(c))
@@ -451,13 +440,13 @@ check_create_index(struct lint_ctx *c, const json_t *n)
 {
 	char *rel;
 
-	if (flag(n, "concurrent") ||
+	if (json_bool(n, "concurrent") ||
 	    lint_is_new_rangevar(c, json_object_get(n, "relation")))
 		return;
 	rel = relname(n, "relation");
 	lint_emit(c, "create-index-concurrently",
 	    "creating index '%s' on '%s' without CONCURRENTLY blocks writes "
-	    "while it builds", str(n, "idxname") ?: "(unnamed)", rel);
+	    "while it builds", json_str(n, "idxname") ?: "(unnamed)", rel);
 	free(rel);
 }
 
@@ -468,13 +457,13 @@ check_drop_index(struct lint_ctx *c, const json_t *n)
 	char *name;
 	size_t i;
 
-	if (!str_is(n, "removeType", "OBJECT_INDEX") || flag(n, "concurrent"))
+	if (!str_is(n, "removeType", "OBJECT_INDEX") || json_bool(n, "concurrent"))
 		return;
 	json_array_foreach(json_object_get(n, "objects"), i, o) {
 		const json_t *items = json_object_get(json_object_get(o, "List"),
 		    "items");
 
-		name = xstrdup(str(json_object_get(json_array_get(items,
+		name = xstrdup(json_str(json_object_get(json_array_get(items,
 		    json_array_size(items) - 1), "String"), "sval") ?: "?");
 		if (!lint_is_new_name(c, name))
 			lint_emit(c, "drop-index-concurrently",
@@ -506,7 +495,7 @@ check_reindex(struct lint_ctx *c, const json_t *n)
 	    lint_opts(c)->pg_version < 12))
 		return;
 	rel = json_object_get(n, "relation") != NULL ? relname(n, "relation") :
-	    xstrdup(str(n, "name") ?: "?");
+	    xstrdup(json_str(n, "name") ?: "?");
 	lint_emit(c, "reindex-concurrently",
 	    "reindexing '%s' without CONCURRENTLY blocks writes (and reads "
 	    "using the index)", rel);
@@ -530,7 +519,7 @@ check_concurrently_in_tx(struct lint_ctx *c, const json_t *n)
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		if (json_object_get(n, w[i].kind_key) == NULL)
 			continue;
-		if (flag(n, "concurrent") || (i == 2 && reindex_concurrent(n)))
+		if (json_bool(n, "concurrent") || (i == 2 && reindex_concurrent(n)))
 			lint_emit(c, "concurrently-in-transaction",
 			    "%s cannot run inside a transaction block", w[i].what);
 		return;
@@ -587,7 +576,7 @@ check_statement_timeout(struct lint_ctx *c, const json_t *n)
 static void
 check_tx_nesting(struct lint_ctx *c, const json_t *n)
 {
-	const char *k = str(n, "kind");
+	const char *k = json_str(n, "kind");
 
 	if (k == NULL)
 		return;
@@ -646,7 +635,7 @@ coldef_types(struct lint_ctx *c, const char *rule, const char *rel,
 	const char *t;
 	size_t i;
 
-	t = str(json_object_get(json_array_get(names, json_array_size(names) - 1),
+	t = json_str(json_object_get(json_array_get(names, json_array_size(names) - 1),
 	    "String"), "sval");
 	if (t == NULL)
 		return;
@@ -678,14 +667,14 @@ types_rule(struct lint_ctx *c, const json_t *n, const char *rule)
 	rel = relname(n, "relation");
 	json_array_foreach(json_object_get(n, "tableElts"), i, e)
 		if ((col = json_object_get(e, "ColumnDef")) != NULL)
-			coldef_types(c, rule, rel, col, str(col, "colname"));
+			coldef_types(c, rule, rel, col, json_str(col, "colname"));
 	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
 		cmd = json_object_get(cmd, "AlterTableCmd");
 		col = json_object_get(json_object_get(cmd, "def"), "ColumnDef");
 		if (col == NULL)
 			continue;
-		coldef_types(c, rule, rel, col, str(cmd, "name") != NULL ?
-		    str(cmd, "name") : str(col, "colname"));
+		coldef_types(c, rule, rel, col, json_str(cmd, "name") != NULL ?
+		    json_str(cmd, "name") : json_str(col, "colname"));
 	}
 	free(rel);
 }
@@ -803,10 +792,10 @@ check_identifiers(struct lint_ctx *c, const json_t *n)
 static void
 check_enum_order(struct lint_ctx *c, const json_t *n)
 {
-	if (str(n, "newVal") != NULL && str(n, "newValNeighbor") == NULL)
+	if (json_str(n, "newVal") != NULL && json_str(n, "newValNeighbor") == NULL)
 		lint_emit(c, "enum-value-order",
 		    "value '%s' is appended to the end of the enum without "
-		    "BEFORE or AFTER", str(n, "newVal"));
+		    "BEFORE or AFTER", json_str(n, "newVal"));
 }
 
 static void
@@ -820,7 +809,7 @@ check_domain_create(struct lint_ctx *c, const json_t *n)
 static void
 check_domain_alter(struct lint_ctx *c, const json_t *n)
 {
-	if (str_is(n, "subtype", "C") && !flag(json_object_get(json_object_get(n,
+	if (str_is(n, "subtype", "C") && !json_bool(json_object_get(json_object_get(n,
 	    "def"), "Constraint"), "skip_validation"))
 		lint_emit(c, "domain-add-constraint",
 		    "adding a constraint to a domain checks every column using it "
@@ -941,17 +930,17 @@ additive_violation(const char *kind, const json_t *n)
 	    sizeof(additive_kinds[0])))
 		return NULL;
 	if (strcmp(kind, "GrantStmt") == 0)
-		return flag(n, "is_grant") ? NULL : "REVOKE";
+		return json_bool(n, "is_grant") ? NULL : "REVOKE";
 	if (strcmp(kind, "VacuumStmt") == 0)
-		return flag(n, "is_vacuumcmd") ? "VACUUM" : NULL;
+		return json_bool(n, "is_vacuumcmd") ? "VACUUM" : NULL;
 	if (strcmp(kind, "ViewStmt") == 0 || strcmp(kind, "CreateFunctionStmt") == 0
 	    || strcmp(kind, "CreateTrigStmt") == 0)
-		return flag(n, "replace") ? "CREATE OR REPLACE" : NULL;
+		return json_bool(n, "replace") ? "CREATE OR REPLACE" : NULL;
 	if (strcmp(kind, "AlterEnumStmt") == 0)
-		return str(n, "oldVal") != NULL ? "ALTER TYPE … RENAME VALUE" : NULL;
+		return json_str(n, "oldVal") != NULL ? "ALTER TYPE … RENAME VALUE" : NULL;
 	if (strcmp(kind, "AlterTableStmt") == 0) {
 		json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
-			st = str(json_object_get(cmd, "AlterTableCmd"), "subtype");
+			st = json_str(json_object_get(cmd, "AlterTableCmd"), "subtype");
 			if (st == NULL || !in_list(st, additive_alter_cmds,
 			    sizeof(additive_alter_cmds) /
 			    sizeof(additive_alter_cmds[0])))

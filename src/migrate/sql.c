@@ -16,7 +16,36 @@
 #include "core/xmalloc.h"
 #include "migrate/sql.h"
 
-#define SQL_FILE_MAX ((size_t)1 << 31)	/* libpg_query offsets are ints */
+/*
+ * PostgreSQL 15's keywords that are not "unreserved" (kwlist.h: reserved,
+ * column-name and type/function-name keywords): quote_ident() quotes these.
+ */
+static const char *const quoted_keywords[] = {
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc",
+	"asymmetric", "authorization", "between", "bigint", "binary", "bit",
+	"boolean", "both", "case", "cast", "char", "character", "check",
+	"coalesce", "collate", "collation", "column", "concurrently",
+	"constraint", "create", "cross", "current_catalog", "current_date",
+	"current_role", "current_schema", "current_time", "current_timestamp",
+	"current_user", "dec", "decimal", "default", "deferrable", "desc",
+	"distinct", "do", "else", "end", "except", "exists", "extract", "false",
+	"fetch", "float", "for", "foreign", "freeze", "from", "full", "grant",
+	"greatest", "group", "grouping", "having", "ilike", "in", "initially",
+	"inner", "inout", "int", "integer", "intersect", "interval", "into",
+	"is", "isnull", "join", "json_array", "json_arrayagg", "json_object",
+	"json_objectagg", "lateral", "leading", "least", "left", "like", "limit",
+	"localtime", "localtimestamp", "national", "natural", "nchar", "none",
+	"normalize", "not", "notnull", "null", "nullif", "numeric", "offset",
+	"on", "only", "or", "order", "out", "outer", "overlaps", "overlay",
+	"placing", "position", "precision", "primary", "real", "references",
+	"returning", "right", "row", "select", "session_user", "setof",
+	"similar", "smallint", "some", "substring", "symmetric", "table",
+	"tablesample", "then", "time", "timestamp", "to", "trailing", "treat",
+	"trim", "true", "union", "unique", "user", "using", "values", "varchar",
+	"variadic", "verbose", "when", "where", "window", "with", "xmlattributes",
+	"xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces",
+	"xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
+};
 
 /* A position in the text that only moves forward. */
 struct cursor {
@@ -441,4 +470,67 @@ sql_stmt_type(const struct sql_stmt *st)
 	json_object_foreach(st->tree, key, v)
 		return key;
 	return NULL;
+}
+
+static int
+kwcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+quote_with(struct buf *b, const char *s, char q)
+{
+	buf_addch(b, q);
+	for (; *s != '\0'; s++) {
+		if (*s == q)
+			buf_addch(b, q);
+		buf_addch(b, *s);
+	}
+	buf_addch(b, q);
+}
+
+void
+sql_quote_ident(struct buf *b, const char *s)
+{
+	const char *p;
+	bool plain = (*s >= 'a' && *s <= 'z') || *s == '_';
+
+	for (p = s; plain && *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_'))
+			plain = false;
+	if (plain && bsearch(&s, quoted_keywords,
+	    sizeof(quoted_keywords) / sizeof(quoted_keywords[0]),
+	    sizeof(quoted_keywords[0]), kwcmp) != NULL)
+		plain = false;
+	if (plain)
+		buf_addstr(b, s);
+	else
+		quote_with(b, s, '"');
+}
+
+void
+sql_quote_ident_always(struct buf *b, const char *s)
+{
+	quote_with(b, s, '"');
+}
+
+void
+sql_quote_literal(struct buf *b, const char *s)
+{
+	const char *p;
+
+	if (strchr(s, '\\') == NULL) {
+		quote_with(b, s, '\'');
+		return;
+	}
+	/* E'' reads the same whatever standard_conforming_strings says */
+	buf_addstr(b, "E'");
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			buf_addch(b, *p);
+		buf_addch(b, *p);
+	}
+	buf_addch(b, '\'');
 }

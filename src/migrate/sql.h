@@ -10,7 +10,11 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+
+/* The largest SQL file read or parsed (libpg_query's offsets are ints). */
+#define SQL_FILE_MAX ((size_t)1 << 31)
 
 struct sql_stmt {
 	char	*text;		/* the statement without leading comments/blank lines */
@@ -47,5 +51,17 @@ int	sql_file_load(const char *path, struct sql_file *out, struct err *);
 void	sql_file_release(struct sql_file *);
 /* The node type of a parsed statement: "CreateStmt", "AlterTableStmt", … or NULL. */
 const char *sql_stmt_type(const struct sql_stmt *);
+
+/*
+ * Appends an identifier double-quoted only when PostgreSQL 15 needs it, as its
+ * quote_ident() does: for SQL people read (rollback-sql).
+ */
+void	sql_quote_ident(struct buf *, const char *);
+/* Appends an identifier always double-quoted: for SQL sent to a server of any
+ * version, whose keywords may be more than 15's. */
+void	sql_quote_ident_always(struct buf *, const char *);
+/* Appends a string literal, as E'…' when it holds a backslash (as quote_literal()
+ * does), so it reads the same whatever standard_conforming_strings says. */
+void	sql_quote_literal(struct buf *, const char *);
 
 #endif

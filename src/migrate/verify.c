@@ -52,15 +52,14 @@ static const char *const kind_names[] = {
 static char *
 qualify(const char *schema, const char *name)
 {
-	char *qn = pg_quote_ident(name != NULL ? name : ""), *qs, *r;
+	struct buf b = BUF_INIT;
 
-	if (schema == NULL)
-		return qn;
-	qs = pg_quote_ident(schema);
-	r = xasprintf("%s.%s", qs, qn);
-	free(qs);
-	free(qn);
-	return r;
+	if (schema != NULL) {
+		sql_quote_ident_always(&b, schema);
+		buf_addch(&b, '.');
+	}
+	sql_quote_ident_always(&b, name != NULL ? name : "");
+	return buf_detach(&b);
 }
 
 static char *

@@ -1,0 +1,100 @@
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "migrate/files.h"
+
+static void
+files_push(struct sql_files *f, char *path)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap == 0 ? 64 : f->cap * 2;
+		f->v = xreallocarray(f->v, f->cap, sizeof(*f->v));
+	}
+	f->v[f->n++] = path;
+}
+
+static bool
+ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int
+not_hidden(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+static int
+files_walk(struct sql_files *f, const char *dir, int flags, struct err *e)
+{
+	struct dirent **ents = NULL;
+	struct stat st;
+	char *path;
+	size_t len;
+	int n, i, ret = -1;
+
+	/* no setlocale: alphasort is strcmp, byte order */
+	if ((n = scandir(dir, &ents, not_hidden, alphasort)) < 0)
+		return err_errno(e, "'%s'", dir);
+	for (i = 0; i < n; i++) {
+		path = path_join(dir, ents[i]->d_name);
+		len = strlen(ents[i]->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (!(flags & SQL_FILES_MIGRATIONS) &&
+			    files_walk(f, path, flags, e) < 0) {
+				free(path);
+				goto out;
+			}
+			free(path);
+		} else if (ends_with(ents[i]->d_name, len, ".sql") &&
+		    !((flags & SQL_FILES_MIGRATIONS) &&
+		    ends_with(ents[i]->d_name, len, "down.sql")))
+			files_push(f, path);
+		else
+			free(path);
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return ret;
+}
+
+int
+sql_files_add(struct sql_files *f, const char *path, int flags, struct err *e)
+{
+	struct stat st;
+	size_t before = f->n;
+
+	if (stat(path, &st) < 0)
+		return err_errno(e, "'%s'", path);
+	if (!S_ISDIR(st.st_mode)) {
+		files_push(f, xstrdup(path));
+		return 0;
+	}
+	if (files_walk(f, path, flags, e) < 0)
+		return -1;
+	if ((flags & SQL_FILES_MIGRATIONS) && f->n == before)
+		return err_set(e, "no .sql files in '%s'", path);
+	return 0;
+}
+
+void
+sql_files_release(struct sql_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->v[i]);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,324 @@
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "migrate/report.h"
+
+static const char *const formats[] = {
+	[LINT_FORMAT_TTY] = "tty",
+	[LINT_FORMAT_JSON] = "json",
+	[LINT_FORMAT_GCC] = "gcc",
+	[LINT_FORMAT_SARIF] = "sarif",
+	[LINT_FORMAT_GITHUB] = "github",
+};
+
+struct totals {
+	size_t	 files, statements, findings, parse_errors;
+	size_t	 by_severity[3];
+	size_t	*by_rule;	/* indexed like lint_rules */
+};
+
+int
+lint_format_parse(const char *s, enum lint_format *out)
+{
+	int i = str_index(s, formats, sizeof(formats) / sizeof(formats[0]));
+
+	if (i < 0)
+		return -1;
+	*out = (enum lint_format)i;
+	return 0;
+}
+
+/* lint_file leaves findings sorted by position, so they print in file order. */
+
+static bool
+pos_before(int l1, int c1, int l2, int c2)
+{
+	return l1 < l2 || (l1 == l2 && c1 < c2);
+}
+
+static void
+print_tty_finding(FILE *out, const struct lint_finding *f)
+{
+	fprintf(out, "  %d:%d  %s %s: %s\n        fix: %s\n", f->line, f->col,
+	    lint_severity_str(f->severity), f->rule->id, f->message,
+	    f->rule->fix);
+}
+
+static void
+print_tty(FILE *out, const struct lint_report *r)
+{
+	const struct lint_finding *v = r->findings;
+	size_t i, j = 0, k;
+
+	fprintf(out, "%s\n", r->path);
+	for (i = 0; i < r->nstmts; i++) {
+		const struct lint_stmt *s = &r->stmts[i];
+
+		/* findings placed before this statement (e.g. a parse error) */
+		while (j < r->nfindings && pos_before(v[j].line, v[j].col,
+		    s->line, s->col))
+			print_tty_finding(out, &v[j++]);
+		fprintf(out, "  %d:%d  %s", s->line, s->col,
+		    lint_kind_sql(s->kind));
+		for (k = 0; k < s->locks.n; k++)
+			fprintf(out, "%s%s on '%s' (blocks %s)", k == 0 ?
+			    "  locks " : "; ", lock_mode_str(s->locks.v[k].mode),
+			    s->locks.v[k].relation,
+			    lock_mode_blocks(s->locks.v[k].mode));
+		fprintf(out, "\n");
+		while (j < r->nfindings && (i + 1 == r->nstmts ||
+		    pos_before(v[j].line, v[j].col, r->stmts[i + 1].line,
+		    r->stmts[i + 1].col)))
+			print_tty_finding(out, &v[j++]);
+	}
+	while (j < r->nfindings)
+		print_tty_finding(out, &v[j++]);
+}
+
+static void
+print_gcc(FILE *out, const struct lint_report *r)
+{
+	const struct lint_finding *v = r->findings;
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		fprintf(out, "%s:%d:%d: %s: %s [%s]\n", r->path, v[i].line,
+		    v[i].col, lint_severity_str(v[i].severity), v[i].message,
+		    v[i].rule->id);
+}
+
+/* GitHub workflow commands: ',' ':' '%' and newlines must be escaped. */
+static void
+gh_escape(FILE *out, const char *s, bool property)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			fputs("%25", out);
+		else if (*s == '\r')
+			fputs("%0D", out);
+		else if (*s == '\n')
+			fputs("%0A", out);
+		else if (property && *s == ':')
+			fputs("%3A", out);
+		else if (property && *s == ',')
+			fputs("%2C", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void
+print_github(FILE *out, const struct lint_report *r)
+{
+	static const char *const level[] = { "notice", "warning", "error" };
+	const struct lint_finding *v = r->findings;
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++) {
+		fprintf(out, "::%s file=", level[v[i].severity]);
+		gh_escape(out, r->path, true);
+		fprintf(out, ",line=%d,col=%d,title=%s::", v[i].line, v[i].col,
+		    v[i].rule->id);
+		gh_escape(out, v[i].message, false);
+		fputs(" (fix: ", out);
+		gh_escape(out, v[i].rule->fix, false);
+		fputs(")\n", out);
+	}
+}
+
+static json_t *
+report_json(const struct lint_report *r)
+{
+	const struct lint_finding *v = r->findings;
+	json_t *o = json_object(), *stmts = json_array(), *fs = json_array();
+	size_t i, k;
+
+	for (i = 0; i < r->nstmts; i++) {
+		const struct lint_stmt *s = &r->stmts[i];
+		json_t *j = json_object(), *locks = json_array();
+
+		json_object_set_new(j, "line", json_integer(s->line));
+		json_object_set_new(j, "col", json_integer(s->col));
+		json_object_set_new(j, "kind", s->kind != NULL ?
+		    json_string(lint_kind_sql(s->kind)) : json_null());
+		json_object_set_new(j, "node", s->kind != NULL ?
+		    json_string(s->kind) : json_null());
+		for (k = 0; k < s->locks.n; k++)
+			json_array_append_new(locks, json_pack("{s:s, s:s, s:s}",
+			    "relation", s->locks.v[k].relation,
+			    "mode", lock_mode_str(s->locks.v[k].mode),
+			    "blocks", lock_mode_blocks(s->locks.v[k].mode)));
+		json_object_set_new(j, "locks", locks);
+		json_array_append_new(stmts, j);
+	}
+	for (i = 0; i < r->nfindings; i++)
+		json_array_append_new(fs, json_pack(
+		    "{s:s, s:s, s:i, s:i, s:s, s:s}",
+		    "rule", v[i].rule->id,
+		    "severity", lint_severity_str(v[i].severity),
+		    "line", v[i].line, "col", v[i].col,
+		    "message", v[i].message, "fix", v[i].rule->fix));
+	json_object_set_new(o, "path", json_string(r->path));
+	json_object_set_new(o, "statements", stmts);
+	json_object_set_new(o, "findings", fs);
+	return o;
+}
+
+static const char *
+sarif_level(enum lint_severity s)
+{
+	return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" :
+	    "note";
+}
+
+static void
+sarif_results(const struct lint_report *r, json_t *results)
+{
+	const struct lint_finding *v = r->findings;
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		json_array_append_new(results, json_pack(
+		    "{s:s, s:i, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, s:i}}}]}",
+		    "ruleId", v[i].rule->id,
+		    "ruleIndex", (int)(v[i].rule - lint_rules),
+		    "level", sarif_level(v[i].severity),
+		    "message", "text", v[i].message,
+		    "locations", "physicalLocation", "artifactLocation", "uri",
+		    r->path, "region", "startLine", v[i].line, "startColumn",
+		    v[i].col));
+}
+
+/* The SARIF 2.1.0 document around results (which it takes). */
+static json_t *
+sarif_doc(json_t *results)
+{
+	json_t *rules = json_array();
+	size_t i;
+
+	for (i = 0; i < lint_rules_count; i++)
+		json_array_append_new(rules, json_pack(
+		    "{s:s, s:{s:s}, s:{s:s}, s:{s:s}}",
+		    "id", lint_rules[i].id,
+		    "shortDescription", "text", lint_rules[i].summary,
+		    "help", "text", lint_rules[i].fix,
+		    "defaultConfiguration", "level",
+		    sarif_level(lint_rules[i].severity)));
+	return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}",
+	    "$schema", "https://json.schemastore.org/sarif-2.1.0.json",
+	    "version", "2.1.0",
+	    "runs", "tool", "driver", "name", "opsdeck",
+	    "version", OPSDECK_VERSION,
+	    "informationUri", "https://github.com/opsdeck/opsdeck",
+	    "rules", rules, "results", results);
+}
+
+static void
+totals_add(struct totals *t, const struct lint_report *r)
+{
+	size_t i;
+
+	t->files++;
+	t->statements += r->nstmts;
+	for (i = 0; i < r->nfindings; i++) {
+		t->findings++;
+		t->by_severity[r->findings[i].severity]++;
+		t->by_rule[r->findings[i].rule - lint_rules]++;
+		if (strcmp(r->findings[i].rule->id, "parse-error") == 0)
+			t->parse_errors++;
+	}
+}
+
+static json_t *
+totals_json(const struct totals *t)
+{
+	json_t *rules = json_object();
+	size_t i;
+
+	for (i = 0; i < lint_rules_count; i++)
+		if (t->by_rule[i] > 0)
+			json_object_set_new(rules, lint_rules[i].id,
+			    json_integer((json_int_t)t->by_rule[i]));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	    "files", (json_int_t)t->files,
+	    "statements", (json_int_t)t->statements,
+	    "findings", (json_int_t)t->findings,
+	    "errors", (json_int_t)t->by_severity[LINT_ERROR],
+	    "warnings", (json_int_t)t->by_severity[LINT_WARNING],
+	    "info", (json_int_t)t->by_severity[LINT_INFO],
+	    "parse_errors", (json_int_t)t->parse_errors,
+	    "rules", rules);
+}
+
+static void
+print_totals(FILE *out, const struct totals *t)
+{
+	fprintf(out, "%zu file%s, %zu statement%s: %zu error%s, %zu warning%s, "
+	    "%zu info\n", t->files, t->files == 1 ? "" : "s",
+	    t->statements, t->statements == 1 ? "" : "s",
+	    t->by_severity[LINT_ERROR],
+	    t->by_severity[LINT_ERROR] == 1 ? "" : "s",
+	    t->by_severity[LINT_WARNING],
+	    t->by_severity[LINT_WARNING] == 1 ? "" : "s",
+	    t->by_severity[LINT_INFO]);
+}
+
+int
+lint_paths(const struct lint_options *opts, char *const *paths, size_t n,
+    enum lint_format format, FILE *out, json_t **doc, int *worst,
+    struct err *e)
+{
+	struct totals t = { 0 };
+	json_t *files = json_array(), *results = json_array();
+	size_t i;
+	int ret = -1;
+
+	*doc = NULL;
+	*worst = -1;
+	t.by_rule = xcalloc(lint_rules_count, sizeof(*t.by_rule));
+	for (i = 0; i < n; i++) {
+		struct lint_report r;
+
+		if (lint_path(opts, paths[i], &r, e) < 0) {
+			lint_report_release(&r);
+			goto out;
+		}
+		totals_add(&t, &r);
+		if (lint_report_worst(&r) > *worst)
+			*worst = lint_report_worst(&r);
+		switch (format) {
+		case LINT_FORMAT_TTY:
+			print_tty(out, &r);
+			break;
+		case LINT_FORMAT_GCC:
+			print_gcc(out, &r);
+			break;
+		case LINT_FORMAT_GITHUB:
+			print_github(out, &r);
+			break;
+		case LINT_FORMAT_JSON:
+			json_array_append_new(files, report_json(&r));
+			break;
+		case LINT_FORMAT_SARIF:
+			sarif_results(&r, results);
+			break;
+		}
+		lint_report_release(&r);
+	}
+	if (format == LINT_FORMAT_JSON)
+		*doc = json_pack("{s:O, s:o}", "files", files, "summary",
+		    totals_json(&t));
+	else if (format == LINT_FORMAT_SARIF)
+		*doc = sarif_doc(json_incref(results));
+	else if (format == LINT_FORMAT_TTY)
+		print_totals(out, &t);
+	ret = 0;
+out:
+	json_decref(files);
+	json_decref(results);
+	free(t.by_rule);
+	return ret;
+}
