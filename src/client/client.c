@@ -39,8 +39,9 @@ connect_socket(const char *path, const char *state_dir, struct err *e)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
 			err_setk(e, ERR_NOT_FOUND, "opsdeck is not running on "
-			    "state dir '%s': start it with `opsdeck up -c "
-			    "opsdeck.yaml --state %s`", state_dir, state_dir);
+			    "state dir '%s': start it with `opsdeck up -c FILE "
+			    "--state %s`, or point --state at the directory "
+			    "it runs on", state_dir, state_dir);
 		else
 			err_errno(e, "cannot reach opsdeck at '%s'", path);
 		close(fd);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "client/client.h"
 #include "cmd/common.h"
 #include "config/config.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
@@ -17,6 +19,13 @@ cmd_usage(const struct cmd_entry *c)
 {
 	fprintf(stderr, "usage: opsdeck %s %s\n", c->name, c->usage);
 	return EXIT_USAGE;
+}
+
+int
+cmd_bad_option(const struct cmd_entry *c, const char *opt)
+{
+	fprintf(stderr, "opsdeck %s: unknown option '%s'\n", c->name, opt);
+	return cmd_usage(c);
 }
 
 int
@@ -162,15 +171,41 @@ cmd_find(const struct cmd_entry *const *table, int argc, char **argv,
 	return best;
 }
 
+/* No command matched: name the group's subcommands when the first word is a group. */
+static int
+cmd_unknown(const struct cmd_entry *const *table, int argc, char **argv)
+{
+	size_t i, n = strlen(argv[1]);
+	int found = 0;
+
+	for (i = 0; table[i] != NULL; i++) {
+		const char *name = table[i]->name;
+
+		if (strncmp(name, argv[1], n) != 0 || name[n] != ' ')
+			continue;
+		if (!found++)
+			fprintf(stderr, "opsdeck %s: %s%s%s: use one of:", argv[1],
+			    argc > 2 ? "unknown subcommand '" : "needs a "
+			    "subcommand", argc > 2 ? argv[2] : "",
+			    argc > 2 ? "'" : "");
+		fprintf(stderr, " %s", name + n + 1);
+	}
+	if (found)
+		fprintf(stderr, "\n");
+	else
+		fprintf(stderr, "opsdeck: unknown command '%s': run `opsdeck "
+		    "help` for the list\n", argv[1]);
+	return EXIT_USAGE;
+}
+
 int
 cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 {
 	const struct cmd_entry *c;
 	struct cmd_ctx ctx;
-	char *state = NULL;
+	char *state = NULL, *full;
 	const char *state_flag = NULL;
 	int json = 0, nwords, ret;
-	struct err e;
 
 	memset(&ctx, 0, sizeof(ctx));
 	if (strip_globals(&argc, argv, &ctx.config_path, &state_flag,
@@ -181,9 +216,16 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 		    "[ARGS]\nrun `opsdeck help` for the commands\n");
 		return EXIT_USAGE;
 	}
-	if ((c = cmd_find(table, argc, argv, &nwords)) == NULL) {
-		fprintf(stderr, "opsdeck: unknown command '%s': run `opsdeck "
-		    "help` for the list\n", argv[1]);
+	/* What people type out of habit from other tools. */
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		argv[1] = "help";
+	else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		argv[1] = "version";
+	if ((c = cmd_find(table, argc, argv, &nwords)) == NULL)
+		return cmd_unknown(table, argc, argv);
+	if (ctx.config_path != NULL && access(ctx.config_path, R_OK) < 0) {
+		fprintf(stderr, "opsdeck: -c '%s': %s\n", ctx.config_path,
+		    strerror(errno));
 		return EXIT_USAGE;
 	}
 	/* The gate lives in the daemon: a command that changes state must go there. */
@@ -197,16 +239,11 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 	ctx.json = json;
 	state = state_dir_resolve(state_flag, cmd_config_path(&ctx));
 	ctx.state_dir = state;
-	if (c->flags & CMD_NEEDS_DAEMON) {
-		if ((ctx.client = client_open(state, &e)) == NULL) {
-			fprintf(stderr, "opsdeck %s: %s\n", c->name, e.msg);
-			free(state);
-			return e.kind == ERR_NOT_FOUND ? EXIT_NO_DAEMON :
-			    EXIT_FAILED;
-		}
-	}
 	optind = 0;
+	/* getopt names the program in its messages: make that the command. */
+	argv[nwords] = full = xasprintf("opsdeck %s", c->name);
 	ret = c->exec(&ctx, argc - nwords, argv + nwords);
+	free(full);
 	client_free(ctx.client);
 	free(state);
 	return ret;
@@ -219,6 +256,13 @@ cmd_call(struct cmd_ctx *ctx, const char *name, const char *method,
 	struct err e;
 	json_t *j;
 
+	/* Connected on first use, so usage errors come before "not running". */
+	if (ctx->client == NULL &&
+	    (ctx->client = client_open(ctx->state_dir, &e)) == NULL) {
+		fprintf(stderr, "opsdeck %s: %s\n", name, e.msg);
+		*code = e.kind == ERR_NOT_FOUND ? EXIT_NO_DAEMON : EXIT_FAILED;
+		return NULL;
+	}
 	if ((j = client_call(ctx->client, method, path, NULL, &e)) == NULL) {
 		fprintf(stderr, "opsdeck %s: %s\n", name, e.msg);
 		*code = e.kind == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
@@ -281,14 +325,15 @@ table_print(const struct table *t)
 				w[c] = n;
 		}
 	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * t->ncols + c];
+		struct buf line = BUF_INIT;
 
-			if (c + 1 == t->ncols)
-				printf("%s\n", s);
-			else
-				printf("%-*s  ", (int)w[c], s);
-		}
+		for (c = 0; c < t->ncols; c++)
+			buf_printf(&line, "%-*s  ", (int)w[c],
+			    t->cells[r * t->ncols + c]);
+		while (line.len > 0 && line.data[line.len - 1] == ' ')
+			line.len--;
+		printf("%.*s\n", (int)line.len, buf_str(&line));
+		buf_release(&line);
 	}
 	free(w);
 }

@@ -11,11 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/client.h"
 #include "cmd/common.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "store/state.h"
+#include "store/store.h"
 
 #define LOG_READ_MAX (256 * 1024 * 1024)
 
@@ -126,6 +129,70 @@ follow(struct logfile *files, size_t nfiles)
 	}
 }
 
+/*
+ * The app's machines and their log files: from the daemon, or, when it is not running,
+ * from the store it left, so the logs of a stopped or crashed fleet can still be read.
+ */
+static json_t *
+machines_of(struct cmd_ctx *ctx, const char *app, int *code)
+{
+	char *path = NULL, *dbpath = NULL, *dir = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *j = NULL, *arr;
+	struct store s = { NULL, NULL };
+	struct err e;
+
+	if ((ctx->client = client_open(ctx->state_dir, &e)) != NULL) {
+		path = xasprintf("/v1/machines?app=%s", app);
+		j = cmd_call(ctx, "logs", "GET", path, code);
+		free(path);
+		return j;
+	}
+	if (e.kind != ERR_NOT_FOUND) {
+		*code = cmd_fail("logs", &e);
+		return NULL;
+	}
+	dbpath = state_store_path(ctx->state_dir);
+	if (access(dbpath, F_OK) < 0 || store_open_readonly(&s, dbpath,
+	    &e) < 0 || store_prepare(&s, &st, "SELECT id, process FROM "
+	    "machines WHERE app = ? ORDER BY process, idx", &e) < 0) {
+		fprintf(stderr, "opsdeck logs: %s\n", access(dbpath, F_OK) < 0 ?
+		    "opsdeck has never run on this state dir: pass --state DIR" :
+		    e.msg);
+		*code = EXIT_NO_DAEMON;
+		goto out;
+	}
+	fprintf(stderr, "opsdeck logs: the daemon is not running; reading the "
+	    "logs it left in '%s'\n", ctx->state_dir);
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	dir = xasprintf("%s/logs/%s", ctx->state_dir, app);
+	arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		char *log = xasprintf("%s/%s.log", dir, id);
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id,
+		    "process", (const char *)sqlite3_column_text(st, 1), "log",
+		    log));
+		free(log);
+	}
+	j = json_pack("{s:o}", "machines", arr);
+	if (json_array_size(arr) == 0) {
+		fprintf(stderr, "opsdeck logs: no app '%s' in the store of '%s'\n",
+		    app, ctx->state_dir);
+		json_decref(j);
+		j = NULL;
+		*code = EXIT_FAILED;
+	}
+out:
+	sqlite3_finalize(st);
+	if (s.db != NULL)
+		store_close(&s);
+	free(dir);
+	free(dbpath);
+	return j;
+}
+
 static int
 cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -140,7 +207,8 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *machine = NULL;
 	size_t nfiles = 0, i;
 	json_t *j, *m;
-	char *path, *end;
+	size_t width = 0;
+	char *end;
 	long n = 100;
 	int ch, follow_flag = 0, code = EXIT_OK;
 
@@ -170,10 +238,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    (machine != NULL && cmd_check_name("logs", "machine id",
 	    machine) < 0))
 		return EXIT_USAGE;
-	path = xasprintf("/v1/machines?app=%s", argv[optind]);
-	j = cmd_call(ctx, "logs", "GET", path, &code);
-	free(path);
-	if (j == NULL)
+	if ((j = machines_of(ctx, argv[optind], &code)) == NULL)
 		return code;
 	files = xcalloc(json_array_size(json_object_get(j, "machines")) + 1,
 	    sizeof(*files));
@@ -185,7 +250,16 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		files[nfiles].path = xstrdup(json_str(m, "log"));
 		files[nfiles].label = xasprintf("%s[%s]", json_str(m, "process"),
 		    json_str(m, "id"));
+		if (strlen(files[nfiles].label) > width)
+			width = strlen(files[nfiles].label);
 		nfiles++;
+	}
+	/* One width for every label, so the timestamps line up. */
+	for (i = 0; i < nfiles; i++) {
+		char *padded = xasprintf("%-*s", (int)width, files[i].label);
+
+		free(files[i].label);
+		files[i].label = padded;
 	}
 	json_decref(j);
 	if (machine != NULL && nfiles == 0) {
@@ -210,5 +284,5 @@ out:
 const struct cmd_entry cmd_logs_entry = {
 	"logs", "APP [--machine ID] [-n N] [-f]",
 	"print an app's machine logs, merged by time; -f follows them",
-	CMD_NEEDS_DAEMON, cmd_logs_exec,
+	0, cmd_logs_exec,
 };

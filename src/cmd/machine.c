@@ -15,11 +15,14 @@ machine_action(struct cmd_ctx *ctx, const struct cmd_entry *entry, int argc,
 	json_t *j;
 	int code = EXIT_OK;
 
+	if (argc >= 2 && argv[argc - 1][0] == '-' && argv[argc - 1][1] != '\0')
+		return cmd_bad_option(entry, argv[argc - 1]);
 	if (argc != 2 || argv[1][0] == '-')
 		return cmd_usage(entry);
 	if (cmd_check_name(entry->name, "machine id", argv[1]) < 0)
 		return EXIT_USAGE;
-	path = xasprintf("/v1/machines/%s/%s", argv[1], argv[0]);
+	path = xasprintf("/v1/machines/%s/%s", argv[1],
+	    strrchr(entry->name, ' ') + 1);
 	j = cmd_call(ctx, entry->name, "POST", path, &code);
 	free(path);
 	if (j == NULL)
@@ -27,9 +30,9 @@ machine_action(struct cmd_ctx *ctx, const struct cmd_entry *entry, int argc,
 	if (ctx->json)
 		cmd_print_json(j);
 	else
-		printf("machine %s (%s/%s): %s\n", json_str(j, "id"),
-		    json_str(j, "app"), json_str(j, "process"),
-		    json_str(j, "state"));
+		printf("machine %s (%s/%s): %s requested, now %s\n",
+		    json_str(j, "id"), json_str(j, "app"), json_str(j, "process"),
+		    strrchr(entry->name, ' ') + 1, json_str(j, "state"));
 	json_decref(j);
 	return EXIT_OK;
 }

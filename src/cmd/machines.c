@@ -35,7 +35,9 @@ cmd_machines_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i, k;
 	int code = EXIT_OK;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+	if (argc == 2 && argv[1][0] == '-')
+		return cmd_bad_option(&cmd_machines_entry, argv[1]);
+	if (argc > 2)
 		return cmd_usage(&cmd_machines_entry);
 	if (argc == 2 && cmd_check_name("machines", "app name", argv[1]) < 0)
 		return EXIT_USAGE;

@@ -19,7 +19,9 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i;
 	int code = EXIT_OK;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+	if (argc == 2 && argv[1][0] == '-')
+		return cmd_bad_option(&cmd_status_entry, argv[1]);
+	if (argc > 2)
 		return cmd_usage(&cmd_status_entry);
 	if (argc == 2 && cmd_check_name("status", "app name", argv[1]) < 0)
 		return EXIT_USAGE;
@@ -40,7 +42,8 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	table_init(&t, 6, hdr);
 	json_array_foreach(apps, i, a) {
 		json_t *ms = json_object_get(a, "machines"), *m;
-		struct buf states = BUF_INIT;
+		struct buf states = BUF_INIT, note = BUF_INIT;
+		int failed = 0;
 		char count[32], restarts[16];
 		long total_restarts = 0;
 		size_t k;
@@ -49,17 +52,24 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			buf_printf(&states, "%s%s", k ? "," : "",
 			    json_str(m, "state"));
 			total_restarts += (long)json_int(m, "restart_count", 0);
+			if (strcmp(json_str(m, "state"), "failed") == 0)
+				failed++;
 		}
+		if (failed > 0)
+			buf_printf(&note, "%d failed: see `opsdeck logs %s`", failed,
+			    json_str(a, "name"));
+		if (json_is_true(json_object_get(a, "needs_deploy")))
+			buf_printf(&note, "%sconfig changed: needs deploy",
+			    note.len ? "; " : "");
 		snprintf(count, sizeof(count), "%lld/%lld started",
 		    json_int(a, "machines_started", 0),
 		    json_int(a, "machines_total", 0));
 		snprintf(restarts, sizeof(restarts), "%ld", total_restarts);
 		const char *row[] = { json_str(a, "name"), json_str(a, "stage"),
-		    count, buf_str(&states), restarts,
-		    json_is_true(json_object_get(a, "needs_deploy")) ?
-		    "config changed: needs deploy" : "" };
+		    count, buf_str(&states), restarts, buf_str(&note) };
 		table_add(&t, row);
 		buf_release(&states);
+		buf_release(&note);
 	}
 	table_print(&t);
 	table_release(&t);

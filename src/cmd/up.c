@@ -1,5 +1,6 @@
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd/common.h"
 #include "core/log.h"
@@ -18,6 +19,8 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	enum log_format fmt = LOG_FORMAT_TEXT;
 	struct daemon_options o;
 	daemon_run_fn run;
+	char *abs;
+	int ret;
 	struct err e;
 	int ch, debug = 0;
 
@@ -40,14 +43,18 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_up_entry);
 	log_init(fmt, debug);
-	o.config_path = cmd_config_path(ctx);
-	o.state_dir = ctx->state_dir;
 	if ((run = (daemon_run_fn)module_symbol("opsdeck-daemon.so",
 	    "daemon_run", &e)) == NULL) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		return EXIT_FAILED;
 	}
-	return run(&o);
+	/* Absolute, so messages and `status` name it wherever they are read. */
+	if ((o.config_path = abs = realpath(cmd_config_path(ctx), NULL)) == NULL)
+		o.config_path = cmd_config_path(ctx);
+	o.state_dir = ctx->state_dir;
+	ret = run(&o);
+	free(abs);
+	return ret;
 }
 
 const struct cmd_entry cmd_up_entry = {

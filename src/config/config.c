@@ -1423,10 +1423,11 @@ check_ports(struct loader *ld, const struct ynode *root)
 	if (size >= need)
 		return;
 	diag(ld, ld->range_at != NULL ? ld->range_at : ymap_key(root, "apps"),
-	    "ports", "the auto range %d..%d has %lld ports but %lld machines "
+	    "ports", "the auto range %d..%d has %lld port%s but %lld machine%s "
 	    "use 'port: auto' and need %lld (two each, for blue/green "
 	    "deploys): widen the range", cfg->port_from, cfg->port_to, size,
-	    ld->auto_machines, need);
+	    size == 1 ? "" : "s", ld->auto_machines,
+	    ld->auto_machines == 1 ? "" : "s", need);
 }
 
 /* The config's folder, absolute and clean: relative paths in it start there. */

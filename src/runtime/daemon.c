@@ -50,8 +50,9 @@ daemon_load_config(const char *path)
 
 	if (config_load(path, true, cfg, &diags) < 0) {
 		cfg_diags_print(stderr, &diags);
-		fprintf(stderr, "%s: %zu error%s: fix them and run `opsdeck config "
-		    "check -c %s`\n", path, diags.n, diags.n == 1 ? "" : "s", path);
+		fprintf(stderr, "%s: %zu error%s: fix %s and run `opsdeck "
+		    "config check -c %s`\n", path, diags.n, diags.n == 1 ? "" :
+		    "s", diags.n == 1 ? "it" : "them", path);
 		cfg_diags_release(&diags);
 		free(cfg);
 		return NULL;
@@ -347,6 +348,13 @@ app_needs_deploy(struct daemon *d, const char *app)
 	return needs;
 }
 
+static int
+app_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct cfg_app *const *)a)->name,
+	    (*(const struct cfg_app *const *)b)->name);
+}
+
 json_t *
 daemon_status_json(struct daemon *d, const char *app, struct err *e)
 {
@@ -358,8 +366,13 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 		json_decref(apps);
 		return NULL;
 	}
+	const struct cfg_app **sorted = xcalloc(cfg->napps + 1, sizeof(*sorted));
+
+	for (i = 0; i < cfg->napps; i++)
+		sorted[i] = &cfg->apps[i];
+	qsort(sorted, cfg->napps, sizeof(*sorted), app_cmp);
 	for (i = 0; i < cfg->napps; i++) {
-		const struct cfg_app *a = &cfg->apps[i];
+		const struct cfg_app *a = sorted[i];
 		json_t *ms, *m;
 		size_t j;
 		int started = 0;
@@ -376,6 +389,7 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 		    "machines_total", (int)json_array_size(ms),
 		    "machines_started", started, "machines", ms));
 	}
+	free(sorted);
 	return json_pack("{s:o, s:o}", "daemon", daemon_info_json(d), "apps",
 	    apps);
 }

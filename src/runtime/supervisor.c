@@ -889,7 +889,7 @@ static void
 app_record(struct supervisor *sv, const struct cfg_app *a, bool initial)
 {
 	sqlite3_stmt *st = NULL;
-	char digest[65], note[256];
+	char digest[65], note[512];
 	const char *old = NULL;
 	struct err e;
 	bool changed;
@@ -905,8 +905,10 @@ app_record(struct supervisor *sv, const struct cfg_app *a, bool initial)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (changed && !initial) {
-		snprintf(note, sizeof(note), "config of %s changed: run a "
-		    "deploy to apply it", a->name);
+		snprintf(note, sizeof(note), "config of '%s' changed: marked "
+		    "as needing a deploy; its machines keep running as they "
+		    "were until then (a restart of opsdeck up starts them from "
+		    "the new config)", a->name);
 		supervisor_event(sv, "config-changed", a->name, NULL, note);
 		log_info("%s", note);
 		if (store_prepare(sv->store, &st, "UPDATE apps SET "

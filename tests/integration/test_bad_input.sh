@@ -28,6 +28,14 @@ expect "--json where unsupported is a usage error" 2 "not supported" od up --jso
 expect "help for an unknown command" 2 "no command 'nope'" od help nope
 expect "help lists the commands" 0 "machine restart" od help
 expect "version" 0 "^opsdeck [0-9]" od version
+expect "--version" 0 "^opsdeck [0-9]" od --version
+expect "--help" 0 "machine restart" od --help
+expect "a group without its subcommand names them" 2 "opsdeck machine: needs a subcommand: use one of: start stop restart" od machine
+expect "an unknown subcommand is named" 2 "unknown subcommand 'reboot'" od machine reboot x
+expect "an unknown option is named, before any daemon check" 2 "opsdeck status: unknown option '--bogus'" od status --bogus
+expect "getopt errors name the command" 2 "opsdeck logs: unrecognized option '--bogus'" od logs x --bogus
+expect "an app name that could inject into a request is refused" 2 "'a b' is not a valid app name" od machines 'a b'
+expect "an explicit -c that does not exist is an error" 2 "-c '/nonexistent.yaml'" od -c /nonexistent.yaml status
 
 # A config with errors: the daemon never starts, nothing is created.
 printf 'apps:\n  web-app:\n    processes:\n      web:\n        command: ["/nonexistent/app"]\n        count: two\n' > "$T/bad.yaml"

@@ -36,3 +36,7 @@ check "logs -f printed new lines across rotations ($n)" test "$n" -ge 50
 check "each followed line is labelled with its machine" \
     grep -q "^worker\[$id\] " "$T/follow.txt"
 stop_daemon
+out=$(od logs chatty -n 3 2>"$T/err.txt") && rc=0 || rc=$?
+check "logs still work when the daemon is stopped" test "$rc" = 0
+check "they print the last lines" test "$(wc -l <<<"$out")" = 3
+check "and say where they are read from" grep -q "daemon is not running; reading the logs it left" "$T/err.txt"
