@@ -5,16 +5,23 @@
 
 #include "core/err.h"
 
+static int
+err_vset(struct err *e, enum err_kind kind, const char *fmt, va_list ap)
+{
+	if (e == NULL)
+		return -1;
+	e->kind = kind;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return -1;
+}
+
 int
 err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
-	e->kind = ERR_FAILED;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, ERR_FAILED, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -24,11 +31,8 @@ err_setk(struct err *e, enum err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
-	e->kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, kind, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -22,25 +22,18 @@ check() { # check "what" command...
 }
 die() { echo "not ok - $*"; FAILURES=$((FAILURES + 1)); finish; }
 
-# Processes (pids) whose environment names this state dir: the fleet's processes.
-fleet_pids() {
+# Pids whose environment holds NAME=VALUE exactly (threads excluded).
+env_pids() {
 	local p
 	for p in /proc/[0-9]*; do
 		{ tr '\0' '\n' < "$p/environ"; } 2>/dev/null |
-		    grep -qx "OPSDECK_STATE_DIR=$STATE" && echo "${p#/proc/}"
+		    grep -qxF "$1" && echo "${p#/proc/}"
 	done
 	return 0
 }
-
-# Pids of one machine (by its OPSDECK_MACHINE_ID), excluding its threads.
-machine_pids() {
-	local p
-	for p in /proc/[0-9]*; do
-		{ tr '\0' '\n' < "$p/environ"; } 2>/dev/null |
-		    grep -qx "OPSDECK_MACHINE_ID=$1" && echo "${p#/proc/}"
-	done
-	return 0
-}
+# The fleet's processes (this state dir) and one machine's.
+fleet_pids() { env_pids "OPSDECK_STATE_DIR=$STATE"; }
+machine_pids() { env_pids "OPSDECK_MACHINE_ID=$1"; }
 
 start_daemon() {
 	"$OPSDECK" up -c "$CONFIG" --state "$STATE" "$@" >>"$T/daemon.log" 2>&1 &
