@@ -60,6 +60,11 @@ cmd_migrate_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage(&cmd_migrate_rules_entry);
+	if (mode == 'm' && ctx->json) {
+		fprintf(stderr, "opsdeck migrate rules: --json and --markdown "
+		    "are two formats: give one\n");
+		return cmd_usage(&cmd_migrate_rules_entry);
+	}
 	if (mode == 'm') {
 		print_markdown();
 		return EXIT_OK;

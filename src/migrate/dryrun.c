@@ -513,7 +513,9 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 	for (i = 0; i < f->n; i++) {
 		const struct sql_stmt *st = &f->stmts[i];
 		const char *nt = pg_stmt_nontransactional(st);
-		json_t *s = stmt_json(st, nt != NULL ? nt : sql_stmt_type(st));
+		const char *type = sql_stmt_type(st);
+		json_t *s = stmt_json(st, nt != NULL ? nt : sql_stmt_words(type,
+		    type != NULL ? json_object_get(st->tree, type) : NULL));
 		int r;
 
 		json_array_append_new(stmts, s);

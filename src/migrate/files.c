@@ -85,6 +85,9 @@ sql_files_add(struct sql_files *f, const char *path, int flags, struct err *e)
 		return -1;
 	if ((flags & SQL_FILES_MIGRATIONS) && f->n == before)
 		return err_set(e, "no .sql files in '%s'", path);
+	/* a folder named by mistake would otherwise pass as clean */
+	if (f->n == before)
+		return err_setk(e, ERR_INVALID, "no *.sql files under '%s'", path);
 	return 0;
 }
 

@@ -27,7 +27,8 @@ struct sql_files {
 /*
  * Appends path when it is a file (whatever its name), or the *.sql files under it
  * when it is a directory, in byte order of their names (a folder's files and
- * subfolders sorted together, names starting with '.' skipped).
+ * subfolders sorted together, names starting with '.' skipped). A directory without
+ * any is an error (ERR_INVALID, a usage error, when recursing).
  */
 int	sql_files_add(struct sql_files *, const char *path, int flags,
 	    struct err *);

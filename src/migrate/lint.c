@@ -110,45 +110,6 @@ lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
 	return 0;
 }
 
-/* Statement kinds in SQL words, for people; others print as their node type. */
-static const struct {
-	const char *node, *sql;
-} kind_names[] = {
-	{ "AlterTableStmt", "ALTER TABLE" }, { "CreateStmt", "CREATE TABLE" },
-	{ "IndexStmt", "CREATE INDEX" }, { "DropStmt", "DROP" },
-	{ "RenameStmt", "RENAME" }, { "TruncateStmt", "TRUNCATE" },
-	{ "VacuumStmt", "VACUUM/ANALYZE" }, { "ReindexStmt", "REINDEX" },
-	{ "ClusterStmt", "CLUSTER" }, { "InsertStmt", "INSERT" },
-	{ "UpdateStmt", "UPDATE" }, { "DeleteStmt", "DELETE" },
-	{ "MergeStmt", "MERGE" }, { "SelectStmt", "SELECT" },
-	{ "LockStmt", "LOCK" }, { "CreateTrigStmt", "CREATE TRIGGER" },
-	{ "RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW" },
-	{ "ViewStmt", "CREATE VIEW" }, { "CommentStmt", "COMMENT" },
-	{ "CreateFunctionStmt", "CREATE FUNCTION" },
-	{ "CreateEnumStmt", "CREATE TYPE … AS ENUM" },
-	{ "AlterEnumStmt", "ALTER TYPE" }, { "CreateTableAsStmt", "CREATE TABLE AS" },
-	{ "TransactionStmt", "TRANSACTION" }, { "VariableSetStmt", "SET" },
-	{ "DropdbStmt", "DROP DATABASE" }, { "GrantStmt", "GRANT/REVOKE" },
-	{ "CreateSeqStmt", "CREATE SEQUENCE" }, { "AlterSeqStmt", "ALTER SEQUENCE" },
-	{ "CreateExtensionStmt", "CREATE EXTENSION" },
-	{ "CreateSchemaStmt", "CREATE SCHEMA" }, { "DoStmt", "DO" },
-	{ "CreateDomainStmt", "CREATE DOMAIN" }, { "AlterDomainStmt", "ALTER DOMAIN" },
-	{ "CreatePolicyStmt", "CREATE POLICY" }, { "CreateStatsStmt", "CREATE STATISTICS" },
-};
-
-const char *
-lint_kind_sql(const char *kind)
-{
-	size_t i;
-
-	if (kind == NULL)
-		return "(does not parse)";
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(kind, kind_names[i].node) == 0)
-			return kind_names[i].sql;
-	return kind;
-}
-
 /* True when the comma-separated list names id (or "all"). */
 static bool
 list_has(const char *list, const char *id)
@@ -176,7 +137,8 @@ suppressed(const struct lint_ctx *c, const char *rule)
 	    (c->stmt != NULL && list_has(c->stmt->ignore, rule));
 }
 
-static void
+/* Adds a finding (taking msg); NULL when the rule is suppressed here. */
+static struct lint_finding *
 emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
 {
 	const struct lint_rule *rule = lint_rule_find(rule_id);
@@ -187,7 +149,7 @@ emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
 		BUG("lint rule '%s' is not in the catalogue", rule_id);
 	if (suppressed(c, rule_id)) {
 		free(msg);
-		return;
+		return NULL;
 	}
 	if (r->nfindings == r->findings_cap) {
 		r->findings_cap = r->findings_cap == 0 ? 8 : r->findings_cap * 2;
@@ -200,6 +162,8 @@ emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
 	f->line = line;
 	f->col = col;
 	f->message = msg;
+	f->fix = rule->fix;
+	return f;
 }
 
 void
@@ -212,6 +176,22 @@ lint_emit(struct lint_ctx *c, const char *rule, const char *fmt, ...)
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	emit_at(c, rule, c->stmt->line, c->stmt->col, buf_detach(&b));
+}
+
+void
+lint_emit_fix(struct lint_ctx *c, const char *rule, const char *fix,
+    const char *fmt, ...)
+{
+	struct lint_finding *f;
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	f = emit_at(c, rule, c->stmt->line, c->stmt->col, buf_detach(&b));
+	if (f != NULL && fix != NULL)
+		f->fix = fix;
 }
 
 const struct lint_options *
@@ -420,6 +400,25 @@ state_update(struct lint_ctx *c, const char *kind, const json_t *n)
 		state_transaction(c, n);
 }
 
+/* A statement that does not parse; newer PostgreSQL syntax is told apart. */
+static void
+parse_error(struct lint_ctx *c, const struct sql_stmt *st)
+{
+	struct lint_finding *f;
+
+	if (st->error_newer == NULL) {
+		emit_at(c, "parse-error", st->error_line, st->error_col,
+		    xstrdup(st->error));
+		return;
+	}
+	f = emit_at(c, "parse-error", st->error_line, st->error_col,
+	    xasprintf("%s: %s, which opsdeck's PostgreSQL 15 grammar cannot "
+	    "read yet", st->error, st->error_newer));
+	if (f != NULL)
+		f->fix = "nothing in the statement was checked: review it by "
+		    "hand, then put -- opsdeck-ignore parse-error before it";
+}
+
 static struct lint_stmt *
 report_stmt_add(struct lint_report *r)
 {
@@ -448,15 +447,16 @@ lint_stmt(struct lint_ctx *c, const struct sql_stmt *st)
 	ls = report_stmt_add(c->rep);
 	ls->line = st->line;
 	ls->col = st->col;
+	ls->words = sql_node_words(NULL);
 	if (st->error != NULL) {
-		emit_at(c, "parse-error", st->error_line, st->error_col,
-		    xasprintf("%s", st->error));
+		parse_error(c, st);
 		return;
 	}
 	if ((kind = sql_stmt_type(st)) == NULL)
 		return;
 	ls->kind = xstrdup(kind);
 	node = json_object_get(st->tree, kind);
+	ls->words = sql_stmt_words(kind, node);
 	lock_statement(kind, node, &ls->locks);
 	for (i = 0; i < lint_rules_count; i++) {
 		const struct lint_rule *r = &lint_rules[i];

@@ -73,11 +73,13 @@ struct lint_finding {
 	enum lint_severity	 severity;
 	int			 line, col;
 	char			*message;
+	const char		*fix;		/* the rule's, or one for this case */
 };
 
 struct lint_stmt {
 	int			 line, col;
 	char			*kind;		/* node type, or NULL when it does not parse */
+	const char		*words;		/* the kind in SQL words (sql_stmt_words) */
 	struct lock_list	 locks;
 };
 
@@ -89,8 +91,6 @@ struct lint_report {
 	size_t			 nfindings, findings_cap;
 };
 
-/* A node type in SQL words ("ALTER TABLE"); the node type itself when unknown. */
-const char *lint_kind_sql(const char *kind);
 /* Lints one parsed file into report (which the caller releases); findings come
  * sorted by position. */
 void	lint_file(const struct lint_options *, const struct sql_file *,
@@ -110,6 +110,9 @@ int	lint_report_worst(const struct lint_report *);
 /* Raises rule id on the current statement, unless excluded or ignored. */
 void	lint_emit(struct lint_ctx *, const char *rule, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* The same with a fix for this case instead of the rule's (a static string). */
+void	lint_emit_fix(struct lint_ctx *, const char *rule, const char *fix,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const struct lint_options *lint_opts(const struct lint_ctx *);
 /* True when the relation (a RangeVar object, or a name) was created in this file. */
 bool	lint_is_new_rangevar(const struct lint_ctx *, const json_t *rangevar);

@@ -58,6 +58,67 @@ is_uri(const char *s)
 	    strncmp(s, "postgres://", 11) == 0;
 }
 
+/*
+ * A key=value string libpq cannot parse, as given but for the value of any
+ * "password" key, masked by hand as well as its quoting can be followed.
+ */
+static char *
+conninfo_mask(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const char *p = s, *key, *eq;
+	size_t klen;
+
+	while (*p != '\0') {
+		if (*p == ' ' || *p == '\t' || *p == '\n') {
+			buf_addch(&b, *p++);
+			continue;
+		}
+		key = p;
+		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t')
+			p++;
+		klen = (size_t)(p - key);
+		buf_add(&b, key, klen);
+		eq = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=') {
+			buf_add(&b, eq, (size_t)(p - eq));
+			continue;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		buf_addch(&b, '=');
+		if (klen == 8 && strncmp(key, "password", 8) == 0) {
+			buf_addstr(&b, "***");
+			if (*p == '\'') {
+				for (p++; *p != '\0' && *p != '\''; p++)
+					if (*p == '\\' && p[1] != '\0')
+						p++;
+				if (*p == '\'')
+					p++;
+			} else
+				while (*p != '\0' && *p != ' ' && *p != '\t')
+					p++;
+		} else {
+			const char *v = p;
+
+			if (*p == '\'') {
+				for (p++; *p != '\0' && *p != '\''; p++)
+					if (*p == '\\' && p[1] != '\0')
+						p++;
+				if (*p == '\'')
+					p++;
+			} else
+				while (*p != '\0' && *p != ' ' && *p != '\t')
+					p++;
+			buf_add(&b, v, (size_t)(p - v));
+		}
+	}
+	return buf_detach(&b);
+}
+
 char *
 pg_url_redact(const char *url)
 {
@@ -71,7 +132,7 @@ pg_url_redact(const char *url)
 	if (!is_uri(url)) {
 		if ((opts = PQconninfoParse(url, &msg)) == NULL) {
 			PQfreemem(msg);
-			return xstrdup("(unparsable conninfo)");
+			return conninfo_mask(url);
 		}
 		for (o = opts; o->keyword != NULL; o++) {
 			if (o->val == NULL || strcmp(o->keyword, "password") == 0)
@@ -141,8 +202,10 @@ pg_connect(const char *url, const char *dbname, PGconn **out, struct err *e)
 	if ((opts = PQconninfoParse(url, &msg)) == NULL) {
 		if (msg != NULL && (nl = strchr(msg, '\n')) != NULL)
 			*nl = '\0';
-		err_set(e, "invalid database URL '%s': %s; use postgresql://USER@HOST:PORT/DB",
-		    safe, msg != NULL ? msg : "cannot parse");
+		err_setk(e, ERR_INVALID, "invalid database URL '%s': %s; use "
+		    "postgresql://USER@HOST:PORT/DB or key=value pairs such as "
+		    "'host=HOST dbname=DB'", safe,
+		    msg != NULL ? msg : "cannot parse");
 		PQfreemem(msg);
 		goto out;
 	}

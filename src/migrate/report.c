@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/report.h"
@@ -39,19 +40,160 @@ pos_before(int l1, int c1, int l2, int c2)
 	return l1 < l2 || (l1 == l2 && c1 < c2);
 }
 
-static void
-print_tty_finding(FILE *out, const struct lint_finding *f)
+/*
+ * tty output: LINE:COL and severity padded so the columns line up, and lines kept
+ * under TTY_WIDTH columns by wrapping at spaces, continuation lines indented.
+ */
+#define TTY_WIDTH	99
+#define SEV_WIDTH	7	/* "warning" */
+
+struct tty {
+	FILE	*out;
+	size_t	 col;		/* characters on the current line */
+	size_t	 indent;	/* where continuation lines start */
+};
+
+/* Characters in [s, s + n), not UTF-8 bytes. */
+static size_t
+text_width(const char *s, size_t n)
 {
-	fprintf(out, "  %d:%d  %s %s: %s\n        fix: %s\n", f->line, f->col,
-	    lint_severity_str(f->severity), f->rule->id, f->message,
-	    f->rule->fix);
+	size_t w = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void
+tty_newline(struct tty *t)
+{
+	fprintf(t->out, "\n%*s", (int)t->indent, "");
+	t->col = t->indent;
+}
+
+/* The length of the word at s; "-- opsdeck-ignore" is one word, to be copied. */
+static size_t
+word_len(const char *s)
+{
+	size_t n = strcspn(s, " ");
+
+	if (n == 2 && s[0] == '-' && s[1] == '-' && s[2] == ' ')
+		n += 1 + strcspn(s + 3, " ");
+	return n;
+}
+
+/* Prints s word by word, going to a continuation line when a word would not fit. */
+static void
+tty_words(struct tty *t, const char *s)
+{
+	size_t n, w;
+
+	while (*s != '\0') {
+		n = word_len(s);
+		w = text_width(s, n);
+		if (t->col + w > TTY_WIDTH && t->col > t->indent)
+			tty_newline(t);
+		fwrite(s, 1, n, t->out);
+		t->col += w;
+		s += n;
+		if (*s == ' ') {
+			s++;
+			n = word_len(s);
+			if (*s != '\0' && t->col + 1 + text_width(s, n) <= TTY_WIDTH) {
+				fputc(' ', t->out);
+				t->col++;
+			} else if (*s != '\0')
+				tty_newline(t);
+		}
+	}
+}
+
+/*
+ * Prints sep then seg: on this line when both fit, else seg starts a continuation
+ * line (where it is wrapped word by word if it is longer than a line).
+ */
+static void
+tty_segment(struct tty *t, const char *sep, const char *seg)
+{
+	size_t w = text_width(seg, strlen(seg));
+
+	if (t->col + text_width(sep, strlen(sep)) + w <= TTY_WIDTH) {
+		fputs(sep, t->out);
+		t->col += text_width(sep, strlen(sep));
+	} else
+		tty_newline(t);
+	/* a segment longer than a line goes on indented a little more */
+	t->indent += 2;
+	tty_words(t, seg);
+	t->indent -= 2;
+}
+
+static void
+print_tty_finding(FILE *out, const struct lint_finding *f, int posw)
+{
+	struct tty t = { out, 0, 0 };
+	char pos[32];
+
+	snprintf(pos, sizeof(pos), "%d:%d", f->line, f->col);
+	t.col = (size_t)fprintf(out, "  %-*s  %-*s %s: ", posw, pos, SEV_WIDTH,
+	    lint_severity_str(f->severity), f->rule->id);
+	t.indent = 2 + (size_t)posw + 2 + SEV_WIDTH + 1;
+	tty_words(&t, f->message);
+	fprintf(out, "\n%*s", (int)t.indent, "");
+	t.col = t.indent + (size_t)fprintf(out, "fix: ");
+	t.indent += 5;
+	tty_words(&t, f->fix);
+	fputc('\n', out);
+}
+
+/* The width of the widest LINE:COL of a file's statements and findings. */
+static int
+pos_width(const struct lint_report *r)
+{
+	char pos[32];
+	int w = 3, n;
+	size_t i;
+
+	for (i = 0; i < r->nstmts; i++)
+		if ((n = snprintf(pos, sizeof(pos), "%d:%d", r->stmts[i].line,
+		    r->stmts[i].col)) > w)
+			w = n;
+	for (i = 0; i < r->nfindings; i++)
+		if ((n = snprintf(pos, sizeof(pos), "%d:%d", r->findings[i].line,
+		    r->findings[i].col)) > w)
+			w = n;
+	return w;
+}
+
+static void
+print_tty_stmt(FILE *out, const struct lint_stmt *s, int posw)
+{
+	struct tty t = { out, 0, 0 };
+	struct buf lock = BUF_INIT;
+	char pos[32];
+	size_t k;
+
+	snprintf(pos, sizeof(pos), "%d:%d", s->line, s->col);
+	t.col = (size_t)fprintf(out, "  %-*s  %s", posw, pos, s->words);
+	t.indent = 2 + (size_t)posw + 2 + 2;
+	for (k = 0; k < s->locks.n; k++) {
+		buf_reset(&lock);
+		buf_printf(&lock, "%s%s on '%s' (blocks %s)", k == 0 ? "locks " :
+		    "", lock_mode_str(s->locks.v[k].mode), s->locks.v[k].relation,
+		    lock_mode_blocks(s->locks.v[k].mode));
+		tty_segment(&t, k == 0 ? "  " : "; ", buf_str(&lock));
+	}
+	fputc('\n', out);
+	buf_release(&lock);
 }
 
 static void
 print_tty(FILE *out, const struct lint_report *r)
 {
 	const struct lint_finding *v = r->findings;
-	size_t i, j = 0, k;
+	int posw = pos_width(r);
+	size_t i, j = 0;
 
 	fprintf(out, "%s\n", r->path);
 	for (i = 0; i < r->nstmts; i++) {
@@ -60,22 +202,15 @@ print_tty(FILE *out, const struct lint_report *r)
 		/* findings placed before this statement (e.g. a parse error) */
 		while (j < r->nfindings && pos_before(v[j].line, v[j].col,
 		    s->line, s->col))
-			print_tty_finding(out, &v[j++]);
-		fprintf(out, "  %d:%d  %s", s->line, s->col,
-		    lint_kind_sql(s->kind));
-		for (k = 0; k < s->locks.n; k++)
-			fprintf(out, "%s%s on '%s' (blocks %s)", k == 0 ?
-			    "  locks " : "; ", lock_mode_str(s->locks.v[k].mode),
-			    s->locks.v[k].relation,
-			    lock_mode_blocks(s->locks.v[k].mode));
-		fprintf(out, "\n");
+			print_tty_finding(out, &v[j++], posw);
+		print_tty_stmt(out, s, posw);
 		while (j < r->nfindings && (i + 1 == r->nstmts ||
 		    pos_before(v[j].line, v[j].col, r->stmts[i + 1].line,
 		    r->stmts[i + 1].col)))
-			print_tty_finding(out, &v[j++]);
+			print_tty_finding(out, &v[j++], posw);
 	}
 	while (j < r->nfindings)
-		print_tty_finding(out, &v[j++]);
+		print_tty_finding(out, &v[j++], posw);
 }
 
 static void
@@ -124,7 +259,7 @@ print_github(FILE *out, const struct lint_report *r)
 		    v[i].rule->id);
 		gh_escape(out, v[i].message, false);
 		fputs(" (fix: ", out);
-		gh_escape(out, v[i].rule->fix, false);
+		gh_escape(out, v[i].fix, false);
 		fputs(")\n", out);
 	}
 }
@@ -143,7 +278,7 @@ report_json(const struct lint_report *r)
 		json_object_set_new(j, "line", json_integer(s->line));
 		json_object_set_new(j, "col", json_integer(s->col));
 		json_object_set_new(j, "kind", s->kind != NULL ?
-		    json_string(lint_kind_sql(s->kind)) : json_null());
+		    json_string(s->words) : json_null());
 		json_object_set_new(j, "node", s->kind != NULL ?
 		    json_string(s->kind) : json_null());
 		for (k = 0; k < s->locks.n; k++)
@@ -160,7 +295,7 @@ report_json(const struct lint_report *r)
 		    "rule", v[i].rule->id,
 		    "severity", lint_severity_str(v[i].severity),
 		    "line", v[i].line, "col", v[i].col,
-		    "message", v[i].message, "fix", v[i].rule->fix));
+		    "message", v[i].message, "fix", v[i].fix));
 	json_object_set_new(o, "path", json_string(r->path));
 	json_object_set_new(o, "statements", stmts);
 	json_object_set_new(o, "findings", fs);

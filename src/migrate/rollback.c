@@ -244,6 +244,26 @@ caveat(struct rb_item *it, const char *text)
 	it->reason = xstrdup(text);
 }
 
+/* SQL words in lower case for a sentence ("INDEX" → "index"); the caller frees. */
+static char *
+lowercase(const char *words)
+{
+	char *s = xstrdup(words), *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return s;
+}
+
+/* "a" or "an" before a lower-case noun of the object table ("an index", "a user
+ * mapping": no object name starts with a vowel sound spelt otherwise). */
+static const char *
+article(const char *noun)
+{
+	return noun[0] != '\0' && strchr("aeio", noun[0]) != NULL ? "an" : "a";
+}
+
 /* PostgreSQL's makeObjectName(): name1_name2_label cut to fit 63 bytes. */
 static char *
 object_name(const char *name1, const char *name2, const char *label)
@@ -352,7 +372,6 @@ b_create_table_as(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	const char *ot = json_str(n, "objtype");
 
 	if (ot != NULL && strcmp(ot, "OBJECT_MATVIEW") == 0) {
-		it->kind = "CREATE MATERIALIZED VIEW";
 		drop_rangevar("MATERIALIZED VIEW", rv, n, it, d);
 	} else
 		drop_rangevar("TABLE", rv, n, it, d);
@@ -563,34 +582,24 @@ b_create_rule(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	    json_is_true(json_object_get(n, "replace")), d);
 }
 
-static const struct {
-	const char	*objtype;
-	const char	*words;
-} alter_words[] = {
-	{ "OBJECT_TABLE", "TABLE" },
-	{ "OBJECT_INDEX", "INDEX" },
-	{ "OBJECT_VIEW", "VIEW" },
-	{ "OBJECT_MATVIEW", "MATERIALIZED VIEW" },
-	{ "OBJECT_SEQUENCE", "SEQUENCE" },
-	{ "OBJECT_FOREIGN_TABLE", "FOREIGN TABLE" },
-	{ "OBJECT_TYPE", "TYPE" },
-	{ "OBJECT_DOMAIN", "DOMAIN" },
-	{ "OBJECT_SCHEMA", "SCHEMA" },
-	{ "OBJECT_TRIGGER", "TRIGGER" },
-	{ "OBJECT_FUNCTION", "FUNCTION" },
-	{ "OBJECT_COLUMN", "COLUMN" },
-	{ "OBJECT_TABCONSTRAINT", "CONSTRAINT" },
+/* Object types whose ALTER … and RENAME the builders know how to write. */
+static const char *const alterable[] = {
+	"OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_VIEW", "OBJECT_MATVIEW",
+	"OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE", "OBJECT_DOMAIN",
+	"OBJECT_SCHEMA", "OBJECT_TRIGGER", "OBJECT_FUNCTION", "OBJECT_COLUMN",
+	"OBJECT_TABCONSTRAINT",
 };
 
+/* The SQL words of an alterable object type ("MATERIALIZED VIEW"), else NULL. */
 static const char *
 objtype_words(const char *objtype)
 {
 	size_t i;
 
 	for (i = 0; objtype != NULL &&
-	    i < sizeof(alter_words) / sizeof(alter_words[0]); i++)
-		if (strcmp(alter_words[i].objtype, objtype) == 0)
-			return alter_words[i].words;
+	    i < sizeof(alterable) / sizeof(alterable[0]); i++)
+		if (strcmp(alterable[i], objtype) == 0)
+			return sql_object_words(objtype);
 	return NULL;
 }
 
@@ -611,20 +620,62 @@ static const struct {
 	{ "AT_DropColumn", "drops a column and its data" },
 };
 
-/* One ALTER TABLE subcommand: appends its inverse to inv, or returns a reason. */
+/* Trigger switches and their inverse, assuming the previous state was the other. */
+static const struct {
+	const char	*subtype;
+	const char	*inverse;
+	const char	*note;
+} trigger_switches[] = {
+	{ "AT_EnableTrig", "DISABLE TRIGGER", "assumes the trigger was disabled before" },
+	{ "AT_DisableTrig", "ENABLE TRIGGER", "assumes the trigger was enabled before" },
+	{ "AT_EnableTrigAll", "DISABLE TRIGGER ALL", "assumes the triggers were disabled before" },
+	{ "AT_DisableTrigAll", "ENABLE TRIGGER ALL", "assumes the triggers were enabled before" },
+	{ "AT_EnableTrigUser", "DISABLE TRIGGER USER", "assumes the triggers were disabled before" },
+	{ "AT_DisableTrigUser", "ENABLE TRIGGER USER", "assumes the triggers were enabled before" },
+};
+
+/* What alter_cmd made of one subcommand. */
+enum cmd_undo {
+	CMD_INVERSE,		/* its inverse is in inv */
+	CMD_SUBSUMED,		/* dropping what the file made undoes it */
+	CMD_NOTHING,		/* there is nothing to undo; *note says why */
+};
+
+/*
+ * One ALTER TABLE subcommand: appends its inverse to inv (or says in *undo that none
+ * is needed, with a note for the script in *note), or returns why it is irreversible.
+ */
 static const char *
 alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
-    struct buf *inv, int *subsumed)
+    struct buf *inv, enum cmd_undo *undo, const char **note)
 {
 	const char *sub = json_str(cmd, "subtype"), *type, *col;
 	const json_t *def = json_object_get(cmd, "def"), *inner = NULL;
 	char *name;
 	size_t i;
 
-	*subsumed = 0;
+	*undo = CMD_INVERSE;
+	*note = NULL;
 	if (sub == NULL)
 		return "unknown ALTER TABLE subcommand";
 	col = json_str(cmd, "name");
+	if (strcmp(sub, "AT_ValidateConstraint") == 0) {
+		*undo = CMD_NOTHING;
+		*note = "nothing to undo: the constraint stays validated (a "
+		    "valid constraint cannot be made NOT VALID again)";
+		return NULL;
+	}
+	for (i = 0; i < sizeof(trigger_switches) / sizeof(trigger_switches[0]); i++) {
+		if (strcmp(sub, trigger_switches[i].subtype) != 0)
+			continue;
+		buf_addstr(inv, trigger_switches[i].inverse);
+		if (col != NULL) {
+			buf_addch(inv, ' ');
+			sql_quote_ident(inv, col);
+		}
+		*note = trigger_switches[i].note;
+		return NULL;
+	}
 	if (strcmp(sub, "AT_AddColumn") == 0) {
 		const json_t *cd = json_object_get(def, "ColumnDef");
 
@@ -652,7 +703,7 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 		for (i = 0; i < sizeof(column_changes) / sizeof(column_changes[0]); i++)
 			if (strcmp(column_changes[i].subtype, sub) == 0 &&
 			    strcmp(sub, "AT_DropColumn") != 0) {
-				*subsumed = 1;
+				*undo = CMD_SUBSUMED;
 				return NULL;
 			}
 	}
@@ -661,8 +712,6 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 			return column_changes[i].reason;
 	if (strcmp(sub, "AT_DropConstraint") == 0)
 		return "drops a constraint whose definition is not in the file";
-	if (strcmp(sub, "AT_ValidateConstraint") == 0)
-		return "a validated constraint cannot be made NOT VALID again (harmless: nothing to undo in practice)";
 	return "no inverse known for this ALTER subcommand";
 }
 
@@ -673,10 +722,11 @@ b_alter_table(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	const json_t *rv = json_object_get(n, "relation");
 	const json_t *cmds = json_object_get(n, "cmds");
 	const char *words = objtype_words(json_str(n, "objtype"));
-	struct buf one = BUF_INIT, all = BUF_INIT;
+	struct buf one = BUF_INIT, all = BUF_INIT, notes = BUF_INIT;
 	char **parts;
 	size_t i, k = 0, nsub = 0;
-	int subsumed;
+	enum cmd_undo undo;
+	const char *note;
 
 	if (words == NULL)
 		words = "TABLE";
@@ -692,22 +742,29 @@ b_alter_table(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 		const char *why;
 
 		buf_reset(&one);
-		if ((why = alter_cmd(c, rv, cmd, &one, &subsumed)) != NULL) {
-			const char *sub = json_str(cmd, "subtype");
-
+		if ((why = alter_cmd(c, rv, cmd, &one, &undo, &note)) != NULL) {
+			buf_reset(&one);
+			sql_alter_cmd_words(&one, cmd);
+			buf_printf(&one, ": %s", why);
 			free(it->reason);
 			it->status = RB_IRREVERSIBLE;
-			it->reason = xasprintf("%s%s%s: %s",
-			    sub != NULL ? sub + 3 : "", json_str(cmd, "name") ? " " : "",
-			    json_str(cmd, "name") ? json_str(cmd, "name") : "", why);
+			it->reason = buf_detach(&one);
 			goto out;
 		}
-		if (subsumed) {
-			nsub++;
-			continue;
+		if (note != NULL) {
+			if (notes.len > 0)
+				buf_addstr(&notes, "; ");
+			sql_alter_cmd_words(&notes, cmd);
+			buf_printf(&notes, ": %s", note);
 		}
+		if (undo == CMD_SUBSUMED)
+			nsub++;
+		if (undo != CMD_INVERSE)
+			continue;
 		parts[k++] = buf_detach(&one);
 	}
+	if (notes.len > 0)
+		caveat(it, buf_str(&notes));
 	if (k == 0) {
 		it->status = nsub > 0 ? RB_SUBSUMED : RB_NOOP;
 		goto out;
@@ -725,6 +782,7 @@ out:
 	free(parts);
 	buf_release(&one);
 	buf_release(&all);
+	buf_release(&notes);
 }
 
 static void
@@ -736,8 +794,8 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 	const json_t *rv = json_object_get(n, "relation");
 	const json_t *obj = json_object_get(n, "object");
 	const char *words = objtype_words(rt);
+	char *lower;
 
-	it->kind = "RENAME";
 	if (rt == NULL || newname == NULL || words == NULL)
 		goto unknown;
 	if (strcmp(rt, "OBJECT_COLUMN") == 0 ||
@@ -806,7 +864,10 @@ b_rename(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 		return;
 	}
 unknown:
-	irreversible(it, "no inverse known for renaming %s", rt != NULL ? rt + 7 : "?");
+	lower = lowercase(sql_object_words(rt));
+	irreversible(it, "no inverse known for renaming %s %s", article(lower),
+	    lower);
+	free(lower);
 }
 
 static void
@@ -814,7 +875,6 @@ b_alter_enum(struct rb_ctx *c, const json_t *n, struct rb_item *it,
     struct buf *d)
 {
 	(void)c;
-	it->kind = "ALTER TYPE";
 	if (json_str(n, "oldVal") == NULL) {
 		irreversible(it, "enum value '%s' added: PostgreSQL cannot remove enum values",
 		    json_str(n, "newVal"));
@@ -913,18 +973,12 @@ b_noop(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 static void
 b_drop(struct rb_ctx *c, const json_t *n, struct rb_item *it, struct buf *d)
 {
-	const char *rt = json_str(n, "removeType");
-	const char *w = objtype_words(rt);
-	char *lower = xstrdup(w != NULL ? w : (rt != NULL ? rt + 7 : "object"));
-	char *p;
+	char *lower = lowercase(sql_object_words(json_str(n, "removeType")));
 
 	(void)c;
 	(void)d;
-	for (p = lower; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	irreversible(it, "drops a %s: its definition (and any data) is not in the file",
-	    lower);
+	irreversible(it, "drops %s %s: its definition (and any data) is not in the file",
+	    article(lower), lower);
 	free(lower);
 }
 
@@ -938,48 +992,47 @@ b_irreversible(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	irreversible(it, "%s: no inverse known", it->kind);
 }
 
-/* Statement kind → inverse builder. Unlisted kinds are irreversible. */
+/* Statement node type → inverse builder. Unlisted types are irreversible. */
 static const struct {
 	const char	*node;
-	const char	*kind;
 	rb_builder	 build;
 } builders[] = {
-	{ "CreateStmt", "CREATE TABLE", b_create_table },
-	{ "CreateTableAsStmt", "CREATE TABLE AS", b_create_table_as },
-	{ "ViewStmt", "CREATE VIEW", b_create_view },
-	{ "IndexStmt", "CREATE INDEX", b_create_index },
-	{ "CreateSeqStmt", "CREATE SEQUENCE", b_create_sequence },
-	{ "CreateEnumStmt", "CREATE TYPE", b_create_enum },
-	{ "CreateRangeStmt", "CREATE TYPE", b_create_range },
-	{ "CompositeTypeStmt", "CREATE TYPE", b_create_composite },
-	{ "CreateDomainStmt", "CREATE DOMAIN", b_create_domain },
-	{ "CreateFunctionStmt", "CREATE FUNCTION", b_create_function },
-	{ "CreateSchemaStmt", "CREATE SCHEMA", b_create_schema },
-	{ "CreateExtensionStmt", "CREATE EXTENSION", b_create_extension },
-	{ "CreateTrigStmt", "CREATE TRIGGER", b_create_trigger },
-	{ "CreatePolicyStmt", "CREATE POLICY", b_create_policy },
-	{ "RuleStmt", "CREATE RULE", b_create_rule },
-	{ "AlterTableStmt", "ALTER TABLE", b_alter_table },
-	{ "RenameStmt", "RENAME", b_rename },
-	{ "AlterEnumStmt", "ALTER TYPE", b_alter_enum },
-	{ "CommentStmt", "COMMENT", b_comment },
-	{ "InsertStmt", "INSERT", b_dml },
-	{ "UpdateStmt", "UPDATE", b_dml },
-	{ "DeleteStmt", "DELETE", b_dml },
-	{ "SelectStmt", "SELECT", b_select },
-	{ "DropStmt", "DROP", b_drop },
-	{ "TransactionStmt", "TRANSACTION", b_noop },
-	{ "VariableSetStmt", "SET", b_noop },
-	{ "VariableShowStmt", "SHOW", b_noop },
-	{ "VacuumStmt", "VACUUM/ANALYZE", b_noop },
-	{ "ReindexStmt", "REINDEX", b_noop },
-	{ "RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW", b_noop },
-	{ "LockStmt", "LOCK", b_noop },
-	{ "CheckPointStmt", "CHECKPOINT", b_noop },
-	{ "NotifyStmt", "NOTIFY", b_noop },
-	{ "ExplainStmt", "EXPLAIN", b_noop },
-	{ "DoStmt", "DO", b_irreversible },
-	{ "TruncateStmt", "TRUNCATE", b_irreversible },
+	{ "CreateStmt", b_create_table },
+	{ "CreateTableAsStmt", b_create_table_as },
+	{ "ViewStmt", b_create_view },
+	{ "IndexStmt", b_create_index },
+	{ "CreateSeqStmt", b_create_sequence },
+	{ "CreateEnumStmt", b_create_enum },
+	{ "CreateRangeStmt", b_create_range },
+	{ "CompositeTypeStmt", b_create_composite },
+	{ "CreateDomainStmt", b_create_domain },
+	{ "CreateFunctionStmt", b_create_function },
+	{ "CreateSchemaStmt", b_create_schema },
+	{ "CreateExtensionStmt", b_create_extension },
+	{ "CreateTrigStmt", b_create_trigger },
+	{ "CreatePolicyStmt", b_create_policy },
+	{ "RuleStmt", b_create_rule },
+	{ "AlterTableStmt", b_alter_table },
+	{ "RenameStmt", b_rename },
+	{ "AlterEnumStmt", b_alter_enum },
+	{ "CommentStmt", b_comment },
+	{ "InsertStmt", b_dml },
+	{ "UpdateStmt", b_dml },
+	{ "DeleteStmt", b_dml },
+	{ "SelectStmt", b_select },
+	{ "DropStmt", b_drop },
+	{ "TransactionStmt", b_noop },
+	{ "VariableSetStmt", b_noop },
+	{ "VariableShowStmt", b_noop },
+	{ "VacuumStmt", b_noop },
+	{ "ReindexStmt", b_noop },
+	{ "RefreshMatViewStmt", b_noop },
+	{ "LockStmt", b_noop },
+	{ "CheckPointStmt", b_noop },
+	{ "NotifyStmt", b_noop },
+	{ "ExplainStmt", b_noop },
+	{ "DoStmt", b_irreversible },
+	{ "TruncateStmt", b_irreversible },
 };
 
 static void
@@ -995,6 +1048,14 @@ ctx_release(struct rb_ctx *c)
 	free(c->made);
 }
 
+/* Text inside a "--" comment: on one line whatever names it quotes. */
+static void
+comment_text(struct buf *s, const char *text)
+{
+	for (; *text != '\0'; text++)
+		buf_addch(s, *text == '\n' || *text == '\r' ? ' ' : *text);
+}
+
 static void
 build_script(const struct sql_file *f, struct rollback *rb, struct buf *s)
 {
@@ -1008,25 +1069,33 @@ build_script(const struct sql_file *f, struct rollback *rb, struct buf *s)
 		    rb->irreversible, rb->irreversible == 1 ? "" : "s");
 		for (i = 0; i < rb->n; i++) {
 			const struct rb_item *it = &rb->v[i];
-			const char *p;
 
 			if (it->status != RB_IRREVERSIBLE)
 				continue;
-			buf_printf(s, "--   %s:%d: %s: ", f->path, it->line,
-			    it->kind);
-			for (p = it->reason; *p != '\0'; p++)
-				buf_addch(s, *p == '\n' ? ' ' : *p);
+			buf_addstr(s, "--   ");
+			comment_text(s, f->path);
+			buf_printf(s, ":%d: %s: ", it->line, it->kind);
+			comment_text(s, it->reason);
 			buf_addch(s, '\n');
 		}
 	}
 	for (i = rb->n; i > 0; i--) {
 		const struct rb_item *it = &rb->v[i - 1];
 
+		if (it->status == RB_NOOP && it->reason != NULL) {
+			/* reversible with nothing to undo, and why */
+			buf_printf(s, "\n-- line %d (%s): ", it->line, it->kind);
+			comment_text(s, it->reason);
+			buf_addch(s, '\n');
+			continue;
+		}
 		if (it->status != RB_REVERSED)
 			continue;
 		buf_printf(s, "\n-- undoes line %d (%s)", it->line, it->kind);
-		if (it->reason != NULL)
-			buf_printf(s, "; note: %s", it->reason);
+		if (it->reason != NULL) {
+			buf_addstr(s, "; note: ");
+			comment_text(s, it->reason);
+		}
 		buf_printf(s, "\n%s\n", it->down);
 	}
 }
@@ -1043,9 +1112,16 @@ rollback_generate(const struct sql_file *f, struct rollback *rb, struct err *e)
 	memset(rb, 0, sizeof(*rb));
 	for (i = 0; i < f->n; i++) {
 		if (f->stmts[i].error != NULL) {
-			err_set(e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint shows every error)",
-			    f->path, f->stmts[i].error_line,
-			    f->stmts[i].error_col, f->stmts[i].error);
+			const struct sql_stmt *st = &f->stmts[i];
+
+			if (st->error_newer != NULL)
+				err_set(e, "%s:%d:%d: %s: %s, which opsdeck's PostgreSQL 15 grammar cannot read yet: write the down SQL by hand",
+				    f->path, st->error_line, st->error_col,
+				    st->error, st->error_newer);
+			else
+				err_set(e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint shows every error)",
+				    f->path, st->error_line, st->error_col,
+				    st->error);
 			goto out;
 		}
 	}
@@ -1060,7 +1136,7 @@ rollback_generate(const struct sql_file *f, struct rollback *rb, struct err *e)
 		it->line = st->line;
 		it->col = st->col;
 		it->status = RB_REVERSED;
-		it->kind = type != NULL ? type : "empty";
+		it->kind = type != NULL ? sql_stmt_words(type, node) : "empty";
 		buf_reset(&d);
 		for (j = 0; type != NULL &&
 		    j < sizeof(builders) / sizeof(builders[0]); j++)
@@ -1071,10 +1147,9 @@ rollback_generate(const struct sql_file *f, struct rollback *rb, struct err *e)
 			continue;
 		}
 		if (j == sizeof(builders) / sizeof(builders[0])) {
-			irreversible(it, "no inverse known for %s", type);
+			irreversible(it, "no inverse known for %s", it->kind);
 			continue;
 		}
-		it->kind = builders[j].kind;
 		builders[j].build(&ctx, node, it, &d);
 		if (it->status == RB_REVERSED)
 			it->down = xstrdup(buf_str(&d));

@@ -607,32 +607,74 @@ check_tx_nesting(struct lint_ctx *c, const json_t *n)
 
 #define IDENTITY "bigint generated always as identity"
 
+/*
+ * instead: what to use; key_instead, when set, what to use for a key column (a
+ * PRIMARY KEY or a column named id), which is where identity belongs.
+ */
 static const struct {
-	const char *type, *shown, *rule, *instead;
+	const char *type, *shown, *rule, *instead, *key_instead;
 	bool needs_typmod;
 } type_prefs[] = {
 	{ "varchar", "varchar(n)", "prefer-text",
-	    "text (with a CHECK on length if needed)", true },
-	{ "bpchar", "char(n)", "char-field", "text", false },
-	{ "int4", "integer", "prefer-bigint", "bigint", false },
-	{ "int2", "smallint", "prefer-bigint", "bigint", false },
-	{ "serial", "serial", "prefer-bigint", IDENTITY, false },
-	{ "serial4", "serial", "prefer-bigint", IDENTITY, false },
-	{ "smallserial", "smallserial", "prefer-bigint", IDENTITY, false },
-	{ "serial2", "smallserial", "prefer-bigint", IDENTITY, false },
+	    "text (with a CHECK on length if needed)", NULL, true },
+	{ "bpchar", "char(n)", "char-field", "text", NULL, false },
+	{ "int4", "integer", "prefer-bigint", "bigint", IDENTITY, false },
+	{ "int2", "smallint", "prefer-bigint", "bigint", IDENTITY, false },
+	{ "serial", "serial", "prefer-bigint", IDENTITY, NULL, false },
+	{ "serial4", "serial", "prefer-bigint", IDENTITY, NULL, false },
+	{ "smallserial", "smallserial", "prefer-bigint", IDENTITY, NULL, false },
+	{ "serial2", "smallserial", "prefer-bigint", IDENTITY, NULL, false },
 	{ "timestamp", "timestamp without time zone", "prefer-timestamptz",
-	    "timestamptz", false },
-	{ "serial8", "bigserial", "prefer-identity", IDENTITY, false },
-	{ "bigserial", "bigserial", "prefer-identity", IDENTITY, false },
+	    "timestamptz", NULL, false },
+	{ "serial8", "bigserial", "prefer-identity", IDENTITY, NULL, false },
+	{ "bigserial", "bigserial", "prefer-identity", IDENTITY, NULL, false },
 };
+
+/* True when a name list (a constraint's keys) holds name. */
+static bool
+names_have(const json_t *names, const char *name)
+{
+	const json_t *k;
+	size_t i;
+
+	json_array_foreach(names, i, k)
+		if (str_is(json_object_get(k, "String"), "sval", name))
+			return true;
+	return false;
+}
+
+/*
+ * A key the database could number: a column named id, or the one column of the
+ * PRIMARY KEY (not part of a composite key, not a foreign key).
+ */
+static bool
+is_key(const json_t *stmt, const json_t *col, const char *colname)
+{
+	const json_t *e, *k, *keys;
+	size_t i;
+
+	if (colname == NULL || coldef_constraint(col, "CONSTR_FOREIGN") != NULL)
+		return false;
+	if (strcmp(colname, "id") == 0 ||
+	    coldef_constraint(col, "CONSTR_PRIMARY") != NULL)
+		return true;
+	json_array_foreach(json_object_get(stmt, "tableElts"), i, e) {
+		k = json_object_get(e, "Constraint");
+		keys = json_object_get(k, "keys");
+		if (str_is(k, "contype", "CONSTR_PRIMARY") &&
+		    json_array_size(keys) == 1 && names_have(keys, colname))
+			return true;
+	}
+	return false;
+}
 
 static void
 coldef_types(struct lint_ctx *c, const char *rule, const char *rel,
-    const json_t *col, const char *colname)
+    const json_t *col, const char *colname, bool key)
 {
 	const json_t *tn = json_object_get(col, "typeName");
 	const json_t *names = json_object_get(tn, "names");
-	const char *t;
+	const char *t, *instead;
 	size_t i;
 
 	t = json_str(json_object_get(json_array_get(names, json_array_size(names) - 1),
@@ -647,9 +689,12 @@ coldef_types(struct lint_ctx *c, const char *rule, const char *rel,
 		if (type_prefs[i].needs_typmod &&
 		    json_object_get(tn, "typmods") == NULL)
 			continue;
-		lint_emit(c, rule, "column '%s' of '%s' is %s; prefer %s",
+		instead = key && type_prefs[i].key_instead != NULL ?
+		    type_prefs[i].key_instead : type_prefs[i].instead;
+		lint_emit_fix(c, rule, strcmp(instead, IDENTITY) == 0 ?
+		    "use " IDENTITY : NULL, "column '%s' of '%s' is %s; prefer %s",
 		    colname != NULL ? colname : "?", rel, type_prefs[i].shown,
-		    type_prefs[i].instead);
+		    instead);
 	}
 }
 
@@ -658,6 +703,7 @@ static void
 types_rule(struct lint_ctx *c, const json_t *n, const char *rule)
 {
 	const json_t *e, *cmd, *col;
+	const char *name;
 	char *rel;
 	size_t i;
 
@@ -666,15 +712,18 @@ types_rule(struct lint_ctx *c, const json_t *n, const char *rule)
 		return;
 	rel = relname(n, "relation");
 	json_array_foreach(json_object_get(n, "tableElts"), i, e)
-		if ((col = json_object_get(e, "ColumnDef")) != NULL)
-			coldef_types(c, rule, rel, col, json_str(col, "colname"));
+		if ((col = json_object_get(e, "ColumnDef")) != NULL) {
+			name = json_str(col, "colname");
+			coldef_types(c, rule, rel, col, name, is_key(n, col, name));
+		}
 	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
 		cmd = json_object_get(cmd, "AlterTableCmd");
 		col = json_object_get(json_object_get(cmd, "def"), "ColumnDef");
 		if (col == NULL)
 			continue;
-		coldef_types(c, rule, rel, col, json_str(cmd, "name") != NULL ?
-		    json_str(cmd, "name") : json_str(col, "colname"));
+		name = json_str(cmd, "name") != NULL ? json_str(cmd, "name") :
+		    json_str(col, "colname");
+		coldef_types(c, rule, rel, col, name, is_key(n, col, name));
 	}
 	free(rel);
 }
@@ -789,13 +838,36 @@ check_identifiers(struct lint_ctx *c, const json_t *n)
 
 /* enums and domains */
 
+/* A qualified name from a list of String nodes ("s.t"); the caller frees. */
+static char *
+names_str(const json_t *names)
+{
+	struct buf b = BUF_INIT;
+	const json_t *it;
+	size_t i;
+
+	json_array_foreach(names, i, it) {
+		if (i > 0)
+			buf_addch(&b, '.');
+		buf_addstr(&b, json_str(json_object_get(it, "String"), "sval") ?:
+		    "?");
+	}
+	return buf_detach(&b);
+}
+
 static void
 check_enum_order(struct lint_ctx *c, const json_t *n)
 {
-	if (json_str(n, "newVal") != NULL && json_str(n, "newValNeighbor") == NULL)
-		lint_emit(c, "enum-value-order",
-		    "value '%s' is appended to the end of the enum without "
-		    "BEFORE or AFTER", json_str(n, "newVal"));
+	char *type;
+
+	if (json_str(n, "newVal") == NULL || json_str(n, "newValNeighbor") != NULL)
+		return;
+	type = names_str(json_object_get(n, "typeName"));
+	lint_emit(c, "enum-value-order",
+	    "value '%s' sorts after every existing value of '%s': <, >, ORDER BY, "
+	    "min() and max() on the enum follow that order", json_str(n, "newVal"),
+	    type);
+	free(type);
 }
 
 static void
@@ -918,9 +990,9 @@ in_list(const char *s, const char *const *list, size_t n)
 	return false;
 }
 
-/* NULL when n is additive, else what is not. */
-static const char *
-additive_violation(const char *kind, const json_t *n)
+/* False when n is additive; else true with what is not, in words, in why. */
+static bool
+additive_violation(const char *kind, const json_t *n, struct buf *why)
 {
 	const json_t *cmd;
 	const char *st;
@@ -928,47 +1000,61 @@ additive_violation(const char *kind, const json_t *n)
 
 	if (in_list(kind, additive_kinds, sizeof(additive_kinds) /
 	    sizeof(additive_kinds[0])))
-		return NULL;
-	if (strcmp(kind, "GrantStmt") == 0)
-		return json_bool(n, "is_grant") ? NULL : "REVOKE";
-	if (strcmp(kind, "VacuumStmt") == 0)
-		return json_bool(n, "is_vacuumcmd") ? "VACUUM" : NULL;
+		return false;
+	if (strcmp(kind, "GrantStmt") == 0 && json_bool(n, "is_grant"))
+		return false;
+	if (strcmp(kind, "VacuumStmt") == 0 && !json_bool(n, "is_vacuumcmd"))
+		return false;
 	if (strcmp(kind, "ViewStmt") == 0 || strcmp(kind, "CreateFunctionStmt") == 0
-	    || strcmp(kind, "CreateTrigStmt") == 0)
-		return json_bool(n, "replace") ? "CREATE OR REPLACE" : NULL;
-	if (strcmp(kind, "AlterEnumStmt") == 0)
-		return json_str(n, "oldVal") != NULL ? "ALTER TYPE … RENAME VALUE" : NULL;
+	    || strcmp(kind, "CreateTrigStmt") == 0) {
+		if (!json_bool(n, "replace"))
+			return false;
+		buf_printf(why, "CREATE OR REPLACE %s", sql_node_words(kind) +
+		    strlen("CREATE "));
+		return true;
+	}
+	if (strcmp(kind, "AlterEnumStmt") == 0) {
+		if (json_str(n, "oldVal") == NULL)
+			return false;
+		buf_addstr(why, "ALTER TYPE … RENAME VALUE");
+		return true;
+	}
 	if (strcmp(kind, "AlterTableStmt") == 0) {
 		json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
-			st = json_str(json_object_get(cmd, "AlterTableCmd"), "subtype");
-			if (st == NULL || !in_list(st, additive_alter_cmds,
+			cmd = json_object_get(cmd, "AlterTableCmd");
+			st = json_str(cmd, "subtype");
+			if (st != NULL && in_list(st, additive_alter_cmds,
 			    sizeof(additive_alter_cmds) /
 			    sizeof(additive_alter_cmds[0])))
-				return st != NULL ? st + 3 : "ALTER TABLE";
+				continue;
+			buf_printf(why, "%s … ", sql_stmt_words(kind, n));
+			sql_alter_cmd_words(why, cmd);
+			return true;
 		}
-		return NULL;
+		return false;
 	}
 	if (strcmp(kind, "SelectStmt") == 0 &&
 	    json_object_get(n, "fromClause") == NULL &&
 	    json_object_get(n, "intoClause") == NULL)
-		return NULL;	/* SELECT set_config(…) and the like */
-	return kind;
+		return false;	/* SELECT set_config(…) and the like */
+	buf_addstr(why, sql_stmt_words(kind, n));
+	return true;
 }
 
 static void
 check_additive(struct lint_ctx *c, const json_t *n)
 {
-	const char *kind = lint_stmt_kind(c), *bad;
+	const char *kind = lint_stmt_kind(c);
+	struct buf why = BUF_INIT;
 
-	if (lint_opts(c)->policy != LINT_POLICY_ADDITIVE_ONLY)
+	if (lint_opts(c)->policy != LINT_POLICY_ADDITIVE_ONLY || kind == NULL)
 		return;
-	if (kind == NULL || (bad = additive_violation(kind, n)) == NULL)
-		return;
-	lint_emit(c, "additive-only",
-	    "%s%s is not additive (policy additive-only allows only creating and "
-	    "adding objects, indexes, comments, ANALYZE and grants)",
-	    strcmp(kind, "AlterTableStmt") == 0 ? "ALTER TABLE … " : "",
-	    bad == kind ? lint_kind_sql(kind) : bad);
+	if (additive_violation(kind, n, &why))
+		lint_emit(c, "additive-only",
+		    "%s is not additive (policy additive-only allows only "
+		    "creating and adding objects, indexes, comments, ANALYZE and "
+		    "grants)", buf_str(&why));
+	buf_release(&why);
 }
 
 #define R(id, sev, sum, fix, squawk, kind, fn) \
@@ -976,8 +1062,7 @@ check_additive(struct lint_ctx *c, const json_t *n)
 
 const struct lint_rule lint_rules[] = {
 R("parse-error", ERROR, "a statement does not parse with PostgreSQL 15's grammar",
-    "fix the syntax; PostgreSQL 16+ syntax is not understood yet", NULL, NULL,
-    NULL),
+    "fix the syntax error", NULL, NULL, NULL),
 R("empty-file", WARNING, "the file has no SQL statements",
     "remove the file or add the migration's statements", NULL, NULL, NULL),
 R("drop-table", ERROR, "DROP TABLE breaks readers and loses data",
@@ -1076,7 +1161,7 @@ R("prefer-text", WARNING, "varchar(n): changing n later takes ACCESS "
 R("char-field", WARNING, "char(n) pads with spaces and wastes space",
     "use text (or varchar)", "ban-char-field", NULL, check_char),
 R("prefer-bigint", INFO, "32- and 16-bit integer columns run out",
-    "use bigint (bigint generated always as identity for keys)",
+    "use bigint",
     "prefer-bigint-over-int", NULL, check_bigint),
 R("prefer-identity", INFO, "serial types have ownership and permission "
     "quirks", "use bigint generated always as identity", "prefer-identity",
@@ -1087,10 +1172,11 @@ R("prefer-timestamptz", WARNING, "timestamp without time zone loses the "
 R("identifier-too-long", ERROR, "identifiers over 63 bytes are silently "
     "truncated", "use a name of at most 63 bytes", "identifier-too-long",
     NULL, check_identifiers),
-R("enum-value-order", WARNING, "ALTER TYPE … ADD VALUE without BEFORE/AFTER "
-    "appends the value at the end of the sort order", "say where the value "
-    "goes with BEFORE or AFTER", "require-enum-value-ordering", "AlterEnumStmt",
-    check_enum_order),
+R("enum-value-order", INFO, "ALTER TYPE … ADD VALUE without BEFORE/AFTER "
+    "puts the value last in the enum's sort order", "if the order means "
+    "something (a status that progresses, a level), place the value with "
+    "BEFORE or AFTER; a plain append is fine otherwise",
+    "require-enum-value-ordering", "AlterEnumStmt", check_enum_order),
 R("domain-constraint", WARNING, "domain constraints are checked on every "
     "column of the domain under a lock", "put the CHECK on the tables' "
     "columns instead", "ban-create-domain-with-constraint", "CreateDomainStmt",

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pg_query.h>
 
@@ -158,6 +159,59 @@ skip_gap(const char *text, size_t off, size_t end, struct buf *next,
 	return off;
 }
 
+/* Case-insensitive: does text at p start with the keyword kw (as a whole word)? */
+static bool
+keyword_at(const char *p, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return strncasecmp(p, kw, n) == 0 && !isalnum((unsigned char)p[n]) &&
+	    p[n] != '_';
+}
+
+/*
+ * Syntax newer than PostgreSQL 15 that migrations already use, recognised from the
+ * error and the text around it (pos: the error's byte offset in text): what it is,
+ * or NULL. Anything else is reported as a plain syntax error.
+ */
+static const char *
+newer_syntax(const char *msg, const char *text, size_t pos)
+{
+	static const char near[] = "syntax error at or near ";
+	const char *p;
+
+	if (strstr(msg, "subquery in FROM must have an alias") != NULL ||
+	    strstr(msg, "VALUES in FROM must have an alias") != NULL)
+		return "a subquery in FROM without an alias is PostgreSQL 16 "
+		    "syntax";
+	/* CONSTRAINT name NOT NULL col, as a table constraint (PostgreSQL 18) */
+	if (strncmp(msg, near, sizeof(near) - 1) != 0 ||
+	    !keyword_at(text + pos, "not"))
+		return NULL;
+	for (p = text + pos + 3; *p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'; p++)
+		;
+	if (!keyword_at(p, "null"))
+		return NULL;
+	for (p = text + pos; p > text && isspace((unsigned char)p[-1]); p--)
+		;
+	if (p > text && p[-1] == '"') {
+		for (p--; p > text && p[-1] != '"'; p--)
+			;
+		if (p > text)
+			p--;
+	} else
+		while (p > text && (isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '_' || (unsigned char)p[-1] >= 0x80))
+			p--;
+	while (p > text && isspace((unsigned char)p[-1]))
+		p--;
+	if (p - text >= 10 && keyword_at(p - 10, "constraint"))
+		return "a named NOT NULL table constraint (CONSTRAINT name NOT "
+		    "NULL column) is PostgreSQL 18 syntax";
+	return NULL;
+}
+
 static void
 stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
 {
@@ -175,6 +229,7 @@ stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
 			at = first + (size_t)r.error->cursorpos - 1;
 		if (at > first + strlen(st->text))
 			at = first + strlen(st->text);
+		st->error_newer = newer_syntax(st->error, st->text, at - first);
 		cursor_advance(cur, at);
 		st->error_line = cur->line;
 		st->error_col = cur->col;
@@ -406,6 +461,7 @@ collect(const struct sql_file *f, const struct sql_stmt *st, void *arg)
 	copy->error = st->error != NULL ? xstrdup(st->error) : NULL;
 	copy->error_line = st->error_line;
 	copy->error_col = st->error_col;
+	copy->error_newer = st->error_newer;
 	copy->ignore = st->ignore != NULL ? xstrdup(st->ignore) : NULL;
 	return 0;
 }

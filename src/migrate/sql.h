@@ -23,6 +23,8 @@ struct sql_stmt {
 	json_t	*tree;		/* the "stmt" object of pg_query_parse, or NULL */
 	char	*error;		/* parse error message, or NULL */
 	int	 error_line, error_col;	/* position of the error in the file */
+	/* when the error is a known shape of newer PostgreSQL syntax, what it is */
+	const char *error_newer;
 	char	*ignore;	/* rules named by "-- opsdeck-ignore A, B" before it, or NULL */
 };
 
@@ -51,6 +53,23 @@ int	sql_file_load(const char *path, struct sql_file *out, struct err *);
 void	sql_file_release(struct sql_file *);
 /* The node type of a parsed statement: "CreateStmt", "AlterTableStmt", … or NULL. */
 const char *sql_stmt_type(const struct sql_stmt *);
+
+/*
+ * Parse-tree names in SQL words for messages (words.c), so libpg_query's node names
+ * never reach a person. A statement's node type ("AlterTableStmt" → "ALTER TABLE";
+ * "(does not parse)" for NULL):
+ */
+const char *sql_node_words(const char *type);
+/* The same, refined by the node where one type covers several statements
+ * (DropStmt → "DROP INDEX", GrantStmt → "REVOKE", VacuumStmt → "ANALYZE"). */
+const char *sql_stmt_words(const char *type, const json_t *node);
+/* An ALTER TABLE subtype: "AT_AlterColumnType" → "ALTER COLUMN … TYPE". */
+const char *sql_alter_words(const char *subtype);
+/* An object type: "OBJECT_INDEX" → "INDEX". */
+const char *sql_object_words(const char *objtype);
+/* Appends one AlterTableCmd in words with its column, constraint or trigger name
+ * ("ALTER COLUMN age TYPE", "VALIDATE CONSTRAINT fk", "DISABLE TRIGGER ALL"). */
+void	sql_alter_cmd_words(struct buf *, const json_t *cmd);
 
 /*
  * Appends an identifier double-quoted only when PostgreSQL 15 needs it, as its

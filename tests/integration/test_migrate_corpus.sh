@@ -83,7 +83,7 @@ expect "an unknown format" 2 "unknown format 'xml'" \
 expect "a clean file exits 0" 0 "1 file, 3 statements: 0 errors" \
     "$OPSDECK" migrate lint "$CASES/drop-column-ok.sql"
 expect "an error exits 1 and names rule, place, lock and fix" 1 \
-    "3:1  error drop-column: dropping column 'legacy_flag' of 'users'" \
+    "3:1  error   drop-column: dropping column 'legacy_flag' of 'users'" \
     "$OPSDECK" migrate lint "$CASES/drop-column.sql"
 expect "tty names the lock and what it blocks" 1 \
     "locks ACCESS EXCLUSIVE on 'users' \(blocks all reads and writes\)" \
@@ -117,6 +117,58 @@ expect "an empty file is a warning" 0 "empty-file" \
 printf 'hello, this is not SQL\n' > notsql.sql
 expect "a non-SQL file is a parse error" 1 "notsql.sql:1:1: error: syntax error" \
     "$OPSDECK" migrate lint --format gcc notsql.sql
+expect "a plain syntax error does not blame newer PostgreSQL syntax" 1 \
+    "fix: fix the syntax error$" "$OPSDECK" migrate lint notsql.sql
+expect "newer PostgreSQL syntax is named as such" 1 \
+    "PostgreSQL 16 syntax, which opsdeck's PostgreSQL 15 grammar cannot read" \
+    "$OPSDECK" migrate lint "$CASES/parse-error-newer.sql"
+mkdir nosql && touch nosql/README
+expect "a directory without *.sql files is a usage error" 2 \
+    "^opsdeck migrate lint: no \*\.sql files under 'nosql'$" \
+    "$OPSDECK" migrate lint nosql
+expect "--json and --markdown together are a usage error" 2 \
+    "give one" "$OPSDECK" migrate rules --json --markdown
+
+# tty: LINE:COL and severity padded into columns, lines kept under 100 columns
+if "$OPSDECK" migrate lint "$CASES/parse-error-newer.sql" "$CASES/drop-column.sql" \
+    "$CASES/lock-timeout.sql" > tty.txt; [ $? -le 1 ] &&
+    ! grep -v '^/' tty.txt | awk 'length($0) > 99 { bad = 1 } END { exit !bad }' &&
+    grep -qE '^  4:22  error   parse-error: ' tty.txt &&
+    grep -qE '^  1:1  warning lock-timeout: ' tty.txt; then
+	pass "tty columns line up and lines stay under 100 columns"
+else
+	fail "tty layout: $(head -c 1500 tty.txt)"
+fi
+
+# rollback-sql without a database: words, not parse-tree names; what is reversible
+cat > rb.sql <<'SQL'
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+ALTER TABLE orders DISABLE TRIGGER ALL;
+ALTER TABLE orders ENABLE TRIGGER audit;
+SQL
+expect "VALIDATE CONSTRAINT and trigger switches are reversible" 0 \
+    "^-- line 1 \(ALTER TABLE\): VALIDATE CONSTRAINT orders_user_fk: nothing to undo" \
+    "$OPSDECK" migrate rollback-sql rb.sql
+expect "DISABLE TRIGGER ALL is undone by ENABLE TRIGGER ALL" 0 \
+    "^ALTER TABLE orders ENABLE TRIGGER ALL;$" "$OPSDECK" migrate rollback-sql rb.sql
+expect "ENABLE TRIGGER is undone by DISABLE TRIGGER" 0 \
+    "^ALTER TABLE orders DISABLE TRIGGER audit;$" "$OPSDECK" migrate rollback-sql rb.sql
+cat > rb2.sql <<'SQL'
+ALTER TABLE people ALTER COLUMN age TYPE bigint;
+DROP INDEX people_age_idx;
+DROP EXTENSION pg_trgm;
+SQL
+"$OPSDECK" migrate rollback-sql rb2.sql > rb2.out 2>&1
+if grep -q "ALTER TABLE: ALTER COLUMN age TYPE: type change" rb2.out &&
+    grep -q "drops an index:" rb2.out && grep -q "drops an extension:" rb2.out &&
+    ! grep -qE "AlterColumnType|Stmt|AT_|drops a [aeiou]" rb2.out; then
+	pass "rollback-sql reasons in SQL words, with a/an"
+else
+	fail "rollback-sql reasons: $(cat rb2.out)"
+fi
+expect "--policy additive-only names the subcommand in SQL words" 1 \
+    "ALTER TABLE … DROP COLUMN legacy is not additive" \
+    "$OPSDECK" migrate lint --format gcc --policy additive-only "$CASES/additive-only.sql"
 
 "$OPSDECK" migrate lint --format json "$CASES/drop-column.sql" > lint.json
 if jq -e '.files[0].path and .files[0].statements[2].locks[0].mode ==

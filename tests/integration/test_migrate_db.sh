@@ -179,8 +179,13 @@ check "invalid index exits 1" [ "$rc" = 1 ]
 
 # --- bad input and connection errors --------------------------------------------
 run migrate apply "$M" --db "postgresql://%zz"
-check "bad URL: exit 1" [ "$rc" = 1 ]
+check "bad URL: usage error, exit 2" [ "$rc" = 2 ]
 check "bad URL: says so" grep -q "invalid database URL" "$W/err"
+run migrate status "$M" --db "host=x password=sekrit bogus=1"
+check "bad conninfo: usage error, exit 2" [ "$rc" = 2 ]
+check "bad conninfo: shows it without the password, with libpq's reason" grep -q \
+    "invalid database URL 'host=x password=\*\*\* bogus=1': invalid connection option \"bogus\"" "$W/err"
+check "bad conninfo: the password is not printed" bash -c "! grep -q sekrit '$W/err'"
 run migrate status "$M" --db "postgresql:///postgres?host=$W/nosock"
 check "unreachable: exit 1" [ "$rc" = 1 ]
 check "unreachable: clear message" grep -q "unreachable server.*start the server" "$W/err"

@@ -315,6 +315,65 @@ test_locks_per_statement(void **state)
 	}
 }
 
+/* Statements and ALTER subcommands in SQL words, never libpg_query's node names. */
+static void
+test_sql_words(void **state)
+{
+	static const struct {
+		const char *sql, *words, *cmd;
+	} cases[] = {
+		{ "ALTER TABLE t ALTER COLUMN age TYPE bigint", "ALTER TABLE",
+		    "ALTER COLUMN age TYPE" },
+		{ "ALTER TABLE t DROP COLUMN \"Legacy\"", "ALTER TABLE",
+		    "DROP COLUMN \"Legacy\"" },
+		{ "ALTER TABLE t VALIDATE CONSTRAINT fk", "ALTER TABLE",
+		    "VALIDATE CONSTRAINT fk" },
+		{ "ALTER TABLE t DISABLE TRIGGER ALL", "ALTER TABLE",
+		    "DISABLE TRIGGER ALL" },
+		{ "ALTER TABLE t ALTER COLUMN c DROP DEFAULT", "ALTER TABLE",
+		    "ALTER COLUMN c DROP DEFAULT" },
+		{ "ALTER TABLE t ADD COLUMN c int", "ALTER TABLE", "ADD COLUMN c" },
+		{ "ALTER INDEX i SET (fillfactor = 70)", "ALTER INDEX",
+		    "SET (storage parameters)" },
+		{ "DROP INDEX i", "DROP INDEX", NULL },
+		{ "REVOKE SELECT ON t FROM r", "REVOKE", NULL },
+		{ "ANALYZE t", "ANALYZE", NULL },
+		{ "CREATE MATERIALIZED VIEW m AS SELECT 1", "CREATE MATERIALIZED VIEW",
+		    NULL },
+		{ "CREATE FOREIGN TABLE f (a int) SERVER s", "CREATE FOREIGN TABLE",
+		    NULL },
+		{ "COMMIT", "COMMIT", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	assert_string_equal(sql_node_words(NULL), "(does not parse)");
+	assert_string_equal(sql_alter_words("AT_SetNotNull"),
+	    "ALTER COLUMN … SET NOT NULL");
+	assert_string_equal(sql_object_words("OBJECT_MATVIEW"),
+	    "MATERIALIZED VIEW");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+		struct sql_file f;
+		struct err e;
+		const char *type;
+		const json_t *node;
+
+		assert_int_equal(sql_file_parse("w.sql", cases[i].sql,
+		    strlen(cases[i].sql), &f, &e), 0);
+		type = sql_stmt_type(&f.stmts[0]);
+		node = json_object_get(f.stmts[0].tree, type);
+		assert_string_equal(sql_stmt_words(type, node), cases[i].words);
+		if (cases[i].cmd != NULL) {
+			sql_alter_cmd_words(&b, json_object_get(json_array_get(
+			    json_object_get(node, "cmds"), 0), "AlterTableCmd"));
+			assert_string_equal(buf_str(&b), cases[i].cmd);
+		}
+		buf_release(&b);
+		sql_file_release(&f);
+	}
+}
+
 int
 main(void)
 {
@@ -326,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_large_file),
 		cmocka_unit_test(test_lock_matrix),
 		cmocka_unit_test(test_locks_per_statement),
+		cmocka_unit_test(test_sql_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
