@@ -19,6 +19,14 @@ extern const struct cmd_entry cmd_machine_start_entry;
 extern const struct cmd_entry cmd_machine_stop_entry;
 extern const struct cmd_entry cmd_machine_restart_entry;
 extern const struct cmd_entry cmd_config_check_entry;
+extern const struct cmd_entry cmd_deploy_entry;
+extern const struct cmd_entry cmd_releases_entry;
+extern const struct cmd_entry cmd_release_entry;
+extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_secrets_set_entry;
+extern const struct cmd_entry cmd_secrets_list_entry;
+extern const struct cmd_entry cmd_secrets_unset_entry;
+extern const struct cmd_entry cmd_secrets_deploy_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -39,6 +47,14 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_machine_start_entry,
 	&cmd_machine_stop_entry,
 	&cmd_machine_restart_entry,
+	&cmd_deploy_entry,
+	&cmd_releases_entry,
+	&cmd_release_entry,
+	&cmd_rollback_entry,
+	&cmd_secrets_set_entry,
+	&cmd_secrets_list_entry,
+	&cmd_secrets_unset_entry,
+	&cmd_secrets_deploy_entry,
 	&cmd_config_check_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,

@@ -17,6 +17,20 @@ static void route_machines(struct daemon *, struct api_request *,
     struct api_response *);
 static void route_machine_action(struct daemon *, struct api_request *,
     struct api_response *);
+static void route_deploy(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_rollback(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_releases(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_release(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_secrets(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_secrets_change(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_secrets_deploy(struct daemon *, struct api_request *,
+    struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -27,6 +41,13 @@ static const struct route {
 	{ "GET", "/v1/status", route_status },
 	{ "GET", "/v1/machines", route_machines },
 	{ "POST", "/v1/machines/:id/:action", route_machine_action },
+	{ "POST", "/v1/apps/:app/deploys", route_deploy },
+	{ "POST", "/v1/apps/:app/rollback", route_rollback },
+	{ "GET", "/v1/apps/:app/releases", route_releases },
+	{ "GET", "/v1/apps/:app/releases/:version", route_release },
+	{ "GET", "/v1/apps/:app/secrets", route_secrets },
+	{ "POST", "/v1/apps/:app/secrets", route_secrets_change },
+	{ "POST", "/v1/apps/:app/secrets/deploy", route_secrets_deploy },
 };
 
 const char *
@@ -150,4 +171,121 @@ route_machine_action(struct daemon *d, struct api_request *req,
 	}
 	m = daemon_machine_json(d, req->params[0]);
 	res->body = m != NULL ? m : json_object();
+}
+
+/* The request's JSON body; an empty body is {}. NULL (answered) when it is not JSON. */
+static json_t *
+body_json(struct api_request *req, struct api_response *res)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (req->body == NULL || *req->body == '\0')
+		return json_object();
+	if ((j = json_loads(req->body, 0, &jerr)) == NULL || !json_is_object(j)) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "request body is not a JSON object "
+		    "(line %d, column %d: %s)", jerr.line, jerr.column,
+		    j == NULL ? jerr.text : "not an object");
+		json_decref(j);
+		fail(res, 400, msg);
+		return NULL;
+	}
+	return j;
+}
+
+/* Answers with out, or with e's failure when out is NULL. */
+static void
+answer(struct api_response *res, json_t *out, const struct err *e,
+    unsigned int ok)
+{
+	if (out == NULL) {
+		fail(res, err_http_status(e), e->msg);
+		return;
+	}
+	res->status = ok;
+	res->body = out;
+}
+
+static void
+route_deploy(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, daemon_deploy(d, &req->actor, req->params[0], body, &e),
+	    &e, 201);
+	json_decref(body);
+}
+
+static void
+route_rollback(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, daemon_rollback(d, &req->actor, req->params[0], body, &e),
+	    &e, 201);
+	json_decref(body);
+}
+
+static void
+route_releases(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_releases(d, req->params[0], &e), &e, 200);
+}
+
+static void
+route_release(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_release(d, req->params[0], req->params[1], &e), &e,
+	    200);
+}
+
+static void
+route_secrets(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_secrets_list(d, req->params[0], &e), &e, 200);
+}
+
+static void
+route_secrets_change(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, daemon_secrets_change(d, &req->actor, req->params[0], body,
+	    &e), &e, 200);
+	/* The body held secret values: wipe them before the memory is reused. */
+	json_object_clear(body);
+	json_decref(body);
+}
+
+static void
+route_secrets_deploy(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_secrets_deploy(d, &req->actor, req->params[0], &e),
+	    &e, 201);
 }

@@ -10,6 +10,7 @@
 #include "cmd/common.h"
 #include "config/config.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
@@ -253,6 +254,13 @@ json_t *
 cmd_call(struct cmd_ctx *ctx, const char *name, const char *method,
     const char *path, int *code)
 {
+	return cmd_call_body(ctx, name, method, path, NULL, code);
+}
+
+json_t *
+cmd_call_body(struct cmd_ctx *ctx, const char *name, const char *method,
+    const char *path, const json_t *body, int *code)
+{
 	struct err e;
 	json_t *j;
 
@@ -263,7 +271,7 @@ cmd_call(struct cmd_ctx *ctx, const char *name, const char *method,
 		*code = e.kind == ERR_NOT_FOUND ? EXIT_NO_DAEMON : EXIT_FAILED;
 		return NULL;
 	}
-	if ((j = client_call(ctx->client, method, path, NULL, &e)) == NULL) {
+	if ((j = client_call(ctx->client, method, path, body, &e)) == NULL) {
 		fprintf(stderr, "opsdeck %s: %s\n", name, e.msg);
 		*code = e.kind == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
 	}
@@ -348,4 +356,65 @@ table_release(struct table *t)
 	free(t->cells);
 	t->cells = NULL;
 	t->nrows = 0;
+}
+
+static bool
+release_final(const char *status)
+{
+	return strcmp(status, "live") == 0 || strcmp(status, "failed") == 0 ||
+	    strcmp(status, "rolled_back") == 0;
+}
+
+int
+cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
+    const char *version)
+{
+	char *path = xasprintf("/v1/apps/%s/releases/%s", app, version);
+	uint64_t t0 = mono_ms();
+	size_t shown = 0, i;
+	json_t *j = NULL, *step;
+	int code = EXIT_FAILED;
+	const char *status;
+
+	for (;;) {
+		json_decref(j);
+		if ((j = cmd_call(ctx, name, "GET", path, &code)) == NULL)
+			goto out;
+		json_array_foreach(json_object_get(j, "timeline"), i, step) {
+			const char *st = json_str(step, "status");
+
+			if (i < shown || (strcmp(st, "running") == 0 &&
+			    i + 1 == json_array_size(json_object_get(j,
+			    "timeline")) && !release_final(json_str(j,
+			    "status"))))
+				continue;
+			shown = i + 1;
+			if (ctx->json)
+				continue;
+			printf("%7.1fs  %-16s %-7s %s\n", (double)(mono_ms() -
+			    t0) / 1000, json_str(step, "step"), st,
+			    json_str(step, "detail") ? json_str(step,
+			    "detail") : "");
+			fflush(stdout);
+		}
+		status = json_str(j, "status");
+		if (release_final(status))
+			break;
+		usleep(100 * 1000);
+	}
+	if (ctx->json)
+		cmd_print_json(j);
+	else if (strcmp(status, "live") == 0)
+		printf("%s %s is live\n", app, version);
+	else
+		fprintf(stderr, "opsdeck %s: %s %s %s at %s: %s\n", name, app,
+		    version, strcmp(status, "failed") == 0 ? "failed" :
+		    "was rolled back", json_str(j, "failed_step") ?
+		    json_str(j, "failed_step") : "?", json_str(j, "reason") ?
+		    json_str(j, "reason") : "");
+	code = strcmp(status, "live") == 0 ? EXIT_OK : EXIT_FAILED;
+out:
+	json_decref(j);
+	free(path);
+	return code;
 }

@@ -18,6 +18,14 @@ int	 cmd_fail(const char *name, const struct err *);
 /* Calls the daemon; on failure prints the error. NULL then, with *code set. */
 json_t	*cmd_call(struct cmd_ctx *, const char *name, const char *method,
 	    const char *path, int *code);
+json_t	*cmd_call_body(struct cmd_ctx *, const char *name, const char *method,
+	    const char *path, const json_t *body, int *code);
+/*
+ * Follows release VERSION of app until it is live (0), or failed or rolled back (1),
+ * printing each step of its timeline as it is recorded; --json prints the final record.
+ */
+int	 cmd_follow_release(struct cmd_ctx *, const char *name, const char *app,
+	    const char *version);
 /*
  * Checks an app name or machine id before it goes into an API path: -1 (after saying
  * what is wrong) for anything but [a-z0-9][a-z0-9_-]*, so nothing can be injected.

@@ -24,10 +24,10 @@ static int
 cmd_machines_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	extern const struct cmd_entry cmd_machines_entry;
-	static const char *const hdr[] = { "ID", "APP", "PROCESS", "STATE",
-	    "PID", "PORT", "RESTARTS", "EXIT", "HEALTH", "UPDATED" };
-	static const char *const keys[] = { "id", "app", "process", "state",
-	    "pid", "port", "restart_count", "exit_code", "health",
+	static const char *const hdr[] = { "ID", "APP", "PROCESS", "RELEASE",
+	    "STATE", "PID", "PORT", "RESTARTS", "EXIT", "HEALTH", "UPDATED" };
+	static const char *const keys[] = { "id", "app", "process", "release",
+	    "state", "pid", "port", "restart_count", "exit_code", "health",
 	    "updated_at" };
 	struct buf path = BUF_INIT;
 	struct table t;
@@ -53,12 +53,12 @@ cmd_machines_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_decref(j);
 		return EXIT_OK;
 	}
-	table_init(&t, 10, hdr);
+	table_init(&t, 11, hdr);
 	json_array_foreach(json_object_get(j, "machines"), i, m) {
-		char vals[10][64];
-		const char *row[10];
+		char vals[11][64];
+		const char *row[11];
 
-		for (k = 0; k < 10; k++) {
+		for (k = 0; k < 11; k++) {
 			cell(m, keys[k], vals[k], sizeof(vals[k]));
 			row[k] = vals[k];
 		}

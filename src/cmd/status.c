@@ -11,8 +11,8 @@ static int
 cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	extern const struct cmd_entry cmd_status_entry;
-	static const char *const hdr[] = { "APP", "STAGE", "MACHINES",
-	    "STATES", "RESTARTS", "NOTE" };
+	static const char *const hdr[] = { "APP", "STAGE", "RELEASE",
+	    "MACHINES", "STATES", "RESTARTS", "NOTE" };
 	struct buf path = BUF_INIT;
 	struct table t;
 	json_t *j, *apps, *a;
@@ -39,7 +39,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_OK;
 	}
 	apps = json_object_get(j, "apps");
-	table_init(&t, 6, hdr);
+	table_init(&t, 7, hdr);
 	json_array_foreach(apps, i, a) {
 		json_t *ms = json_object_get(a, "machines"), *m;
 		struct buf states = BUF_INIT, note = BUF_INIT;
@@ -66,7 +66,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    json_int(a, "machines_total", 0));
 		snprintf(restarts, sizeof(restarts), "%ld", total_restarts);
 		const char *row[] = { json_str(a, "name"), json_str(a, "stage"),
-		    count, buf_str(&states), restarts, buf_str(&note) };
+		    json_str(a, "release") ? json_str(a, "release") : "-", count, buf_str(&states), restarts, buf_str(&note) };
 		table_add(&t, row);
 		buf_release(&states);
 		buf_release(&note);

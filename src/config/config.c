@@ -103,7 +103,8 @@ struct rule {
 static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     apps_fn, restart_fn, health_fn, health_path_fn, stage_fn, app_env_fn,
     processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn, migrate_fn,
-    migrate_str_fn, migrate_bool_fn, migrate_exclude_fn;
+    migrate_str_fn, migrate_bool_fn, migrate_exclude_fn, release_command_fn,
+    deploy_fn, strategy_fn;
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -195,8 +196,25 @@ static const struct rule health_rules[] = {
 };
 
 /* env before processes: each group merges the app's env into its own. */
+static const struct rule deploy_rules[] = {
+	{ "smoke", RULE_DURATION, offsetof(struct cfg_deploy, smoke_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+	{ "timeout", RULE_DURATION, offsetof(struct cfg_deploy, timeout_ms), 1,
+	    DURATION_MAX, NULL, NULL },
+	{ "watch", RULE_DURATION, offsetof(struct cfg_deploy, watch_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+	{ "watch_failures", RULE_INT,
+	    offsetof(struct cfg_deploy, watch_failures), 1, 100, NULL, NULL },
+};
+
 static const struct rule app_rules[] = {
 	{ "stage", RULE_FN, 0, 0, 0, stage_fn, NULL },
+	{ "release_command", RULE_FN, 0, 0, 0, release_command_fn, NULL },
+	{ "release_timeout", RULE_DURATION,
+	    offsetof(struct app_build, app.release_timeout_ms), 1,
+	    DURATION_MAX, NULL, NULL },
+	{ "deploy", RULE_FN, offsetof(struct app_build, app.deploy), 0, 0,
+	    deploy_fn, NULL },
 	{ "env", RULE_FN, 0, 0, 0, app_env_fn, NULL },
 	{ "processes", RULE_FN, 0, 0, 0, processes_fn,
 	    "add 'processes:' with at least one group, like "
@@ -218,6 +236,8 @@ static const struct rule process_rules[] = {
 	{ "stop_timeout", RULE_DURATION,
 	    offsetof(struct proc_build, proc.restart.stop_timeout_ms), 0,
 	    DURATION_MAX, NULL, NULL },
+	{ "strategy", RULE_FN, offsetof(struct proc_build, proc.strategy), 0, 0,
+	    strategy_fn, NULL },
 };
 
 #define NRULES(t) (sizeof(t) / sizeof((t)[0]))
@@ -487,6 +507,14 @@ expand(const char *s, char **why)
 			    "letters, digits and '_', like ${APP_PORT} or "
 			    "${APP_PORT:-8080}", show(&v, name));
 			goto fail;
+		}
+		/* The release's folder is known when a machine starts, not now. */
+		if (def == NULL && strcmp(name, "OPSDECK_RELEASE_DIR") == 0) {
+			r = buf_addstr(&out, CFG_RELEASE_DIR_VAR);
+			free(name);
+			name = NULL;
+			p = close + 1;
+			continue;
 		}
 		val = getenv(name);
 		if (def != NULL && (val == NULL || *val == '\0'))
@@ -1003,6 +1031,11 @@ apps_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 		memset(&ab, 0, sizeof(ab));
 		ab.app.name = xstrdup(k->str);
 		ab.app.stage = xstrdup("production");
+		ab.app.release_timeout_ms = 5 * 60 * 1000;
+		ab.app.deploy.smoke_ms = 5000;
+		ab.app.deploy.timeout_ms = 60000;
+		ab.app.deploy.watch_ms = 60000;
+		ab.app.deploy.watch_failures = 2;
 		ab.app.pos.line = k->line;
 		ab.app.pos.col = k->col;
 		if (!name_valid(k->str))
@@ -1210,17 +1243,18 @@ command_as_list(const char *s)
 	return buf_detach(&out);
 }
 
+/*
+ * A command as a list of strings: argv[0] resolved against the config's folder, found
+ * in PATH, or left for a release when it starts with ${OPSDECK_RELEASE_DIR}.
+ */
 static void
-command_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
-    const char *path, void *field)
+argv_parse(struct loader *ld, const struct ynode *val, const char *path,
+    char ***argvp, size_t *argcp, bool *from_release)
 {
-	struct proc_build *pb = field;
-	struct cfg_process *p = &pb->proc;
 	struct shown v;
-	char *kp, *s, *found, *list;
-	size_t i;
+	char *kp, *s, *found, *list, **argv;
+	size_t i, argc = 0;
 
-	(void)r;
 	if (val->kind == YNODE_SCALAR && !ynode_is_null(val)) {
 		list = command_as_list(val->str);
 		diag(ld, val, path, "expected a list of strings, got a string: "
@@ -1233,7 +1267,7 @@ command_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 		    "[\"bin\", \"arg\"], got %s", node_what(&v, val));
 		return;
 	}
-	p->argv = xcalloc(val->nitems + 1, sizeof(*p->argv));
+	argv = xcalloc(val->nitems + 1, sizeof(*argv));
 	for (i = 0; i < val->nitems; i++) {
 		kp = xasprintf("%s[%zu]", path, i);
 		s = scalar_text(ld, val->items[i], kp, "a string");
@@ -1244,27 +1278,91 @@ command_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 			s = NULL;
 		}
 		free(kp);
-		p->argv[p->argc++] = s != NULL ? s : xstrdup("");
+		argv[argc++] = s != NULL ? s : xstrdup("");
 	}
-	s = p->argv[0];
+	*argvp = argv;
+	*argcp = argc;
+	s = argv[0];
 	if (*s == '\0')
 		return;
 	kp = xasprintf("%s[0]", path);
-	if (strchr(s, '/') != NULL) {
-		p->argv[0] = resolve(ld, s);
+	if (strncmp(s, CFG_RELEASE_DIR_VAR, strlen(CFG_RELEASE_DIR_VAR)) == 0) {
+		/* A program of the artifact: it exists once a release does. */
+		if (from_release != NULL)
+			*from_release = true;
+	} else if (strchr(s, '/') != NULL) {
+		argv[0] = resolve(ld, s);
 		free(s);
-		if (ld->check_commands && !is_executable(p->argv[0]))
+		if (ld->check_commands && !is_executable(argv[0]))
 			diag(ld, val->items[0], kp, "'%s' not found or not "
 			    "executable: build it or fix the path",
-			    show(&v, p->argv[0]));
+			    show(&v, argv[0]));
 	} else if ((found = exec_find(s)) != NULL) {
-		p->argv[0] = found;
+		argv[0] = found;
 		free(s);
 	} else if (ld->check_commands) {
 		diag(ld, val->items[0], kp, "'%s' not found in PATH: install "
 		    "it or give its path", show(&v, s));
 	}
 	free(kp);
+}
+
+static void
+command_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct proc_build *pb = field;
+
+	(void)r;
+	argv_parse(ld, val, path, &pb->proc.argv, &pb->proc.argc,
+	    &pb->proc.from_release);
+}
+
+static void
+release_command_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct app_build *ab = field;
+
+	(void)r;
+	argv_parse(ld, val, path, &ab->app.release_command,
+	    &ab->app.release_argc, NULL);
+}
+
+static void
+deploy_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	walk_map(ld, val, val, path, deploy_rules, NRULES(deploy_rules), field);
+}
+
+static void
+strategy_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	static const char *const names[] = {
+		[CFG_STRATEGY_IMMEDIATE] = "immediate",
+		[CFG_STRATEGY_BLUEGREEN] = "bluegreen",
+		[CFG_STRATEGY_ROLLING] = "rolling",
+	};
+	enum cfg_strategy *out = field;
+	struct shown v;
+	char *s;
+	size_t i;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a strategy")) == NULL)
+		return;
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = (enum cfg_strategy)i;
+			free(s);
+			return;
+		}
+	diag(ld, val, path, "unknown strategy '%s': use immediate, bluegreen "
+	    "or rolling", show(&v, s));
+	free(s);
 }
 
 static void
@@ -1698,6 +1796,9 @@ config_release(struct config *cfg)
 			free(p->workdir);
 			free(p->health.path);
 		}
+		for (j = 0; j < a->release_argc; j++)
+			free(a->release_command[j]);
+		free(a->release_command);
 		free(a->procs);
 		free(a->name);
 		free(a->stage);
@@ -1833,7 +1934,16 @@ cfg_app_digest(const struct cfg_app *app, char out[65])
 		digest_int(&b, p->restart.crashloop_limit);
 		digest_int(&b, p->restart.crashloop_window_ms);
 		digest_int(&b, p->restart.stop_timeout_ms);
+		digest_int(&b, p->strategy);
 	}
+	digest_int(&b, (long long)app->release_argc);
+	for (i = 0; i < app->release_argc; i++)
+		digest_str(&b, app->release_command[i]);
+	digest_int(&b, app->release_timeout_ms);
+	digest_int(&b, app->deploy.smoke_ms);
+	digest_int(&b, app->deploy.timeout_ms);
+	digest_int(&b, app->deploy.watch_ms);
+	digest_int(&b, app->deploy.watch_failures);
 	crypto_hash_sha256(h, (const unsigned char *)buf_str(&b), b.len);
 	sodium_bin2hex(out, 65, h, sizeof(h));
 	buf_release(&b);

@@ -43,6 +43,17 @@ struct cfg_restart {
 	int64_t	 stop_timeout_ms;	/* SIGTERM to SIGKILL, default 10s */
 };
 
+/* How a deploy replaces a process group's machines. */
+enum cfg_strategy {
+	CFG_STRATEGY_DEFAULT,	/* bluegreen with a port, immediate without */
+	CFG_STRATEGY_IMMEDIATE,	/* stop old, start new: for workers */
+	CFG_STRATEGY_BLUEGREEN,	/* new beside old, cut over when healthy */
+	CFG_STRATEGY_ROLLING,	/* one machine at a time (count > 1) */
+};
+
+/* The variable a command may start with to run a program of the release's artifact. */
+#define CFG_RELEASE_DIR_VAR "${OPSDECK_RELEASE_DIR}"
+
 enum cfg_port_mode {
 	CFG_PORT_NONE,	/* no "port" key: a worker */
 	CFG_PORT_AUTO,	/* "port: auto": allocated from ports.from..ports.to */
@@ -61,7 +72,17 @@ struct cfg_process {
 	int		 port;		/* CFG_PORT_FIXED only */
 	struct cfg_health health;
 	struct cfg_restart restart;
+	enum cfg_strategy strategy;
+	bool		 from_release;	/* argv[0] starts with CFG_RELEASE_DIR_VAR */
 	struct cfg_pos	 pos;
+};
+
+/* A deploy's timing: the `deploy:` section of an app. */
+struct cfg_deploy {
+	int64_t	 smoke_ms;	/* a healthy machine must stay up this long, 5s */
+	int64_t	 timeout_ms;	/* the health gate's limit after grace, 60s */
+	int64_t	 watch_ms;	/* after cutover: old kept warm, 60s */
+	int	 watch_failures; /* failed checks in the window that flip back, 2 */
 };
 
 struct cfg_app {
@@ -69,6 +90,10 @@ struct cfg_app {
 	char		*stage;		/* "staging", "production", ... default "production" */
 	struct cfg_process *procs;
 	size_t		 nprocs;
+	char		**release_command;	/* NULL-terminated, or NULL */
+	size_t		 release_argc;
+	int64_t		 release_timeout_ms;	/* default 5m */
+	struct cfg_deploy deploy;
 	struct cfg_pos	 pos;
 };
 

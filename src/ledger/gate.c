@@ -17,6 +17,11 @@ static const struct action_def actions[] = {
 	{ "machine.stop", ROLE_OPERATOR, "stop a machine" },
 	{ "machine.restart", ROLE_OPERATOR, "restart a machine" },
 	{ "daemon.reload", ROLE_ADMIN, "reload opsdeck.yaml" },
+	{ "deploy.create", ROLE_OPERATOR, "deploy a new release of an app" },
+	{ "deploy.rollback", ROLE_OPERATOR, "make an earlier release live again" },
+	{ "secrets.set", ROLE_OPERATOR, "stage secret values for an app" },
+	{ "secrets.unset", ROLE_OPERATOR, "stage the removal of secrets" },
+	{ "secrets.deploy", ROLE_OPERATOR, "deploy the staged secrets" },
 };
 
 const char *

@@ -18,29 +18,12 @@
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "ledger/gate.h"
+#include "deploy/release.h"
 #include "runtime/daemon.h"
+#include "runtime/daemon_int.h"
 #include "runtime/supervisor.h"
 #include "store/state.h"
 #include "store/store.h"
-
-struct daemon {
-	uv_loop_t	 loop;
-	struct store	 store;
-	struct supervisor sv;
-	/*
-	 * The current config and older ones machines still run on (a changed app keeps
-	 * its deployed config until a deploy); configs[nconfigs - 1] is the current one.
-	 */
-	struct config	**configs;
-	int		 nconfigs;
-	const char	*config_path;
-	const char	*state_dir;
-	struct api	*api;
-	uv_signal_t	 sig[3];
-	int		 lock_fd;
-	int64_t		 started_at;
-	int		 stopping;
-};
 
 static struct config *
 daemon_load_config(const char *path)
@@ -106,6 +89,7 @@ daemon_closed_all(struct supervisor *sv)
 	int i;
 
 	log_info("all machines stopped; exiting");
+	daemon_deploy_release(d);
 	api_stop(d->api);
 	d->api = NULL;
 	for (i = 0; i < 3; i++)
@@ -243,6 +227,13 @@ daemon_run(const struct daemon_options *o)
 		goto out_loop;
 	}
 	supervisor_init(&d->sv, &d->loop, &d->store, d->state_dir);
+	if (daemon_deploy_init(d, &e) < 0) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		supervisor_release(&d->sv);
+		api_stop(d->api);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
 	for (i = 0; i < 3; i++) {
 		uv_signal_init(&d->loop, &d->sig[i]);
 		d->sig[i].data = d;
@@ -348,6 +339,21 @@ app_needs_deploy(struct daemon *d, const char *app)
 	return needs;
 }
 
+/* "vN" of the app's live release, or null when it runs from its config. */
+static json_t *
+app_live_version(struct daemon *d, const char *app)
+{
+	struct release r;
+	struct err e;
+	char v[16];
+
+	if (release_live(&d->store, app, &r, &e) < 0)
+		return json_null();
+	snprintf(v, sizeof(v), "v%d", r.version);
+	release_release(&r);
+	return json_string(v);
+}
+
 static int
 app_cmp(const void *a, const void *b)
 {
@@ -383,8 +389,9 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 		json_array_foreach(ms, j, m)
 			if (strcmp(json_str(m, "state"), "started") == 0)
 				started++;
-		json_array_append_new(apps, json_pack("{s:s, s:s, s:b, s:i, "
-		    "s:i, s:o}", "name", a->name, "stage", a->stage,
+		json_array_append_new(apps, json_pack("{s:s, s:s, s:o, s:b, "
+		    "s:i, s:i, s:o}", "name", a->name, "stage", a->stage,
+		    "release", app_live_version(d, a->name),
 		    "needs_deploy", app_needs_deploy(d, a->name),
 		    "machines_total", (int)json_array_size(ms),
 		    "machines_started", started, "machines", ms));

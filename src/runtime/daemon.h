@@ -32,6 +32,19 @@ json_t	*daemon_info_json(struct daemon *);
 json_t	*daemon_status_json(struct daemon *, const char *app, struct err *);
 json_t	*daemon_machines_json(struct daemon *, const char *app, struct err *);
 json_t	*daemon_machine_json(struct daemon *, const char *id);
+/* Releases (daemon_deploy.c): each mutating one goes through the action gate. */
+json_t	*daemon_deploy(struct daemon *, const struct actor *, const char *app,
+	    const json_t *body, struct err *);
+json_t	*daemon_rollback(struct daemon *, const struct actor *, const char *app,
+	    const json_t *body, struct err *);
+json_t	*daemon_releases(struct daemon *, const char *app, struct err *);
+json_t	*daemon_release(struct daemon *, const char *app, const char *version,
+	    struct err *);
+json_t	*daemon_secrets_list(struct daemon *, const char *app, struct err *);
+json_t	*daemon_secrets_change(struct daemon *, const struct actor *,
+	    const char *app, const json_t *body, struct err *);
+json_t	*daemon_secrets_deploy(struct daemon *, const struct actor *,
+	    const char *app, struct err *);
 /* start|stop|restart a machine as actor, through the action gate. */
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);

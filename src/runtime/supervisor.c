@@ -105,9 +105,10 @@ machine_persist(struct machine *m, const char *detail)
 		goto fail;
 	if (store_prepare(s, &up, "INSERT INTO machines (id, app, process, "
 	    "idx, port, state, desired, pid, pgid, proc_start, exit_code, "
-	    "signal, restart_count, health, created_at, updated_at) VALUES "
+	    "signal, restart_count, health, created_at, updated_at, "
+	    "release_id) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	    "?15, ?16) ON CONFLICT (id) DO UPDATE SET port = ?5, state = ?6, "
+	    "?15, ?16, ?17) ON CONFLICT (id) DO UPDATE SET port = ?5, state = ?6, "
 	    "desired = ?7, pid = ?8, pgid = ?9, proc_start = ?10, "
 	    "exit_code = ?11, signal = ?12, restart_count = ?13, "
 	    "health = ?14, updated_at = ?16", &e) < 0)
@@ -135,6 +136,8 @@ machine_persist(struct machine *m, const char *detail)
 	sqlite3_bind_text(up, 14, m->health, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(up, 15, m->created_at);
 	sqlite3_bind_int64(up, 16, m->updated_at);
+	if (m->release.id > 0)
+		sqlite3_bind_int64(up, 17, m->release.id);
 	if (sqlite3_step(up) != SQLITE_DONE) {
 		err_set(&e, "%s", sqlite3_errmsg(s->db));
 		goto fail;
@@ -308,9 +311,10 @@ machine_down(struct machine *m)
 	uv_timer_stop(m->timer);
 	m->pid = 0;
 	m->pgid = 0;
-	if (m->sv->shutting_down || m->cfg == NULL) {
+	if (m->sv->shutting_down || m->cfg == NULL || m->retired) {
 		machine_transition(m, MACHINE_STOPPED, m->sv->shutting_down ?
-		    "daemon stopping" : "app removed from config");
+		    "daemon stopping" : m->retired ? "retired by a deploy" :
+		    "app removed from config");
 		supervisor_check_done(m->sv);
 		return;
 	}
@@ -385,30 +389,54 @@ run_exited(uv_process_t *p, int64_t status, int sig)
 		machine_down(m);
 		return;
 	}
+	/* A deploy watching this machine decides what its exit means. */
+	if (m->hook != NULL && m->hook(m, MACHINE_EV_EXITED, why, m->hook_arg)) {
+		machine_transition(m, MACHINE_STOPPED, why);
+		return;
+	}
 	machine_crashed(m, why);
 }
 
+/* NULL with e set when the release's secrets cannot be read. */
 static char **
-machine_env(struct machine *m)
+machine_env(struct machine *m, struct err *e)
 {
 	static const char *const inherit[] = { "PATH", "HOME", "LANG", "TZ",
 	    "USER", "LOGNAME", "TMPDIR" };
 	const struct cfg_process *c = m->cfg;
-	size_t n = 0, i, cap = c->nenv + 16;
-	char **env = xcalloc(cap, sizeof(char *));
+	struct cfg_env *sec = NULL;
+	size_t n = 0, i, nsec = 0, cap;
+	char **env;
 	const char *v;
+
+	if (m->release.id > 0 && m->release.secrets_version > 0 &&
+	    m->sv->secrets_env != NULL &&
+	    m->sv->secrets_env(m->sv->release_arg, m->app,
+	    m->release.secrets_version, &sec, &nsec, e) < 0)
+		return NULL;
+	cap = c->nenv + nsec + 16;
+	env = xcalloc(cap, sizeof(char *));
 
 	for (i = 0; i < sizeof(inherit) / sizeof(inherit[0]); i++)
 		if ((v = getenv(inherit[i])) != NULL)
 			env[n++] = xasprintf("%s=%s", inherit[i], v);
 	for (i = 0; i < c->nenv; i++)
 		env[n++] = xasprintf("%s=%s", c->env[i].key, c->env[i].value);
+	/* Secrets reach apps only here, as variables; the copies are wiped. */
+	for (i = 0; i < nsec; i++)
+		env[n++] = xasprintf("%s=%s", sec[i].key, sec[i].value);
+	if (sec != NULL)
+		m->sv->secrets_env_free(sec, nsec);
 	if (m->port > 0)
 		env[n++] = xasprintf("PORT=%d", m->port);
 	env[n++] = xasprintf("OPSDECK_APP=%s", m->app);
 	env[n++] = xasprintf("OPSDECK_PROCESS=%s", m->process);
 	env[n++] = xasprintf("OPSDECK_MACHINE_ID=%s", m->id);
 	env[n++] = xasprintf("OPSDECK_STATE_DIR=%s", m->sv->state_dir);
+	if (m->release.id > 0) {
+		env[n++] = xasprintf("OPSDECK_RELEASE=v%d", m->release.version);
+		env[n++] = xasprintf("OPSDECK_RELEASE_DIR=%s", m->release.dir);
+	}
 	env[n] = NULL;
 	return env;
 }
@@ -418,8 +446,10 @@ env_free(char **env)
 {
 	size_t i;
 
-	for (i = 0; env[i] != NULL; i++)
+	for (i = 0; env[i] != NULL; i++) {
+		explicit_bzero(env[i], strlen(env[i]));
 		free(env[i]);
+	}
 	free(env);
 }
 
@@ -467,6 +497,8 @@ health_answer(void *arg, const struct probe_result *r)
 		m->health_fails = 0;
 		if (++m->health_passes >= h->passes)
 			health_set(m, "passing", NULL);
+		if (m->hook != NULL)
+			m->hook(m, MACHINE_EV_HEALTH_PASS, NULL, m->hook_arg);
 	} else {
 		m->health_passes = 0;
 		if (r->status != 0)
@@ -478,7 +510,12 @@ health_answer(void *arg, const struct probe_result *r)
 		/* Failures inside the grace period are the app still booting. */
 		if (!in_grace && ++m->health_fails >= h->failures)
 			health_set(m, "failing", detail);
+		if (m->hook != NULL)
+			m->hook(m, MACHINE_EV_HEALTH_FAIL, detail, m->hook_arg);
 	}
+	/* The hook may have stopped the machine. */
+	if (m->run == NULL || m->state != MACHINE_STARTED)
+		return;
 	uv_timer_start(m->health_timer, health_due, (uint64_t)h->interval_ms, 0);
 }
 
@@ -506,16 +543,59 @@ health_start(struct machine *m)
 	uv_timer_start(m->health_timer, health_due, 200, 0);
 }
 
+/* argv with ${OPSDECK_RELEASE_DIR} replaced by the release's folder. */
+static char **
+machine_argv(struct machine *m)
+{
+	const struct cfg_process *c = m->cfg;
+	size_t i, vl = strlen(CFG_RELEASE_DIR_VAR);
+	char **argv = xcalloc(c->argc + 1, sizeof(char *));
+
+	for (i = 0; i < c->argc; i++) {
+		if (m->release.dir != NULL &&
+		    strncmp(c->argv[i], CFG_RELEASE_DIR_VAR, vl) == 0)
+			argv[i] = xasprintf("%s%s", m->release.dir,
+			    c->argv[i] + vl);
+		else
+			argv[i] = xstrdup(c->argv[i]);
+	}
+	return argv;
+}
+
+static void
+argv_free(char **argv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+}
+
 static void
 machine_spawn(struct machine *m)
 {
 	uv_process_options_t opt;
 	uv_stdio_container_t stdio[3];
-	struct run *r = xcalloc(1, sizeof(*r));
-	char detail[256], **env;
+	struct run *r;
+	char detail[512], **env, **argv;
+	struct err e;
 	int rc;
 
 	machine_transition(m, MACHINE_STARTING, NULL);
+	if (m->cfg->from_release && m->release.id == 0) {
+		m->want_running = false;
+		snprintf(detail, sizeof(detail), "%s runs a program of its "
+		    "release, and it has none: deploy it (opsdeck deploy %s "
+		    "--artifact DIR)", m->app, m->app);
+		machine_transition(m, MACHINE_FAILED, detail);
+		return;
+	}
+	if ((env = machine_env(m, &e)) == NULL) {
+		machine_transition(m, MACHINE_FAILED, e.msg);
+		return;
+	}
+	r = xcalloc(1, sizeof(*r));
 	r->m = m;
 	uv_pipe_init(m->sv->loop, &r->pipes[0], 0);
 	uv_pipe_init(m->sv->loop, &r->pipes[1], 0);
@@ -527,17 +607,18 @@ machine_spawn(struct machine *m)
 	stdio[1].data.stream = (uv_stream_t *)&r->pipes[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&r->pipes[1];
-	env = machine_env(m);
-	opt.file = m->cfg->argv[0];
-	opt.args = m->cfg->argv;
+	argv = machine_argv(m);
+	opt.file = argv[0];
+	opt.args = argv;
 	opt.env = env;
-	opt.cwd = m->cfg->workdir;
+	opt.cwd = m->release.id > 0 ? m->release.dir : m->cfg->workdir;
 	opt.flags = UV_PROCESS_DETACHED;	/* setsid: its own process group */
 	opt.exit_cb = run_exited;
 	opt.stdio = stdio;
 	opt.stdio_count = 3;
 	rc = uv_spawn(m->sv->loop, &r->proc, &opt);
 	env_free(env);
+	argv_free(argv, m->cfg->argc);
 	if (rc != 0) {
 		/* uv_spawn closes nothing on failure; the handles are ours. */
 		r->m = NULL;
@@ -621,15 +702,26 @@ machine_stop_begin(struct machine *m, int sig)
 
 static struct machine *
 machine_lookup(struct supervisor *sv, const char *app, const char *process,
-    int idx)
+    int idx, int64_t release_id)
 {
 	struct machine *m;
 
 	for (m = sv->machines; m != NULL; m = m->next)
 		if (strcmp(m->app, app) == 0 &&
-		    strcmp(m->process, process) == 0 && m->idx == idx)
+		    strcmp(m->process, process) == 0 && m->idx == idx &&
+		    m->release.id == release_id && !m->retired)
 			return m;
 	return NULL;
+}
+
+static void
+machine_set_release(struct machine *m, const struct machine_release *rel)
+{
+	char *dir = rel->dir != NULL ? xstrdup(rel->dir) : NULL;
+
+	free(m->release.dir);
+	m->release = *rel;
+	m->release.dir = dir;
 }
 
 struct machine *
@@ -686,6 +778,7 @@ machine_free(struct machine *m)
 {
 	if (m->probe != NULL)
 		probe_cancel(m->probe);
+	free(m->release.dir);
 	logsink_close(&m->log);
 	uv_close((uv_handle_t *)m->timer, timer_free);
 	uv_close((uv_handle_t *)m->health_timer, timer_free);
@@ -704,8 +797,8 @@ supervisor_load_rows(struct supervisor *sv, struct err *e)
 
 	if (store_prepare(sv->store, &st, "SELECT id, app, process, idx, "
 	    "port, state, desired, pid, pgid, proc_start, exit_code, signal, "
-	    "restart_count, health, created_at FROM machines ORDER BY app, "
-	    "process, idx", e) < 0)
+	    "restart_count, health, created_at, release_id FROM machines "
+	    "ORDER BY app, process, idx", e) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		m = machine_new(sv, (const char *)sqlite3_column_text(st, 1),
@@ -726,6 +819,8 @@ supervisor_load_rows(struct supervisor *sv, struct err *e)
 		m->term_signal = sqlite3_column_int(st, 11);
 		m->restart_count = sqlite3_column_int(st, 12);
 		m->created_at = sqlite3_column_int64(st, 14);
+		/* Version and folder come from the release when it is live. */
+		m->release.id = sqlite3_column_int64(st, 15);
 	}
 	if (rc != SQLITE_DONE) {
 		err_set(e, "store: %s", sqlite3_errmsg(sv->store->db));
@@ -976,8 +1071,9 @@ supervisor_reap_removed(struct supervisor *sv)
 	struct machine **pp = &sv->machines, *m;
 
 	while ((m = *pp) != NULL) {
-		if (m->cfg == NULL && m->run == NULL && m->orphan_pgid == 0 &&
-		    m->runs_open == 0 && m->state != MACHINE_STOPPING) {
+		if ((m->cfg == NULL || m->retired) && m->run == NULL &&
+		    m->orphan_pgid == 0 && m->runs_open == 0 &&
+		    m->state != MACHINE_STOPPING) {
 			machine_delete_row(sv, m);
 			*pp = m->next;
 			machine_free(m);
@@ -1001,16 +1097,38 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 		supervisor_find_orphans(sv);
 	}
 	for (m = sv->machines; m != NULL; m = m->next) {
+		if (m->deploying || m->retired)
+			continue;
 		m->prev_cfg = m->cfg;
 		m->cfg = NULL;
 	}
 	for (i = 0; i < cfg->napps; i++) {
-		const struct cfg_app *a = &cfg->apps[i];
+		const struct cfg_app *a = &cfg->apps[i], *ra;
+		struct machine_release rel = { 0, 0, NULL, 0 };
 		/* A changed app runs on as deployed until a deploy applies it. */
 		bool keep_old = !initial && config_app(sv->cfg, a->name) != NULL &&
 		    app_changed(sv, a);
 
 		app_record(sv, a, initial);
+		/* A deployed app runs its live release's config, whatever the file says. */
+		ra = sv->live_release != NULL ? sv->live_release(sv->release_arg,
+		    a->name, &rel) : NULL;
+		if (ra != NULL) {
+			for (j = 0; j < ra->nprocs; j++) {
+				const struct cfg_process *p = &ra->procs[j];
+
+				for (k = 0; k < p->count; k++) {
+					m = machine_lookup(sv, a->name, p->name, k,
+					    rel.id);
+					if (m == NULL)
+						m = machine_new(sv, a->name,
+						    p->name, k);
+					machine_set_release(m, &rel);
+					m->cfg = p;
+				}
+			}
+			continue;
+		}
 		if (keep_old) {
 			for (m = sv->machines; m != NULL; m = m->next)
 				if (strcmp(m->app, a->name) == 0)
@@ -1021,7 +1139,7 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 			const struct cfg_process *p = &a->procs[j];
 
 			for (k = 0; k < p->count; k++) {
-				m = machine_lookup(sv, a->name, p->name, k);
+				m = machine_lookup(sv, a->name, p->name, k, 0);
 				if (m == NULL)
 					m = machine_new(sv, a->name, p->name, k);
 				m->cfg = p;
@@ -1073,6 +1191,79 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 	}
 	supervisor_reap_removed(sv);
 	return 0;
+}
+
+struct machine *
+supervisor_machine_add(struct supervisor *sv, const char *app,
+    const struct cfg_process *p, int idx, const struct machine_release *rel,
+    struct err *e)
+{
+	struct machine *m = machine_new(sv, app, p->name, idx);
+
+	machine_set_release(m, rel);
+	m->cfg = p;
+	m->deploying = true;
+	machine_open_log(sv, m, sv->cfg);
+	if (machine_assign_port(sv, m, sv->cfg, e) < 0) {
+		m->retired = true;
+		machine_transition(m, MACHINE_FAILED, e->msg);
+		supervisor_reap_removed(sv);
+		return NULL;
+	}
+	machine_transition(m, MACHINE_CREATED, rel->id > 0 ? "for a deploy" :
+	    NULL);
+	return m;
+}
+
+void
+supervisor_machine_spawn(struct machine *m)
+{
+	m->want_running = true;
+	memset(&m->crashloop, 0, sizeof(m->crashloop));
+	m->consecutive = 0;
+	machine_spawn(m);
+}
+
+void
+supervisor_machine_retire(struct machine *m)
+{
+	m->hook = NULL;
+	m->deploying = false;
+	m->retired = true;
+	m->want_running = false;
+	uv_timer_stop(m->timer);
+	if (m->run != NULL) {
+		if (m->state != MACHINE_STOPPING)
+			machine_stop_begin(m, SIGTERM);
+		return;
+	}
+	if (m->state != MACHINE_STOPPED)
+		machine_transition(m, MACHINE_STOPPED, "retired by a deploy");
+	supervisor_reap_removed(m->sv);
+}
+
+static void
+retire_due(uv_timer_t *t)
+{
+	supervisor_machine_retire(t->data);
+}
+
+void
+supervisor_machine_retire_in(struct machine *m, uint64_t delay_ms)
+{
+	m->hook = NULL;
+	m->deploying = false;
+	m->retired = true;	/* out of the fleet now; its process a little later */
+	m->want_running = false;
+	machine_timer(m, delay_ms, retire_due);
+}
+
+void
+supervisor_machine_adopt(struct machine *m)
+{
+	m->deploying = false;
+	m->hook = NULL;
+	m->hook_arg = NULL;
 }
 
 bool
@@ -1247,6 +1438,13 @@ machine_json(const struct machine *m)
 	json_object_set_new(o, "signal", m->has_exit && m->term_signal ?
 	    json_integer(m->term_signal) : json_null());
 	json_object_set_new(o, "health", json_string(m->health));
+	if (m->release.id > 0) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "v%d", m->release.version);
+		json_object_set_new(o, "release", json_string(v));
+	} else
+		json_object_set_new(o, "release", json_null());
 	format_time(m->created_at, ts);
 	json_object_set_new(o, "created_at", json_string(ts));
 	format_time(m->updated_at, ts);

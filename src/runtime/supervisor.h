@@ -35,6 +35,29 @@ const char *machine_state_str(enum machine_state);
 
 struct run;
 struct supervisor;
+struct machine;
+
+/* What a deploy watching a machine hears about it. */
+enum machine_event {
+	MACHINE_EV_EXITED,		/* the process ended */
+	MACHINE_EV_HEALTH_PASS,		/* one health check passed */
+	MACHINE_EV_HEALTH_FAIL,		/* one failed (grace is the hook's business) */
+};
+
+/*
+ * A hook a deploy sets on the machines it starts or watches. For MACHINE_EV_EXITED it
+ * returns true when it takes over (no restart); otherwise the restart policy applies.
+ */
+typedef bool (*machine_hook)(struct machine *, enum machine_event,
+    const char *detail, void *arg);
+
+/* The release a machine runs, when it runs one (not just the config). */
+struct machine_release {
+	int64_t	 id;		/* releases.id; 0: from the config */
+	int	 version;
+	char	*dir;		/* the artifact's tree: cwd and ${OPSDECK_RELEASE_DIR} */
+	int	 secrets_version;
+};
 
 struct machine {
 	char		 id[16];
@@ -71,9 +94,22 @@ struct machine {
 	int		 health_fails;	/* consecutive */
 	char		*health_detail;	/* the last failing answer */
 	struct logsink	 log;
+	struct machine_release release;
+	machine_hook	 hook;
+	void		*hook_arg;
+	bool		 deploying;	/* started by a deploy, not yet its app's fleet */
+	bool		 retired;	/* being stopped for good by a deploy */
 	struct supervisor *sv;
 	struct machine	*next;
 };
+
+/* Decrypted secrets for a machine's environment; the daemon provides it. */
+typedef int (*secrets_env_fn)(void *arg, const char *app, int version,
+    struct cfg_env **env, size_t *n, struct err *);
+typedef void (*secrets_env_free_fn)(struct cfg_env *, size_t);
+/* The release an app runs (its live one), or NULL for apps run from the config. */
+typedef const struct cfg_app *(*live_release_fn)(void *arg, const char *app,
+    struct machine_release *out);
 
 struct supervisor {
 	uv_loop_t	*loop;
@@ -83,6 +119,10 @@ struct supervisor {
 	struct machine	*machines;
 	struct prober	*prober;
 	bool		 shutting_down;
+	secrets_env_fn	 secrets_env;
+	secrets_env_free_fn secrets_env_free;
+	live_release_fn	 live_release;
+	void		*release_arg;
 	void		(*on_stopped)(struct supervisor *);
 };
 
@@ -105,6 +145,17 @@ int	supervisor_machine_stop(struct supervisor *, const char *id,
 int	supervisor_machine_restart(struct supervisor *, const char *id,
 	    struct err *);
 struct machine *supervisor_find(struct supervisor *, const char *id);
+/* A machine for a deploy: release rel of app, group p, index idx, on a new port. */
+struct machine *supervisor_machine_add(struct supervisor *, const char *app,
+	    const struct cfg_process *p, int idx,
+	    const struct machine_release *rel, struct err *);
+/* Starts, stops (SIGTERM, then SIGKILL) and forgets machines of a deploy. */
+void	supervisor_machine_spawn(struct machine *);
+void	supervisor_machine_retire(struct machine *);
+/* The same after delay_ms, so clients that still use it finish (a drain). */
+void	supervisor_machine_retire_in(struct machine *, uint64_t delay_ms);
+/* Makes a deploy's machine part of its app's fleet (restart policy applies). */
+void	supervisor_machine_adopt(struct machine *);
 /* Stops every machine (SIGTERM, then SIGKILL); calls cb once all are gone. */
 void	supervisor_shutdown(struct supervisor *,
 	    void (*cb)(struct supervisor *));

@@ -42,7 +42,7 @@ check "the worker has no port" \
     test "$(machines_q '.machines[] | select(.process=="worker") | .port')" = null
 check "people's table has a row per machine" \
     test "$(od machines | tail -n +2 | wc -l)" = 3
-check "status table names the app" bash -c "$(declare -f od); OPSDECK=$OPSDECK STATE=$STATE; od status | grep -q '^hotdash-staging  *staging  *1/1 started'"
+check "status table names the app" bash -c "$(declare -f od); OPSDECK=$OPSDECK STATE=$STATE; od status | grep -q '^hotdash-staging  *staging  *-  *1/1 started'"
 
 # kill -9 of an app process: back with restart_count + 1 and a new pid.
 kill -9 "$pid"

@@ -27,7 +27,7 @@ check "lines are stamped and tagged" \
 check "no line is cut in two by rotation" \
     bash -c "! grep -vhE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (out|err|opsdeck)\| ' '$log' '$log.1' '$log.2'"
 # Follow: new lines appear while `logs -f` runs, across a rotation.
-od logs chatty -n 0 -f > "$T/follow.txt" 2>&1 &
+"$OPSDECK" --state "$STATE" logs chatty -n 0 -f > "$T/follow.txt" 2>&1 &
 fpid=$!
 sleep 1.5
 kill "$fpid"; wait "$fpid" 2>/dev/null || true

@@ -71,6 +71,12 @@ all_started() {
 finish() {
 	trap - EXIT
 	if [ -n "$DAEMON_PID" ]; then
+		# A test that stopped early: let the daemon stop its fleet first.
+		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$DAEMON_PID" 2>/dev/null || true
 		wait "$DAEMON_PID" 2>/dev/null || true
 	fi

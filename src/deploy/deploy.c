@@ -1,0 +1,945 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "deploy/deploy.h"
+
+#define OUTPUT_KEEP 4096
+#define DRAIN_MS 1000		/* a machine leaving the fleet serves this long */
+
+enum phase {
+	PHASE_RELEASE_COMMAND,
+	PHASE_GATE,
+	PHASE_SMOKE,
+	PHASE_WATCH,
+	PHASE_DONE,
+};
+
+/* One new machine under the health gate. */
+struct gated {
+	struct machine	*m;
+	struct deploy	*dp;
+	int		 passes;
+	int		 fails;
+	bool		 healthy;
+	int		 old_idx;	/* the old machine it replaces (rolling), or -1 */
+};
+
+/* A machine of the previous release, and what is needed to start it again. */
+struct old {
+	struct machine	*m;		/* NULL once retired */
+	const struct cfg_process *cfg;
+	int		 idx;
+	struct machine_release rel;
+};
+
+struct deploy {
+	struct deploy_env *env;
+	struct release	 rel;
+	struct release	 prev;
+	bool		 has_prev;
+	const struct cfg_app *app;
+	const struct cfg_app *prev_app;
+	struct machine_release mrel;
+	enum phase	 phase;
+	int64_t		 step;		/* the running step's row */
+	struct gated	*gated;
+	size_t		 ngated;
+	size_t		 batch_from, batch_to;	/* the gate's current batch */
+	struct old	*old;
+	size_t		 nold;
+	uv_timer_t	*timer;
+	uv_process_t	*rc;		/* the release command */
+	uv_pipe_t	*rc_out[2];	/* its stdout and stderr */
+	struct buf	 rc_output;
+	bool		 rc_timed_out;
+	int		 watch_fails;
+	bool		 ended;
+};
+
+static void deploy_next_batch(struct deploy *);
+static void deploy_fail(struct deploy *, const char *step, const char *reason,
+    json_t *evidence);
+
+/* For tests of crash safety: die right after a step is recorded. */
+static void
+crash_point(const char *step)
+{
+	const char *at = getenv("OPSDECK_TEST_CRASH_AFTER");
+
+	if (at != NULL && getenv("OPSDECK_TEST_HOOKS") != NULL &&
+	    strcmp(at, step) == 0) {
+		log_warnx("test hook: dying after step %s", step);
+		_exit(137);
+	}
+}
+
+static void
+step_begin(struct deploy *dp, const char *step, const char *detail)
+{
+	dp->step = release_step_begin(dp->env->store, dp->rel.id, step, detail);
+	log_info("%s v%d: %s%s%s", dp->rel.app, dp->rel.version, step,
+	    detail ? ": " : "", detail ? detail : "");
+	crash_point(step);
+}
+
+static void
+step_end(struct deploy *dp, bool ok, const char *detail)
+{
+	if (dp->step != 0)
+		release_step_end(dp->env->store, dp->step, ok, detail);
+	dp->step = 0;
+}
+
+/* A mark in the timeline with no duration (detected, recovered, ...). */
+static void
+step_mark(struct deploy *dp, const char *step, const char *detail)
+{
+	int64_t id = release_step_begin(dp->env->store, dp->rel.id, step,
+	    detail);
+
+	release_step_end(dp->env->store, id, true, NULL);
+	crash_point(step);
+}
+
+const char *
+deploy_app(const struct deploy *dp)
+{
+	return dp->rel.app;
+}
+
+static void
+timer_free(uv_handle_t *h)
+{
+	free(h);
+}
+
+void
+deploy_free(struct deploy *dp)
+{
+	size_t i;
+
+	if (dp == NULL)
+		return;
+	for (i = 0; i < dp->nold; i++)
+		free(dp->old[i].rel.dir);
+	free(dp->old);
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL)
+			dp->gated[i].m->hook = NULL;
+	free(dp->gated);
+	uv_close((uv_handle_t *)dp->timer, timer_free);
+	buf_release(&dp->rc_output);
+	free(dp->mrel.dir);
+	release_release(&dp->rel);
+	release_release(&dp->prev);
+	free(dp);
+}
+
+/* On the next turn of the loop: the deploy may have ended inside deploy_start. */
+static void
+deploy_finish(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+
+	dp->env->finished(dp, dp->env->arg);
+}
+
+static void
+deploy_end(struct deploy *dp)
+{
+	size_t i;
+
+	dp->ended = true;
+	dp->phase = PHASE_DONE;
+	uv_timer_stop(dp->timer);
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL) {
+			dp->gated[i].m->hook = NULL;
+			dp->gated[i].m = NULL;
+		}
+	deploy_lock_drop(dp->env->store, dp->rel.app);
+	uv_timer_start(dp->timer, deploy_finish, 0, 0);
+}
+
+/* The last lines of a machine's log, for a failure's evidence. */
+static json_t *
+log_tail(const struct machine *m, int lines)
+{
+	char chunk[4096];
+	json_t *arr = json_array();
+	off_t size;
+	ssize_t n;
+	int fd, count = 0;
+	char *p, *end;
+
+	if (m->log.path == NULL ||
+	    (fd = open(m->log.path, O_RDONLY | O_CLOEXEC)) < 0)
+		return arr;
+	size = lseek(fd, 0, SEEK_END);
+	n = pread(fd, chunk, sizeof(chunk) - 1, size > (off_t)sizeof(chunk) -
+	    1 ? size - (off_t)sizeof(chunk) + 1 : 0);
+	close(fd);
+	if (n <= 0)
+		return arr;
+	chunk[n] = '\0';
+	end = chunk + n;
+	for (p = end - 1; p > chunk && count <= lines; p--)
+		if (*p == '\n')
+			count++;
+	if (count > lines)
+		p += 2;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL)
+			nl = end;
+		if (nl > p)
+			json_array_append_new(arr, json_stringn(p,
+			    (size_t)(nl - p)));
+		p = nl + 1;
+	}
+	return arr;
+}
+
+static json_t *
+machine_evidence(const struct machine *m, const char *what)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "machine", m->id, "process",
+	    m->process, "what", what);
+
+	if (m->has_exit) {
+		json_object_set_new(o, "exit_code", json_integer(m->exit_code));
+		if (m->term_signal)
+			json_object_set_new(o, "signal",
+			    json_integer(m->term_signal));
+	}
+	json_object_set_new(o, "last_log_lines", log_tail(m, 20));
+	return o;
+}
+
+/* Starts the previous release's machines again where a deploy had replaced them. */
+static void
+restore_old(struct deploy *dp)
+{
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < dp->nold; i++) {
+		struct old *o = &dp->old[i];
+		struct machine *m;
+
+		if (o->m != NULL)
+			continue;
+		if ((m = supervisor_machine_add(dp->env->sv, dp->rel.app,
+		    o->cfg, o->idx, &o->rel, &e)) == NULL) {
+			log_warnx("%s: cannot restore machine %s[%d]: %s",
+			    dp->rel.app, o->cfg->name, o->idx, e.msg);
+			continue;
+		}
+		supervisor_machine_adopt(m);
+		supervisor_machine_spawn(m);
+		o->m = m;
+	}
+}
+
+static void
+retire_new(struct deploy *dp)
+{
+	size_t i;
+
+	for (i = 0; i < dp->ngated; i++) {
+		if (dp->gated[i].m == NULL)
+			continue;
+		supervisor_machine_retire(dp->gated[i].m);
+		dp->gated[i].m = NULL;
+	}
+}
+
+static void
+deploy_fail(struct deploy *dp, const char *step, const char *reason,
+    json_t *evidence)
+{
+	char *text = evidence ? json_dump_compact(evidence) : NULL;
+	struct err e;
+
+	if (dp->ended) {
+		json_decref(evidence);
+		return;
+	}
+	step_end(dp, false, reason);
+	log_warnx("%s v%d failed at %s: %s", dp->rel.app, dp->rel.version, step,
+	    reason);
+	retire_new(dp);
+	restore_old(dp);
+	if (release_set_status(dp->env->store, dp->rel.id, RELEASE_FAILED, step,
+	    reason, text, &e) < 0)
+		log_warnx("%s", e.msg);
+	step_mark(dp, "failed", reason);
+	free(text);
+	json_decref(evidence);
+	deploy_end(dp);
+}
+
+/* ---- watch window -------------------------------------------------------- */
+
+static void
+flip_back(struct deploy *dp, const char *why, json_t *evidence)
+{
+	char *text = json_dump_compact(evidence);
+	struct err e;
+	size_t i;
+
+	step_end(dp, false, why);
+	/*
+	 * The previous release's machines were kept warm: it serves again at once.
+	 * The new ones get a drain before they stop, for clients still using them.
+	 */
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL) {
+			supervisor_machine_retire_in(dp->gated[i].m, DRAIN_MS);
+			dp->gated[i].m = NULL;
+		}
+	restore_old(dp);
+	for (i = 0; i < dp->nold; i++)
+		if (dp->old[i].m != NULL)
+			supervisor_machine_adopt(dp->old[i].m);
+	if (store_begin(dp->env->store, &e) < 0 ||
+	    release_set_status(dp->env->store, dp->rel.id, RELEASE_ROLLED_BACK,
+	    "watch", why, text, &e) < 0 || (dp->has_prev &&
+	    release_set_status(dp->env->store, dp->prev.id, RELEASE_LIVE, NULL,
+	    NULL, NULL, &e) < 0) || store_commit(dp->env->store, &e) < 0)
+		fatalx("%s", e.msg);
+	step_mark(dp, "recovered", dp->has_prev ? "the previous release serves "
+	    "again" : "the app runs from its config again");
+	log_warnx("%s v%d rolled back: %s", dp->rel.app, dp->rel.version, why);
+	free(text);
+	json_decref(evidence);
+	deploy_end(dp);
+}
+
+static bool
+watch_hook(struct machine *m, enum machine_event ev, const char *detail,
+    void *arg)
+{
+	struct gated *g = arg;
+	struct deploy *dp = g->dp;
+	char why[512];
+
+	if (dp->phase != PHASE_WATCH)
+		return false;
+	if (ev == MACHINE_EV_HEALTH_PASS) {
+		dp->watch_fails = 0;
+		return false;
+	}
+	if (ev == MACHINE_EV_HEALTH_FAIL &&
+	    ++dp->watch_fails < dp->app->deploy.watch_failures) {
+		if (dp->watch_fails == 1)
+			step_mark(dp, "detected", detail);
+		return false;
+	}
+	if (dp->watch_fails <= 1)
+		step_mark(dp, "detected", detail);
+	snprintf(why, sizeof(why), "machine %s %s during the watch window: %s",
+	    m->id, ev == MACHINE_EV_EXITED ? "exited" : "failed its health "
+	    "checks", detail ? detail : "");
+	flip_back(dp, why, json_pack("{s:[o]}", "machines",
+	    machine_evidence(m, ev == MACHINE_EV_EXITED ? "exited" :
+	    "health failing")));
+	return ev == MACHINE_EV_EXITED;
+}
+
+static void
+watch_over(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	size_t i;
+
+	step_end(dp, true, NULL);
+	step_begin(dp, "stop_old", NULL);
+	for (i = 0; i < dp->nold; i++) {
+		if (dp->old[i].m != NULL)
+			supervisor_machine_retire(dp->old[i].m);
+		dp->old[i].m = NULL;
+	}
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL)
+			supervisor_machine_adopt(dp->gated[i].m);
+	step_end(dp, true, NULL);
+	deploy_end(dp);
+}
+
+/* ---- cutover ------------------------------------------------------------- */
+
+static void
+app_deployed(struct store *s, const char *app, const char *digest)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+
+	if (store_prepare(s, &st, "UPDATE apps SET config_digest = ?, "
+	    "needs_deploy = 0, updated_at = ? WHERE name = ?", &e) < 0)
+		fatalx("%s", e.msg);
+	sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wall_ms());
+	sqlite3_bind_text(st, 3, app, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fatalx("store: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+}
+
+static void
+cutover(struct deploy *dp)
+{
+	struct store *s = dp->env->store;
+	struct err e;
+	size_t i;
+	char detail[64];
+
+	step_begin(dp, "cutover", NULL);
+	/* One transaction: there is never a moment with two live releases or none. */
+	if (store_begin(s, &e) < 0 ||
+	    (dp->has_prev && release_set_status(s, dp->prev.id,
+	    RELEASE_SUPERSEDED, NULL, NULL, NULL, &e) < 0) ||
+	    release_set_status(s, dp->rel.id, RELEASE_LIVE, NULL, NULL, NULL,
+	    &e) < 0)
+		fatalx("%s", e.msg);
+	app_deployed(s, dp->rel.app, dp->rel.config_digest);
+	if (store_commit(s, &e) < 0)
+		fatalx("%s", e.msg);
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL) {
+			dp->gated[i].m->hook = watch_hook;
+			dp->gated[i].m->deploying = false;
+		}
+	step_end(dp, true, NULL);
+	dp->phase = PHASE_WATCH;
+	dp->watch_fails = 0;
+	snprintf(detail, sizeof(detail), "%llds; previous machines kept warm",
+	    (long long)(dp->app->deploy.watch_ms / 1000));
+	step_begin(dp, "watch", detail);
+	uv_timer_start(dp->timer, watch_over, (uint64_t)dp->app->deploy.watch_ms,
+	    0);
+}
+
+/* ---- health gate --------------------------------------------------------- */
+
+static void smoke_over(uv_timer_t *);
+
+static void
+gate_check(struct deploy *dp)
+{
+	size_t i;
+
+	for (i = dp->batch_from; i < dp->batch_to; i++)
+		if (!dp->gated[i].healthy)
+			return;
+	step_end(dp, true, NULL);
+	dp->phase = PHASE_SMOKE;
+	step_begin(dp, "smoke", NULL);
+	uv_timer_start(dp->timer, smoke_over, (uint64_t)dp->app->deploy.smoke_ms,
+	    0);
+}
+
+static bool
+gate_hook(struct machine *m, enum machine_event ev, const char *detail,
+    void *arg)
+{
+	struct gated *g = arg;
+	struct deploy *dp = g->dp;
+	const struct cfg_health *h = &m->cfg->health;
+	char why[512];
+
+	if (dp->phase != PHASE_GATE && dp->phase != PHASE_SMOKE)
+		return false;
+	switch (ev) {
+	case MACHINE_EV_EXITED:
+		snprintf(why, sizeof(why), "machine %s (%s) %s before it was "
+		    "live", m->id, m->process, detail);
+		deploy_fail(dp, dp->phase == PHASE_GATE ? "health" : "smoke",
+		    why, json_pack("{s:[o]}", "machines",
+		    machine_evidence(m, "exited")));
+		return true;
+	case MACHINE_EV_HEALTH_PASS:
+		g->fails = 0;
+		if (++g->passes >= h->passes && !g->healthy) {
+			g->healthy = true;
+			gate_check(dp);
+		}
+		return false;
+	case MACHINE_EV_HEALTH_FAIL:
+		g->passes = 0;
+		if (mono_ms() - m->started_mono < (uint64_t)h->grace_ms)
+			return false;
+		if (++g->fails >= h->failures && dp->phase == PHASE_GATE) {
+			json_t *ev = machine_evidence(m, "health failing");
+
+			json_object_set_new(ev, "check", json_string(detail));
+			snprintf(why, sizeof(why), "machine %s (%s) failed %d "
+			    "health checks: %s", m->id, m->process, g->fails,
+			    detail);
+			deploy_fail(dp, "health", why, json_pack("{s:[o]}",
+			    "machines", ev));
+		}
+		return false;
+	}
+	return false;
+}
+
+static void
+gate_timeout(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	json_t *ms = json_array();
+	char why[256];
+	size_t i;
+
+	for (i = dp->batch_from; i < dp->batch_to; i++)
+		if (!dp->gated[i].healthy && dp->gated[i].m != NULL)
+			json_array_append_new(ms, machine_evidence(
+			    dp->gated[i].m, "not healthy"));
+	snprintf(why, sizeof(why), "not healthy within %llds",
+	    (long long)(dp->app->deploy.timeout_ms / 1000));
+	deploy_fail(dp, "health", why, json_pack("{s:o}", "machines", ms));
+}
+
+static void
+smoke_over(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	size_t i;
+
+	step_end(dp, true, NULL);
+	/* Rolling: a healthy replacement retires the machine it replaces. */
+	for (i = dp->batch_from; i < dp->batch_to; i++) {
+		int oi = dp->gated[i].old_idx;
+
+		if (oi >= 0 && dp->old[oi].m != NULL) {
+			supervisor_machine_retire(dp->old[oi].m);
+			dp->old[oi].m = NULL;
+		}
+	}
+	dp->batch_from = dp->batch_to;
+	if (dp->batch_from < dp->ngated) {
+		deploy_next_batch(dp);
+		return;
+	}
+	cutover(dp);
+}
+
+/* Starts the machines of the next batch and puts them under the gate. */
+static void
+deploy_next_batch(struct deploy *dp)
+{
+	int64_t longest_grace = 0;
+	size_t i;
+	bool rolling = dp->gated[dp->batch_from].old_idx >= 0;
+
+	dp->batch_to = rolling ? dp->batch_from + 1 : dp->ngated;
+	if (!rolling)
+		for (i = dp->batch_from; i < dp->ngated; i++)
+			if (dp->gated[i].old_idx >= 0) {
+				dp->batch_to = i;
+				break;
+			}
+	step_begin(dp, "start", NULL);
+	for (i = dp->batch_from; i < dp->batch_to; i++) {
+		struct machine *m = dp->gated[i].m;
+
+		m->hook = gate_hook;
+		m->hook_arg = &dp->gated[i];
+		supervisor_machine_spawn(m);
+		if (m->state != MACHINE_STARTED) {
+			deploy_fail(dp, "start", "a new machine did not start",
+			    json_pack("{s:[o]}", "machines", machine_evidence(m,
+			    "did not start")));
+			return;
+		}
+		if (m->port <= 0 || !m->cfg->health.enabled)
+			dp->gated[i].healthy = true;
+		if (m->cfg->health.grace_ms > longest_grace)
+			longest_grace = m->cfg->health.grace_ms;
+	}
+	step_end(dp, true, NULL);
+	dp->phase = PHASE_GATE;
+	step_begin(dp, "health", NULL);
+	uv_timer_start(dp->timer, gate_timeout, (uint64_t)(longest_grace +
+	    dp->app->deploy.timeout_ms), 0);
+	gate_check(dp);
+}
+
+/* Creates the new machines, and retires the old ones of immediate groups first. */
+static int
+deploy_create_machines(struct deploy *dp, struct err *e)
+{
+	struct supervisor *sv = dp->env->sv;
+	struct machine *m;
+	size_t i, j, n = 0;
+	int k;
+
+	for (i = 0; i < dp->app->nprocs; i++)
+		n += (size_t)dp->app->procs[i].count;
+	dp->gated = xcalloc(n + 1, sizeof(*dp->gated));
+	/* Bluegreen and immediate groups first (one batch), then rolling ones. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < dp->app->nprocs; i++) {
+			const struct cfg_process *p = &dp->app->procs[i];
+			enum cfg_strategy s = p->strategy;
+
+			if (s == CFG_STRATEGY_DEFAULT)
+				s = p->port_mode == CFG_PORT_NONE ?
+				    CFG_STRATEGY_IMMEDIATE :
+				    CFG_STRATEGY_BLUEGREEN;
+			if ((s == CFG_STRATEGY_ROLLING) != (pass == 1))
+				continue;
+			if (s == CFG_STRATEGY_IMMEDIATE)
+				for (j = 0; j < dp->nold; j++)
+					if (dp->old[j].m != NULL && strcmp(
+					    dp->old[j].cfg->name, p->name) == 0) {
+						supervisor_machine_retire(
+						    dp->old[j].m);
+						dp->old[j].m = NULL;
+					}
+			for (k = 0; k < p->count; k++) {
+				struct gated *g = &dp->gated[dp->ngated];
+
+				if ((m = supervisor_machine_add(sv, dp->rel.app,
+				    p, k, &dp->mrel, e)) == NULL)
+					return -1;
+				g->m = m;
+				g->dp = dp;
+				g->old_idx = -1;
+				if (s == CFG_STRATEGY_ROLLING)
+					for (j = 0; j < dp->nold; j++)
+						if (dp->old[j].idx == k &&
+						    strcmp(dp->old[j].cfg->name,
+						    p->name) == 0)
+							g->old_idx = (int)j;
+				dp->ngated++;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+deploy_start_machines(struct deploy *dp)
+{
+	struct err e;
+
+	if (deploy_create_machines(dp, &e) < 0) {
+		step_begin(dp, "start", NULL);
+		deploy_fail(dp, "start", e.msg, NULL);
+		return;
+	}
+	dp->batch_from = 0;
+	if (dp->ngated == 0) {
+		cutover(dp);
+		return;
+	}
+	deploy_next_batch(dp);
+}
+
+/* ---- release command ----------------------------------------------------- */
+
+static void
+rc_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+rc_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	static char chunk[4096];
+
+	(void)h;
+	(void)suggested;
+	b->base = chunk;
+	b->len = sizeof(chunk);
+}
+
+static void
+rc_append(struct deploy *dp, const char *p, size_t n)
+{
+	buf_add(&dp->rc_output, p, n);
+	/* Keep the end: that is where the error is. */
+	if (dp->rc_output.len > OUTPUT_KEEP) {
+		size_t cut = dp->rc_output.len - OUTPUT_KEEP;
+
+		memmove(dp->rc_output.data, dp->rc_output.data + cut,
+		    OUTPUT_KEEP + 1);
+		dp->rc_output.len = OUTPUT_KEEP;
+	}
+}
+
+static void
+rc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct deploy *dp = s->data;
+
+	if (n > 0)
+		rc_append(dp, b->base, (size_t)n);
+	if (n < 0)
+		uv_read_stop(s);
+}
+
+static void
+rc_exited(uv_process_t *p, int64_t status, int sig)
+{
+	struct deploy *dp = p->data;
+	char why[256];
+
+	uv_timer_stop(dp->timer);
+	uv_close((uv_handle_t *)p, rc_closed);
+	dp->rc = NULL;
+	/* The exit can come before the pipes' last bytes: take them now. */
+	for (int i = 0; i < 2; i++) {
+		char chunk[4096];
+		uv_os_fd_t fd;
+		ssize_t n;
+
+		if (dp->rc_out[i] == NULL)
+			continue;
+		if (uv_fileno((uv_handle_t *)dp->rc_out[i], &fd) == 0)
+			while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+				rc_append(dp, chunk, (size_t)n);
+		uv_close((uv_handle_t *)dp->rc_out[i], rc_closed);
+		dp->rc_out[i] = NULL;
+	}
+	if (status == 0 && sig == 0) {
+		step_end(dp, true, NULL);
+		deploy_start_machines(dp);
+		return;
+	}
+	if (dp->rc_timed_out)
+		snprintf(why, sizeof(why), "release_command did not finish "
+		    "within %llds", (long long)(dp->app->release_timeout_ms /
+		    1000));
+	else if (sig)
+		snprintf(why, sizeof(why), "release_command killed by signal "
+		    "%d", sig);
+	else
+		snprintf(why, sizeof(why), "release_command exited with code "
+		    "%lld", (long long)status);
+	deploy_fail(dp, "release_command", why, json_pack("{s:I, s:s}",
+	    "exit_code", (json_int_t)(sig ? 128 + sig : status), "output",
+	    buf_str(&dp->rc_output)));
+}
+
+static void
+rc_timeout(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+
+	if (dp->rc != NULL) {
+		dp->rc_timed_out = true;
+		kill(-dp->rc->pid, SIGKILL);
+	}
+}
+
+static void
+run_release_command(struct deploy *dp)
+{
+	const struct cfg_app *a = dp->app;
+	uv_process_options_t opt;
+	uv_stdio_container_t stdio[3];
+	size_t i, vl = strlen(CFG_RELEASE_DIR_VAR);
+	char **argv = xcalloc(a->release_argc + 1, sizeof(char *));
+	char *envv[8];
+	const char *v;
+	int rc, n = 0;
+
+	step_begin(dp, "release_command", a->release_command[0]);
+	for (i = 0; i < a->release_argc; i++)
+		argv[i] = strncmp(a->release_command[i], CFG_RELEASE_DIR_VAR,
+		    vl) == 0 ? xasprintf("%s%s", dp->mrel.dir,
+		    a->release_command[i] + vl) : xstrdup(a->release_command[i]);
+	if ((v = getenv("PATH")) != NULL)
+		envv[n++] = xasprintf("PATH=%s", v);
+	envv[n++] = xasprintf("OPSDECK_APP=%s", dp->rel.app);
+	envv[n++] = xasprintf("OPSDECK_RELEASE=v%d", dp->rel.version);
+	envv[n++] = xasprintf("OPSDECK_RELEASE_DIR=%s", dp->mrel.dir);
+	envv[n] = NULL;
+	dp->rc = xcalloc(1, sizeof(*dp->rc));
+	dp->rc->data = dp;
+	for (i = 0; i < 2; i++) {
+		dp->rc_out[i] = xcalloc(1, sizeof(*dp->rc_out[i]));
+		uv_pipe_init(dp->env->loop, dp->rc_out[i], 0);
+		dp->rc_out[i]->data = dp;
+	}
+	memset(&opt, 0, sizeof(opt));
+	memset(stdio, 0, sizeof(stdio));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)dp->rc_out[0];
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)dp->rc_out[1];
+	opt.file = argv[0];
+	opt.args = argv;
+	opt.env = envv;
+	opt.cwd = dp->mrel.dir;
+	opt.flags = UV_PROCESS_DETACHED;
+	opt.exit_cb = rc_exited;
+	opt.stdio = stdio;
+	opt.stdio_count = 3;
+	rc = uv_spawn(dp->env->loop, dp->rc, &opt);
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+	for (i = 0; envv[i] != NULL; i++)
+		free(envv[i]);
+	if (rc != 0) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "cannot run release_command '%s': %s",
+		    a->release_command[0], uv_strerror(rc));
+		uv_close((uv_handle_t *)dp->rc, rc_closed);
+		uv_close((uv_handle_t *)dp->rc_out[0], rc_closed);
+		uv_close((uv_handle_t *)dp->rc_out[1], rc_closed);
+		dp->rc = NULL;
+		dp->rc_out[0] = dp->rc_out[1] = NULL;
+		deploy_fail(dp, "release_command", why, NULL);
+		return;
+	}
+	uv_read_start((uv_stream_t *)dp->rc_out[0], rc_alloc, rc_read);
+	uv_read_start((uv_stream_t *)dp->rc_out[1], rc_alloc, rc_read);
+	uv_timer_start(dp->timer, rc_timeout, (uint64_t)a->release_timeout_ms,
+	    0);
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+struct deploy *
+deploy_start(struct deploy_env *env, struct release *rel,
+    struct release *prev, struct err *e)
+{
+	struct deploy *dp = xcalloc(1, sizeof(*dp));
+	struct machine *m;
+	char detail[256];
+
+	dp->env = env;
+	dp->rel = *rel;
+	memset(rel, 0, sizeof(*rel));
+	if (prev != NULL) {
+		dp->prev = *prev;
+		dp->has_prev = true;
+		memset(prev, 0, sizeof(*prev));
+	}
+	buf_init(&dp->rc_output, 0);
+	dp->timer = xcalloc(1, sizeof(*dp->timer));
+	uv_timer_init(env->loop, dp->timer);
+	dp->timer->data = dp;
+	dp->mrel.id = dp->rel.id;
+	dp->mrel.version = dp->rel.version;
+	dp->mrel.dir = xasprintf("%s/artifacts/%s", env->state_dir,
+	    dp->rel.artifact);
+	dp->mrel.secrets_version = dp->rel.secrets_version;
+	if (release_set_status(env->store, dp->rel.id, RELEASE_DEPLOYING, NULL,
+	    NULL, NULL, e) < 0)
+		goto fail;
+	snprintf(detail, sizeof(detail), "artifact %.12s, secrets v%d",
+	    dp->rel.artifact, dp->rel.secrets_version);
+	step_begin(dp, "prepare", detail);
+	if ((dp->app = env->release_app(env->arg, &dp->rel)) == NULL) {
+		err_set(e, "the config snapshot of %s v%d has no app '%s'",
+		    dp->rel.app, dp->rel.version, dp->rel.app);
+		goto fail_step;
+	}
+	if (access(dp->mrel.dir, R_OK | X_OK) < 0) {
+		err_errno(e, "artifact '%s' is not in the state dir", dp->rel.artifact);
+		goto fail_step;
+	}
+	dp->prev_app = dp->has_prev ? env->release_app(env->arg, &dp->prev) :
+	    NULL;
+	/* What runs now, so it can be kept warm, replaced, or started again. */
+	for (m = env->sv->machines; m != NULL; m = m->next) {
+		struct old *o;
+
+		if (strcmp(m->app, dp->rel.app) != 0 || m->retired ||
+		    m->deploying || m->cfg == NULL)
+			continue;
+		dp->old = xreallocarray(dp->old, dp->nold + 1, sizeof(*dp->old));
+		o = &dp->old[dp->nold++];
+		o->m = m;
+		o->cfg = m->cfg;
+		o->idx = m->idx;
+		o->rel = m->release;
+		o->rel.dir = m->release.dir ? xstrdup(m->release.dir) : NULL;
+	}
+	step_end(dp, true, NULL);
+	if (dp->app->release_command != NULL) {
+		dp->phase = PHASE_RELEASE_COMMAND;
+		run_release_command(dp);
+	} else
+		deploy_start_machines(dp);
+	return dp;
+fail_step:
+	step_end(dp, false, e->msg);
+fail:
+	release_set_status(env->store, dp->rel.id, RELEASE_FAILED, "prepare",
+	    e->msg, NULL, e);
+	deploy_lock_drop(env->store, dp->rel.app);
+	dp->ended = true;
+	deploy_free(dp);
+	return NULL;
+}
+
+void
+deploy_recover(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct release r;
+	struct err e;
+	char **apps = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+
+	if (store_prepare(s, &st, "SELECT app, release_id FROM deploy_locks",
+	    &e) < 0)
+		fatalx("%s", e.msg);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		apps = xreallocarray(apps, n + 1, sizeof(*apps));
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		apps[n] = xstrdup((const char *)sqlite3_column_text(st, 0));
+		ids[n++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		int64_t step;
+
+		if (release_load_id(s, ids[i], &r, &e) == 0) {
+			/* Before cutover the previous release still is the live one. */
+			if (r.status == RELEASE_PENDING ||
+			    r.status == RELEASE_DEPLOYING) {
+				release_set_status(s, r.id, RELEASE_FAILED,
+				    "interrupted", "opsdeck stopped during the "
+				    "deploy; the previous release stays live",
+				    NULL, &e);
+				step = release_step_begin(s, r.id, "recovered",
+				    "opsdeck restarted: new machines stopped, "
+				    "previous release kept");
+			} else
+				step = release_step_begin(s, r.id, "recovered",
+				    "opsdeck restarted after cutover: this "
+				    "release stays live, previous machines "
+				    "stopped");
+			release_step_end(s, step, true, NULL);
+			log_warnx("%s v%d: deploy interrupted by a restart; "
+			    "recovered", r.app, r.version);
+			release_release(&r);
+		}
+		deploy_lock_drop(s, apps[i]);
+		free(apps[i]);
+	}
+	free(apps);
+	free(ids);
+}

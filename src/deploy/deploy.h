@@ -1,0 +1,46 @@
+/*
+ * A deploy: the persisted state machine that makes a release live. Steps, each
+ * recorded before it runs: prepare → release_command → start → health → cutover →
+ * watch → stop_old. A failure before cutover stops the new machines and leaves the
+ * previous release serving; a failure inside the watch window flips back to it.
+ * Runs on the daemon's loop; never blocks it.
+ */
+#ifndef OPSDECK_DEPLOY_H
+#define OPSDECK_DEPLOY_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "deploy/release.h"
+#include "runtime/supervisor.h"
+
+struct deploy;
+
+struct deploy_env {
+	uv_loop_t	*loop;
+	struct store	*store;
+	struct supervisor *sv;
+	const char	*state_dir;
+	/* The parsed config of a release (the daemon keeps it alive). */
+	const struct cfg_app *(*release_app)(void *arg, const struct release *);
+	/* Called once the deploy has ended (live after its watch, failed, rolled back). */
+	void		(*finished)(struct deploy *, void *arg);
+	void		*arg;
+};
+
+/*
+ * Starts deploying rel (pending, its lock held) over prev (the live release, or NULL
+ * when the app runs from its config). Takes rel and prev; returns NULL with e set
+ * when it cannot even begin (the release is then marked failed and unlocked).
+ */
+struct deploy *deploy_start(struct deploy_env *, struct release *rel,
+	    struct release *prev, struct err *);
+const char *deploy_app(const struct deploy *);
+void	deploy_free(struct deploy *);
+/*
+ * After a daemon restart: ends the deploys the last daemon left (their locks) so that
+ * each app has exactly one live release; the timeline says what happened.
+ */
+void	deploy_recover(struct store *);
+
+#endif

@@ -1,0 +1,492 @@
+/*
+ * The daemon's side of releases: the config each release runs, the secrets its machines
+ * get, and the API's deploy, rollback and secrets actions, each through the gate.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "deploy/deploy.h"
+#include "deploy/release.h"
+#include "deploy/secrets.h"
+#include "ledger/gate.h"
+#include "runtime/daemon.h"
+#include "runtime/daemon_int.h"
+
+static struct release_config *
+release_config_get(struct daemon *d, const struct release *r)
+{
+	struct release_config *rc;
+	struct cfg_diags diags = { NULL, 0 };
+	struct config *cfg;
+
+	for (rc = d->release_configs; rc != NULL; rc = rc->next)
+		if (rc->id == r->id)
+			return rc;
+	cfg = xcalloc(1, sizeof(*cfg));
+	/* The snapshot was valid when deployed; commands are the release's own. */
+	if (config_load_string(r->config_path, r->config_text,
+	    strlen(r->config_text), false, cfg, &diags) < 0) {
+		log_warnx("%s v%d: its config snapshot does not load: %s",
+		    r->app, r->version, diags.n ? diags.items[0].msg : "?");
+		cfg_diags_release(&diags);
+		free(cfg);
+		return NULL;
+	}
+	rc = xcalloc(1, sizeof(*rc));
+	rc->id = r->id;
+	rc->cfg = cfg;
+	rc->dir = xasprintf("%s/artifacts/%s", d->state_dir, r->artifact);
+	rc->next = d->release_configs;
+	d->release_configs = rc;
+	return rc;
+}
+
+static const struct cfg_app *
+release_app(void *arg, const struct release *r)
+{
+	struct release_config *rc = release_config_get(arg, r);
+
+	return rc != NULL ? config_app(rc->cfg, r->app) : NULL;
+}
+
+static const struct cfg_app *
+live_release(void *arg, const char *app, struct machine_release *out)
+{
+	struct daemon *d = arg;
+	struct release_config *rc;
+	const struct cfg_app *a = NULL;
+	struct release r;
+	struct err e;
+
+	if (release_live(&d->store, app, &r, &e) < 0)
+		return NULL;
+	if ((rc = release_config_get(d, &r)) != NULL &&
+	    (a = config_app(rc->cfg, app)) != NULL) {
+		out->id = r.id;
+		out->version = r.version;
+		out->dir = rc->dir;
+		out->secrets_version = r.secrets_version;
+	}
+	release_release(&r);
+	return a;
+}
+
+static int
+secrets_for_machine(void *arg, const char *app, int version,
+    struct cfg_env **env, size_t *n, struct err *e)
+{
+	struct daemon *d = arg;
+
+	return secrets_env(&d->store, &d->key, app, version, env, n, e);
+}
+
+static void
+deploy_finished(struct deploy *dp, void *arg)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->ndeploys; i++)
+		if (d->deploys[i] == dp) {
+			d->deploys[i] = d->deploys[--d->ndeploys];
+			break;
+		}
+	deploy_free(dp);
+}
+
+int
+daemon_deploy_init(struct daemon *d, struct err *e)
+{
+	if (secrets_key_load(d->state_dir, &d->key, e) < 0)
+		return -1;
+	d->sv.secrets_env = secrets_for_machine;
+	d->sv.secrets_env_free = secrets_env_free;
+	d->sv.live_release = live_release;
+	d->sv.release_arg = d;
+	d->denv.loop = &d->loop;
+	d->denv.store = &d->store;
+	d->denv.sv = &d->sv;
+	d->denv.state_dir = d->state_dir;
+	d->denv.release_app = release_app;
+	d->denv.finished = deploy_finished;
+	d->denv.arg = d;
+	/* A deploy the last daemon left ends here, before machines are reconciled. */
+	deploy_recover(&d->store);
+	return 0;
+}
+
+void
+daemon_deploy_release(struct daemon *d)
+{
+	struct release_config *rc, *next;
+
+	while (d->ndeploys > 0)
+		deploy_free(d->deploys[--d->ndeploys]);
+	free(d->deploys);
+	for (rc = d->release_configs; rc != NULL; rc = next) {
+		next = rc->next;
+		config_release(rc->cfg);
+		free(rc->cfg);
+		free(rc->dir);
+		free(rc);
+	}
+	secrets_key_release(&d->key);
+}
+
+static int
+app_known(struct daemon *d, const char *app, struct err *e)
+{
+	if (config_app(d->sv.cfg, app) != NULL)
+		return 0;
+	return err_setk(e, ERR_NOT_FOUND, "no app '%s' in '%s': list apps with "
+	    "`opsdeck status`", app, d->config_path);
+}
+
+static int
+deploy_running(struct daemon *d, const char *app, struct err *e)
+{
+	/* deploy_lock_take says it best; try it on a release that does not exist. */
+	if (store_begin(&d->store, e) < 0)
+		return -1;
+	if (deploy_lock_take(&d->store, app, 0, e) < 0) {
+		store_rollback(&d->store);
+		return -1;
+	}
+	store_rollback(&d->store);
+	return 0;
+}
+
+struct deploy_req {
+	struct daemon	*d;
+	struct release	 rel;		/* filled but for id and version */
+	bool		 freeze;	/* take the staged secrets */
+	json_t		*out;
+};
+
+/* Creates the release, takes the lock, and starts the deploy. */
+static int
+do_deploy(void *arg, struct err *e)
+{
+	struct deploy_req *q = arg;
+	struct daemon *d = q->d;
+	struct release prev, *prevp = NULL;
+	struct deploy *dp;
+	char *dir;
+	struct err ignore;
+
+	if (deploy_running(d, q->rel.app, e) < 0)
+		return -1;
+	dir = xasprintf("%s/artifacts/%s", d->state_dir, q->rel.artifact);
+	if (access(dir, R_OK | X_OK) < 0) {
+		free(dir);
+		return err_setk(e, ERR_INVALID, "artifact %.12s is not in the "
+		    "state dir: deploy with --artifact DIR|FILE.tar.gz so the "
+		    "CLI imports it", q->rel.artifact);
+	}
+	free(dir);
+	if (q->freeze && secrets_freeze(&d->store, q->rel.app,
+	    &q->rel.secrets_version, e) < 0)
+		return -1;
+	if (store_begin(&d->store, e) < 0)
+		return -1;
+	if (release_create(&d->store, &q->rel, e) < 0 ||
+	    deploy_lock_take(&d->store, q->rel.app, q->rel.id, e) < 0) {
+		store_rollback(&d->store);
+		return -1;
+	}
+	if (store_commit(&d->store, e) < 0)
+		return -1;
+	if (release_live(&d->store, q->rel.app, &prev, &ignore) == 0)
+		prevp = &prev;
+	q->out = release_json(&d->store, &q->rel, false);
+	dp = deploy_start(&d->denv, &q->rel, prevp, e);
+	if (prevp != NULL)
+		release_release(prevp);
+	if (dp == NULL)
+		return -1;
+	d->deploys = xreallocarray(d->deploys, d->ndeploys + 1,
+	    sizeof(*d->deploys));
+	d->deploys[d->ndeploys++] = dp;
+	return 0;
+}
+
+static json_t *
+run_deploy(struct daemon *d, const struct actor *actor, const char *action,
+    struct deploy_req *q, struct err *e)
+{
+	int r = gate_run(&d->store, actor, action, q->rel.app, do_deploy, q, e);
+
+	release_release(&q->rel);
+	if (r < 0) {
+		json_decref(q->out);
+		return NULL;
+	}
+	return q->out;
+}
+
+json_t *
+daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
+    const json_t *body, struct err *e)
+{
+	struct deploy_req q;
+	const struct cfg_app *a;
+	struct buf text = BUF_INIT;
+	const char *digest = json_str(body, "artifact");
+	struct cfg_diags diags = { NULL, 0 };
+	struct config cfg;
+	json_t *out;
+
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	if (digest == NULL || strlen(digest) != 64 ||
+	    strspn(digest, "0123456789abcdef") != 64) {
+		err_setk(e, ERR_INVALID, "'artifact' must be a sha256 digest "
+		    "(64 hex characters)");
+		return NULL;
+	}
+	if (d->stopping) {
+		err_setk(e, ERR_CONFLICT, "opsdeck is shutting down");
+		return NULL;
+	}
+	/*
+	 * The config file as it is now, validated: this release runs it, whatever
+	 * comes later. A config with errors deploys nothing.
+	 */
+	if (config_load(d->config_path, true, &cfg, &diags) < 0) {
+		char *first = diags.n ? cfg_diag_format(&diags.items[0]) : NULL;
+
+		err_setk(e, ERR_INVALID, "the config has %zu error%s (%s): fix "
+		    "and check it with `opsdeck config check -c %s`", diags.n,
+		    diags.n == 1 ? "" : "s", first ? first : "?",
+		    d->config_path);
+		free(first);
+		cfg_diags_release(&diags);
+		return NULL;
+	}
+	if ((a = config_app(&cfg, app)) == NULL) {
+		err_setk(e, ERR_NOT_FOUND, "'%s' is no longer in '%s'", app,
+		    d->config_path);
+		config_release(&cfg);
+		return NULL;
+	}
+	if (file_read(d->config_path, 16 * 1024 * 1024, &text, e) < 0) {
+		config_release(&cfg);
+		return NULL;
+	}
+	memset(&q, 0, sizeof(q));
+	q.d = d;
+	q.freeze = true;
+	q.rel.app = xstrdup(app);
+	snprintf(q.rel.artifact, sizeof(q.rel.artifact), "%s", digest);
+	cfg_app_digest(a, q.rel.config_digest);
+	config_release(&cfg);
+	q.rel.config_path = xstrdup(d->config_path);
+	q.rel.config_text = buf_detach(&text);
+	q.rel.actor = xstrdup(json_str(body, "on_behalf_of") ?
+	    json_str(body, "on_behalf_of") : actor->name);
+	q.rel.message = json_str(body, "message") ?
+	    xstrdup(json_str(body, "message")) : NULL;
+	out = run_deploy(d, actor, "deploy.create", &q, e);
+	return out;
+}
+
+/* A new release that runs an earlier one again: artifact, config and secrets. */
+static json_t *
+redeploy(struct daemon *d, const struct actor *actor, const char *action,
+    const struct release *from, bool staged_secrets, const char *message,
+    struct err *e)
+{
+	struct deploy_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.d = d;
+	q.freeze = staged_secrets;
+	q.rel.app = xstrdup(from->app);
+	memcpy(q.rel.artifact, from->artifact, sizeof(q.rel.artifact));
+	memcpy(q.rel.config_digest, from->config_digest,
+	    sizeof(q.rel.config_digest));
+	q.rel.config_path = xstrdup(from->config_path);
+	q.rel.config_text = xstrdup(from->config_text);
+	q.rel.secrets_version = from->secrets_version;
+	q.rel.actor = xstrdup(actor->name);
+	q.rel.message = xstrdup(message);
+	return run_deploy(d, actor, action, &q, e);
+}
+
+json_t *
+daemon_rollback(struct daemon *d, const struct actor *actor, const char *app,
+    const json_t *body, struct err *e)
+{
+	struct release live, target;
+	sqlite3_stmt *st = NULL;
+	json_t *out = NULL;
+	char msg[64];
+	int version = (int)json_int(body, "version", 0);
+
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	if (release_live(&d->store, app, &live, e) < 0)
+		return NULL;
+	if (version == 0) {
+		/* The release that was live before the current one. */
+		if (store_prepare(&d->store, &st, "SELECT max(version) FROM "
+		    "releases WHERE app = ? AND status = 'superseded' AND "
+		    "version < ?", e) < 0)
+			goto out;
+		sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, live.version);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (version == 0) {
+			err_setk(e, ERR_NOT_FOUND, "'%s' has no release that was "
+			    "live before v%d: name one (opsdeck rollback %s vN)",
+			    app, live.version, app);
+			goto out;
+		}
+	}
+	if (version == live.version) {
+		err_setk(e, ERR_INVALID, "v%d of '%s' is already live", version,
+		    app);
+		goto out;
+	}
+	if (release_load(&d->store, app, version, &target, e) < 0)
+		goto out;
+	snprintf(msg, sizeof(msg), "rollback to v%d", version);
+	out = redeploy(d, actor, "deploy.rollback", &target, false, msg, e);
+	release_release(&target);
+out:
+	release_release(&live);
+	return out;
+}
+
+json_t *
+daemon_releases(struct daemon *d, const char *app, struct err *e)
+{
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	return releases_json(&d->store, app, e);
+}
+
+json_t *
+daemon_release(struct daemon *d, const char *app, const char *v, struct err *e)
+{
+	struct release r;
+	json_t *out;
+	char *end;
+	long n;
+
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	n = strtol(v + (v[0] == 'v'), &end, 10);
+	if (*end != '\0' || n <= 0) {
+		err_setk(e, ERR_INVALID, "'%s' is not a release: write it like "
+		    "v3", v);
+		return NULL;
+	}
+	if (release_load(&d->store, app, (int)n, &r, e) < 0)
+		return NULL;
+	out = release_json(&d->store, &r, true);
+	release_release(&r);
+	return out;
+}
+
+json_t *
+daemon_secrets_list(struct daemon *d, const char *app, struct err *e)
+{
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	return secrets_list(&d->store, app, e);
+}
+
+struct secrets_req {
+	struct daemon	*d;
+	const char	*app;
+	const json_t	*set;
+	const json_t	*unset;
+};
+
+static int
+do_secrets(void *arg, struct err *e)
+{
+	struct secrets_req *q = arg;
+	const char *name;
+	json_t *v;
+	size_t i;
+
+	/* Names first, so a bad one stages nothing. */
+	json_object_foreach((json_t *)q->set, name, v) {
+		if (!secrets_name_valid(name))
+			return err_setk(e, ERR_INVALID, "'%s' is not a secret "
+			    "name: use A-Z, 0-9 and '_' (an environment "
+			    "variable name)", name);
+		/* opsdeck sets these itself; a secret must not shadow them. */
+		if (strcmp(name, "PORT") == 0 ||
+		    strncmp(name, "OPSDECK_", 8) == 0)
+			return err_setk(e, ERR_INVALID, "'%s' is set by opsdeck "
+			    "for every machine: choose another name", name);
+		if (!json_is_string(v))
+			return err_setk(e, ERR_INVALID, "the value of '%s' must "
+			    "be a string", name);
+	}
+	if (store_begin(&q->d->store, e) < 0)
+		return -1;
+	json_object_foreach((json_t *)q->set, name, v)
+		if (secrets_stage_set(&q->d->store, &q->d->key, q->app, name,
+		    json_string_value(v), e) < 0)
+			goto fail;
+	json_array_foreach(q->unset, i, v)
+		if (!json_is_string(v) || secrets_stage_unset(&q->d->store,
+		    q->app, json_string_value(v), e) < 0)
+			goto fail;
+	return store_commit(&q->d->store, e);
+fail:
+	store_rollback(&q->d->store);
+	return -1;
+}
+
+json_t *
+daemon_secrets_change(struct daemon *d, const struct actor *actor,
+    const char *app, const json_t *body, struct err *e)
+{
+	struct secrets_req q = { d, app, json_object_get(body, "set"),
+	    json_object_get(body, "unset") };
+	const char *action = q.set != NULL ? "secrets.set" : "secrets.unset";
+
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	if ((q.set != NULL && !json_is_object(q.set)) ||
+	    (q.unset != NULL && !json_is_array(q.unset)) ||
+	    (q.set == NULL) == (q.unset == NULL)) {
+		err_setk(e, ERR_INVALID, "give either \"set\": {NAME: value} or "
+		    "\"unset\": [NAME]");
+		return NULL;
+	}
+	if (gate_run(&d->store, actor, action, app, do_secrets, &q, e) < 0)
+		return NULL;
+	return secrets_list(&d->store, app, e);
+}
+
+json_t *
+daemon_secrets_deploy(struct daemon *d, const struct actor *actor,
+    const char *app, struct err *e)
+{
+	struct release live;
+	json_t *out;
+
+	if (app_known(d, app, e) < 0)
+		return NULL;
+	if (release_live(&d->store, app, &live, e) < 0)
+		return NULL;
+	out = redeploy(d, actor, "secrets.deploy", &live, true,
+	    "secrets deploy", e);
+	release_release(&live);
+	return out;
+}

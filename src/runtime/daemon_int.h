@@ -1,0 +1,49 @@
+/* The daemon's state, shared by daemon.c and daemon_deploy.c only. */
+#ifndef OPSDECK_DAEMON_INT_H
+#define OPSDECK_DAEMON_INT_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "deploy/deploy.h"
+#include "deploy/secrets.h"
+#include "runtime/supervisor.h"
+#include "store/store.h"
+
+/* A release's config, parsed from its snapshot once and kept while the daemon runs. */
+struct release_config {
+	int64_t		 id;
+	struct config	*cfg;
+	char		*dir;		/* its artifact's tree */
+	struct release_config *next;
+};
+
+struct daemon {
+	uv_loop_t	 loop;
+	struct store	 store;
+	struct supervisor sv;
+	/*
+	 * The current config and older ones machines still run on (a changed app keeps
+	 * its deployed config until a deploy); configs[nconfigs - 1] is the current one.
+	 */
+	struct config	**configs;
+	int		 nconfigs;
+	const char	*config_path;
+	const char	*state_dir;
+	struct api	*api;
+	uv_signal_t	 sig[3];
+	int		 lock_fd;
+	int64_t		 started_at;
+	int		 stopping;
+	struct secrets_key key;
+	struct deploy_env denv;
+	struct deploy	**deploys;	/* running, one per app at most */
+	size_t		 ndeploys;
+	struct release_config *release_configs;
+};
+
+/* Wires releases, secrets and deploys into the supervisor (before its first apply). */
+int	daemon_deploy_init(struct daemon *, struct err *);
+void	daemon_deploy_release(struct daemon *);
+
+#endif

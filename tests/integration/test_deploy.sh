@@ -1,0 +1,118 @@
+#!/bin/bash
+# Ship: releases made live through the health gate while a client counts every
+# response; a release that crashes at start never serves; one that fails after cutover
+# is flipped back; rollback restores artifact, config and secrets; a failing
+# release_command aborts; two deploys at once are refused; secrets stay secret.
+. "$(dirname "$0")/../lib/daemon.sh"
+. "$(dirname "$0")/../lib/deploy.sh"
+
+write_app_config
+start_daemon
+undeployed_failed() { [ "$(machines_q '.machines[0].state')" = failed ]; }
+check "an app that runs from its release fails until deployed" wait_for 5 undeployed_failed
+
+od secrets set web-app API_KEY=first-secret-9f2 >/dev/null
+client_start
+out=$(od deploy web-app --artifact "$T/good" -m "first") && rc=0 || rc=$?
+check "a good deploy exits 0" test "$rc" = 0
+check "it says the release is live" grep -q "web-app v1 is live" <<<"$out"
+check "v1 is the live release" test "$(status_q '.apps[0].release')" = v1
+check "v1 serves its artifact's version" wait_for 5 served_version good-build
+check "v1's machines get the secret as an env var" \
+    test "$(curl -fsS "http://127.0.0.1:$(live_port)/version" | jq -r .env.API_KEY)" = first-secret-9f2
+sleep 2.5  # the watch window ends; the config-run machine is retired
+check "after the watch window only v1's machine is left" \
+    test "$(machines_q '[.machines[]] | length')" = 1
+
+# A release that crashes at start (v72 in the log) never becomes live.
+out=$(od deploy web-app --artifact "$T/crash") && rc=0 || rc=$?
+check "a release that crashes at start fails the deploy (exit 1)" test "$rc" = 1
+check "v2 is failed" test "$(release_q v2 .status)" = failed
+check "its evidence has the exit code" test "$(release_q v2 '.evidence.machines[0].exit_code')" = 1
+check "and the app's own error from its log" \
+    bash -c "'$OPSDECK' --state '$STATE' release web-app v2 --json | jq -r '.evidence.machines[0].last_log_lines[]' | grep -q 'not exported'"
+check "v1 is still live" test "$(status_q '.apps[0].release')" = v1
+no_v2() { [ "$(machines_q '[.machines[] | select(.release=="v2")] | length')" = 0 ]; }
+check "no machine of v2 is left" wait_for 5 no_v2
+
+# A release that fails its health checks after cutover is flipped back in the window.
+out=$(od deploy web-app --artifact "$T/late") && rc=0 || rc=$?
+check "a release that turns bad after cutover goes live first" test "$rc" = 0
+rolled() { [ "$(release_q v3 .status)" = rolled_back ]; }
+check "it is rolled back inside the watch window" wait_for 10 rolled
+check "v1 serves again" test "$(status_q '.apps[0].release')" = v1
+d2r=$(release_q v3 .detection_to_recovery_ms)
+check "detection to recovery is within one check interval + 1 s (${d2r} ms)" test "$d2r" -le 1300
+check "the timeline says what happened" \
+    test "$(release_q v3 '[.timeline[].step] | join(",")')" = "prepare,start,health,smoke,cutover,watch,detected,recovered"
+
+# Secrets: a new version, deployed; then rollback restores the old one with v1.
+od secrets set web-app API_KEY=second-secret-7c1 >/dev/null
+check "secrets list shows a staged change and no value" \
+    bash -c "'$OPSDECK' --state '$STATE' secrets list web-app | grep -q 'API_KEY  *staged' && ! '$OPSDECK' --state '$STATE' secrets list web-app --json | grep -q second-secret"
+check "secrets deploy makes a new release" od secrets deploy web-app
+check "which gets the new value" wait_for 5 bash -c \
+    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v4\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"second-secret-7c1\"' >/dev/null"
+sleep 2.5
+check "rollback to v1" od rollback web-app v1
+check "makes v5 live" test "$(status_q '.apps[0].release')" = v5
+check "with v1's secrets version" test "$(release_q v5 .secrets_version)" = "$(release_q v1 .secrets_version)"
+check "whose value the app sees again" wait_for 5 bash -c \
+    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v5\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"first-secret-9f2\"' >/dev/null"
+check "rollback to the live release is refused" bash -c "! '$OPSDECK' --state '$STATE' rollback web-app v5 2>/dev/null"
+sleep 2.5
+client_stop
+check "the client got answers throughout ($CLIENT_OK ok)" test "$CLIENT_OK" -gt 50
+check "every request was answered by a healthy release ($CLIENT_BAD failed)" test "$CLIENT_BAD" = 0
+grep -v '^200 ' "$T/client.log" | head -5 | sed 's/^/# client: /' || true
+
+# release_command: a failing one aborts the deploy before any machine starts.
+write_app_config 'release_command: ["/bin/sh", "-c", "echo migrating; exit 3"]'
+kill -HUP "$DAEMON_PID"; sleep 0.3
+out=$(od deploy web-app --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "a failing release_command aborts the deploy" test "$rc" = 1
+v=$(od releases web-app --json | jq -r '.releases[0].version')
+check "the release failed at release_command" test "$(release_q "$v" .failed_step)" = release_command
+check "with its exit code and output as evidence" \
+    test "$(release_q "$v" '"\(.evidence.exit_code) \(.evidence.output)"')" = "3 migrating"
+check "and no machine of it ever started" \
+    test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM machine_events e JOIN machines m ON m.id = e.machine_id WHERE m.release_id = (SELECT id FROM releases WHERE version = ${v#v})")" = 0
+write_app_config 'release_command: ["${OPSDECK_RELEASE_DIR}/migrate.sh"]'
+kill -HUP "$DAEMON_PID"; sleep 0.3
+out=$(od deploy web-app --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "a release_command the artifact lacks aborts it too" grep -q "cannot run release_command .*migrate.sh': no such file or directory" <<<"$out"
+write_app_config 'release_command: ["/nonexistent/migrate"]'
+out=$(od deploy web-app --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "a release_command that does not exist is a config error naming the place" \
+    grep -q "opsdeck.yaml:[0-9]*:[0-9]*: apps.web-app.release_command\[0\]: '/nonexistent/migrate' not found" <<<"$out"
+write_app_config
+kill -HUP "$DAEMON_PID"; sleep 0.3
+
+# One deploy per app.
+od deploy web-app --artifact "$T/good" --detach >/dev/null
+out=$(od deploy web-app --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "a second deploy at once is refused" test "$rc" = 1
+check "naming the one that runs" grep -q "is already deploying v" <<<"$out"
+newest_live() { [ "$(od releases web-app --json | jq -r '.releases[0].status')" = live ]; }
+check "the first one goes live" wait_for 10 newest_live
+sleep 2.5
+
+# Bad input.
+out=$(od deploy web-app --artifact "$T/nope" 2>&1) && rc=0 || rc=$?
+check "a missing artifact is a usage error (exit 2)" test "$rc" = 2
+check "naming it" grep -qF "cannot read artifact '$T/nope'" <<<"$out"
+echo "not a tarball" > "$T/x.tar.gz"
+out=$(od deploy web-app --artifact "$T/x.tar.gz" 2>&1) && rc=0 || rc=$?
+check "a file that is not a tar archive is refused" grep -q "is not a tar archive" <<<"$out"
+out=$(od deploy nosuch --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "an unknown app is refused" grep -q "no app 'nosuch'" <<<"$out"
+out=$(od release web-app v99 2>&1) && rc=0 || rc=$?
+check "an unknown version is refused" grep -q "has no release v99" <<<"$out"
+
+# The secrets' plaintext is nowhere: state dir (store, logs), outputs, API answers.
+for s in first-secret-9f2 second-secret-7c1; do
+	check "'$s' is in no file of the state dir" bash -c "! grep -rqa '$s' '$STATE'"
+	check "'$s' is in no API answer" bash -c "! { '$OPSDECK' --state '$STATE' status --json; '$OPSDECK' --state '$STATE' releases web-app --json; for v in 1 2 3 4 5; do '$OPSDECK' --state '$STATE' release web-app v\$v --json; done; '$OPSDECK' --state '$STATE' secrets list web-app --json; } | grep -q '$s'"
+	check "'$s' is not in the daemon's log" bash -c "! grep -q '$s' '$T/daemon.log'"
+done
+stop_daemon
