@@ -400,7 +400,7 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 		status = json_str(j, "status");
 		if (release_final(status))
 			break;
-		usleep(100 * 1000);
+		usleep(25 * 1000);
 	}
 	if (ctx->json)
 		cmd_print_json(j);

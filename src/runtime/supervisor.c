@@ -490,6 +490,7 @@ health_answer(void *arg, const struct probe_result *r)
 	struct machine *m = arg;
 	const struct cfg_health *h = &m->cfg->health;
 	bool in_grace = mono_ms() - m->started_mono < (uint64_t)h->grace_ms;
+	bool passed = true;
 	char detail[256];
 
 	m->probe = NULL;
@@ -510,13 +511,20 @@ health_answer(void *arg, const struct probe_result *r)
 		/* Failures inside the grace period are the app still booting. */
 		if (!in_grace && ++m->health_fails >= h->failures)
 			health_set(m, "failing", detail);
+		passed = false;
 		if (m->hook != NULL)
 			m->hook(m, MACHINE_EV_HEALTH_FAIL, detail, m->hook_arg);
 	}
 	/* The hook may have stopped the machine. */
 	if (m->run == NULL || m->state != MACHINE_STARTED)
 		return;
-	uv_timer_start(m->health_timer, health_due, (uint64_t)h->interval_ms, 0);
+	/*
+	 * Until a machine first passes, look again soon (a deploy waits on it);
+	 * after that, every interval.
+	 */
+	uv_timer_start(m->health_timer, health_due, !passed &&
+	    strcmp(m->health, "unknown") == 0 && h->interval_ms > 100 ? 100 :
+	    (uint64_t)h->interval_ms, 0);
 }
 
 static void
@@ -540,7 +548,7 @@ health_start(struct machine *m)
 	if (m->port <= 0 || !m->cfg->health.enabled)
 		return;
 	/* A first look soon after start, then every interval. */
-	uv_timer_start(m->health_timer, health_due, 200, 0);
+	uv_timer_start(m->health_timer, health_due, 20, 0);
 }
 
 /* argv with ${OPSDECK_RELEASE_DIR} replaced by the release's folder. */

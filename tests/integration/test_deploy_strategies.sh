@@ -1,0 +1,66 @@
+#!/bin/bash
+# Strategies: a worker is replaced immediately (old stopped before the new starts),
+# a group of two with a port rolls one machine at a time, and a rolling deploy that
+# fails on its second machine restores the one it had already replaced.
+. "$(dirname "$0")/../lib/daemon.sh"
+DEPLOY_PORTS=25600
+. "$(dirname "$0")/../lib/deploy.sh"
+make_artifact worker-ok good-build --worker --work-interval 0.2
+make_artifact bad2 bad-build --exit-at-start 1
+
+cat > "$CONFIG" <<YAML
+ports: {from: 25600, to: 25699}
+defaults:
+  health: {path: /health, interval: 200ms, timeout: 500ms, grace: 1s}
+apps:
+  web-app:
+    deploy: {smoke: 500ms, watch: 1s, timeout: 10s}
+    processes:
+      web:
+        command: ["\${OPSDECK_RELEASE_DIR}/start.sh"]
+        port: auto
+        count: 2
+        strategy: rolling
+      worker:
+        command: ["\${OPSDECK_RELEASE_DIR}/start.sh", "--worker"]
+YAML
+start_daemon
+check "v1 goes live" od deploy web-app --artifact "$T/good"
+sleep 1.5
+check "with two web machines and a worker" \
+    test "$(machines_q '[.machines[] | select(.release=="v1" and .state=="started")] | length')" = 3
+
+# v2: the worker is immediate; web rolls. Record every machine transition's order.
+old_worker=$(machines_q '.machines[] | select(.release=="v1" and .process=="worker") | .id')
+check "v2 goes live" od deploy web-app --artifact "$T/good"
+sleep 1.5
+ev() { # ev RELEASE PROCESS INDEX STATE: the time of that transition
+	sqlite3 "$STATE/opsdeck.db" "SELECT min(e.at) FROM machine_events e JOIN machines m ON m.id = e.machine_id
+	    JOIN releases r ON r.id = m.release_id WHERE r.version = $1 AND m.process = '$2' AND m.idx = $3 AND e.state = '$4'"
+}
+ev_gone() { # the old machine's stop (it is deleted once gone: its events stay)
+	sqlite3 "$STATE/opsdeck.db" "SELECT min(e.at) FROM machine_events e WHERE e.machine_id = '$1' AND e.state IN ('stopping', 'stopped')"
+}
+check "the worker of v1 is stopped before v2's starts (immediate)" \
+    test "$(ev_gone "$old_worker")" -le "$(ev 2 worker 0 starting)"
+check "web[1] of v2 starts only after web[0] of v2 passed its gate (rolling)" \
+    test "$(ev 2 web 1 starting)" -gt "$(( $(ev 2 web 0 starting) + 500 ))"
+check "v2 runs two web machines and a worker" \
+    test "$(machines_q '[.machines[] | select(.release=="v2" and .state=="started")] | length')" = 3
+
+# v3 fails: a rolling deploy that fails restores the machines it had replaced.
+make_artifact flaky flaky-build
+cat > "$T/flaky/start.sh" <<SH
+#!/bin/sh
+# The second web machine of this release crashes at start.
+if [ "\$OPSDECK_PROCESS" = web ] && [ -e "\$OPSDECK_STATE_DIR/../flaky-once" ]; then exec "$DEMO_APP" --exit-at-start 1; fi
+[ "\$OPSDECK_PROCESS" = web ] && touch "\$OPSDECK_STATE_DIR/../flaky-once"
+exec "$DEMO_APP" --app-version flaky "\$@"
+SH
+out=$(od deploy web-app --artifact "$T/flaky" 2>&1) && rc=0 || rc=$?
+check "a rolling deploy whose second machine crashes fails" test "$rc" = 1
+check "v2 is still live" test "$(status_q '.apps[0].release')" = v2
+restored() { [ "$(machines_q '[.machines[] | select(.release=="v2" and .state=="started")] | length')" = 3 ]; }
+check "with all three of its machines running again" wait_for 10 restored
+check "and none of v3's left" wait_for 5 test -z "$(machines_q '.machines[] | select(.release=="v3") | .id')"
+stop_daemon
