@@ -47,6 +47,10 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	app = argv[optind];
 	if (cmd_check_name("deploy", "app name", app) < 0)
 		return EXIT_USAGE;
+	/* Nothing is written to the state dir for a daemon that is not there. */
+	if ((rel = cmd_call(ctx, "deploy", "GET", "/v1/ping", &code)) == NULL)
+		return code;
+	json_decref(rel);
 	/* The CLI imports the artifact: the daemon's loop never copies files. */
 	memset(&art, 0, sizeof(art));
 	if (artifact_import(ctx->state_dir, src, &art, &e) < 0) {

@@ -116,3 +116,9 @@ for s in first-secret-9f2 second-secret-7c1; do
 	check "'$s' is not in the daemon's log" bash -c "! grep -q '$s' '$T/daemon.log'"
 done
 stop_daemon
+make_artifact fresh fresh-build
+before=$(ls "$STATE/artifacts" | wc -l)
+out=$(od deploy web-app --artifact "$T/fresh" 2>&1) && rc=0 || rc=$?
+check "a deploy while the daemon is down exits 3" test "$rc" = 3
+check "saying how to start it" grep -q "not running on state dir" <<<"$out"
+check "and writes nothing to the state dir" test "$(ls "$STATE/artifacts" | wc -l)" = "$before"
