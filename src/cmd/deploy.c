@@ -63,7 +63,8 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("artifact %.12s (%s, %lld bytes)%s\n", art.digest,
 		    art.kind, (long long)art.size, art.existed ?
 		    ", already stored" : "");
-	body = json_pack("{s:s}", "artifact", art.digest);
+	body = json_pack("{s:s, s:s, s:I}", "artifact", art.digest, "kind",
+	    art.kind, "size", (json_int_t)art.size);
 	if (message != NULL)
 		json_object_set_new(body, "message", json_string(message));
 	path = xasprintf("/v1/apps/%s/deploys", app);

@@ -217,6 +217,29 @@ do_deploy(void *arg, struct err *e)
 	return 0;
 }
 
+/* The artifacts the releases use, as the CLI imported them (kind and size). */
+static void
+artifact_record(struct daemon *d, const char *digest, const char *kind,
+    long long size)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+
+	if (store_prepare(&d->store, &st, "INSERT OR IGNORE INTO artifacts "
+	    "(digest, kind, size, created_at) VALUES (?, ?, ?, ?)", &e) < 0) {
+		log_warnx("%s", e.msg);
+		return;
+	}
+	sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind != NULL ? kind : "dir", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, size);
+	sqlite3_bind_int64(st, 4, wall_ms());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("store: cannot record artifact %.12s: %s", digest,
+		    sqlite3_errmsg(d->store.db));
+	sqlite3_finalize(st);
+}
+
 static json_t *
 run_deploy(struct daemon *d, const struct actor *actor, const char *action,
     struct deploy_req *q, struct err *e)
@@ -287,6 +310,8 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 	snprintf(q.rel.artifact, sizeof(q.rel.artifact), "%s", digest);
 	cfg_app_digest(a, q.rel.config_digest);
 	config_release(&cfg);
+	artifact_record(d, digest, json_str(body, "kind"),
+	    json_int(body, "size", 0));
 	q.rel.config_path = xstrdup(d->config_path);
 	q.rel.config_text = buf_detach(&text);
 	q.rel.actor = xstrdup(json_str(body, "on_behalf_of") ?

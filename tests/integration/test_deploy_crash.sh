@@ -7,7 +7,7 @@
 DEPLOY_PORTS=25400
 . "$(dirname "$0")/../lib/deploy.sh"
 
-write_app_config
+write_app_config 'release_command: ["/bin/true"]'
 start_daemon
 od deploy web-app --artifact "$T/good" >/dev/null || die "the first deploy failed"
 sleep 2.5
@@ -30,7 +30,7 @@ settled() {
 
 v=1
 prev_live=1
-for step in prepare start health smoke cutover watch; do
+for step in prepare release_command start health smoke cutover watch stop_old; do
 	stop_daemon
 	OPSDECK_TEST_HOOKS=1 OPSDECK_TEST_CRASH_AFTER=$step start_daemon
 	v=$((v + 1))
@@ -40,14 +40,14 @@ for step in prepare start health smoke cutover watch; do
 	check "the daemon died right after step '$step' (exit $rc)" test "$rc" = 137
 	start_daemon
 	# Before cutover completed the old release stays; after it, the new one.
-	if [ "$step" = watch ]; then want=v$v; else want=v$prev_live; fi
+	case $step in watch|stop_old) want=v$v ;; *) want=v$prev_live ;; esac
 
 	check "after a crash at '$step' exactly one release is live" test "$(live_count)" = 1
 	check "and it is $want" wait_for 20 settled "$want"
 	check "v$v's timeline says it was recovered" \
 	    test "$(release_q "v$v" '[.timeline[].step] | index("recovered") != null')" = true
 	check "no deploy lock is left" test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM deploy_locks")" = 0
-	[ "$step" = watch ] && prev_live=$v
+	case $step in watch|stop_old) prev_live=$v ;; esac
 done
 out=$(od deploy web-app --artifact "$T/good") && rc=0 || rc=$?
 check "a deploy after all that goes live" test "$rc" = 0
