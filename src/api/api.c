@@ -129,6 +129,9 @@ request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (rq == NULL)
 		return;
+	/* Bodies carry secret values (secrets set): leave no copy behind. */
+	if (rq->body.data != NULL)
+		explicit_bzero(rq->body.data, rq->body.cap);
 	buf_release(&rq->body);
 	free(rq);
 	*con_cls = NULL;

@@ -185,9 +185,9 @@ body_json(struct api_request *req, struct api_response *res)
 	if ((j = json_loads(req->body, 0, &jerr)) == NULL || !json_is_object(j)) {
 		char msg[256];
 
+		/* jansson's text quotes the body: it may hold a secret's value. */
 		snprintf(msg, sizeof(msg), "request body is not a JSON object "
-		    "(line %d, column %d: %s)", jerr.line, jerr.column,
-		    j == NULL ? jerr.text : "not an object");
+		    "(line %d, column %d)", jerr.line, jerr.column);
 		json_decref(j);
 		fail(res, 400, msg);
 		return NULL;
@@ -268,7 +268,8 @@ static void
 route_secrets_change(struct daemon *d, struct api_request *req,
     struct api_response *res)
 {
-	json_t *body = body_json(req, res);
+	json_t *body = body_json(req, res), *v;
+	const char *name;
 	struct err e;
 
 	if (body == NULL)
@@ -276,7 +277,10 @@ route_secrets_change(struct daemon *d, struct api_request *req,
 	answer(res, daemon_secrets_change(d, &req->actor, req->params[0], body,
 	    &e), &e, 200);
 	/* The body held secret values: wipe them before the memory is reused. */
-	json_object_clear(body);
+	json_object_foreach(json_object_get(body, "set"), name, v)
+		if (json_is_string(v))
+			explicit_bzero((char *)json_string_value(v),
+			    json_string_length(v));
 	json_decref(body);
 }
 

@@ -161,6 +161,9 @@ http_exchange(struct client *c, const char *method, const char *path,
 	memmove(resp->data, sep, resp->len + 1);
 	ret = 0;
 out:
+	/* Requests carry secret values (secrets set): wipe before freeing. */
+	if (req.data != NULL)
+		explicit_bzero(req.data, req.cap);
 	buf_release(&req);
 	close(fd);
 	return ret;
@@ -197,6 +200,8 @@ client_call(struct client *c, const char *method, const char *path,
 	}
 out:
 	buf_release(&resp);
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
 	free(text);
 	return out;
 }

@@ -84,7 +84,8 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "stdin", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *set = json_object(), *body, *j;
+	json_t *set = json_object(), *body, *j, *v;
+	const char *name;
 	char line[SECRETS_VALUE_MAX + 512], where[64];
 	int ch, from_stdin = 0, code = EXIT_USAGE, n = 0, i;
 
@@ -106,19 +107,25 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 	/* --stdin: NAME=VALUE lines, so values stay out of shell history. */
 	while (from_stdin && fgets(line, sizeof(line), stdin) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
+		size_t len = strlen(line);
+
 		snprintf(where, sizeof(where), "stdin line %d", ++n);
+		/* Never split a value: a too-long line is refused, not echoed. */
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			fprintf(stderr, "opsdeck secrets set: %s: longer than %d "
+			    "bytes\n", where, SECRETS_VALUE_MAX);
+			goto out;
+		}
+		line[strcspn(line, "\n")] = '\0';
 		if (line[0] != '\0' && add_pair(set, line, where) < 0)
 			goto out;
 	}
-	explicit_bzero(line, sizeof(line));
 	if (json_object_size(set) == 0) {
 		fprintf(stderr, "opsdeck secrets set: nothing to set\n");
 		goto out;
 	}
 	body = json_pack("{s:O}", "set", set);
 	j = secrets_post(ctx, "secrets set", argv[optind], body, &code);
-	json_object_clear(body);
 	json_decref(body);
 	if (j != NULL) {
 		if (!ctx->json)
@@ -128,7 +135,10 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_decref(j);
 	}
 out:
-	json_object_clear(set);
+	explicit_bzero(line, sizeof(line));
+	json_object_foreach(set, name, v)
+		explicit_bzero((char *)json_string_value(v),
+		    json_string_length(v));
 	json_decref(set);
 	return code;
 }

@@ -57,15 +57,15 @@ struct deploy {
 	struct old	*old;
 	size_t		 nold;
 	uv_timer_t	*timer;
-	uv_process_t	*rc;		/* the release command */
-	uv_pipe_t	*rc_out[2];	/* its stdout and stderr */
-	struct buf	 rc_output;
-	bool		 rc_timed_out;
-	int		 watch_fails;
+	struct rc	*rc;		/* the release command, while it runs */
+	bool		 detected;	/* the watch's first failure is recorded */
 	bool		 ended;
 };
 
+struct rc;
 static void deploy_next_batch(struct deploy *);
+static void deploy_start_machines(struct deploy *);
+static void rc_detach(struct deploy *);
 static void deploy_fail(struct deploy *, const char *step, const char *reason,
     json_t *evidence);
 
@@ -110,6 +110,24 @@ step_mark(struct deploy *dp, const char *step, const char *detail)
 	crash_point(step);
 }
 
+void
+deploy_abort(struct deploy *dp)
+{
+	size_t i;
+
+	dp->ended = true;
+	dp->phase = PHASE_DONE;
+	uv_timer_stop(dp->timer);
+	rc_detach(dp);
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL) {
+			dp->gated[i].m->hook = NULL;
+			dp->gated[i].m = NULL;
+		}
+	log_warnx("%s v%d: deploy stopped by a shutdown at its current step; the "
+	    "next start recovers it", dp->rel.app, dp->rel.version);
+}
+
 const char *
 deploy_app(const struct deploy *dp)
 {
@@ -136,8 +154,8 @@ deploy_free(struct deploy *dp)
 		if (dp->gated[i].m != NULL)
 			dp->gated[i].m->hook = NULL;
 	free(dp->gated);
+	rc_detach(dp);
 	uv_close((uv_handle_t *)dp->timer, timer_free);
-	buf_release(&dp->rc_output);
 	free(dp->mrel.dir);
 	release_release(&dp->rel);
 	release_release(&dp->prev);
@@ -210,11 +228,52 @@ log_tail(const struct machine *m, int lines)
 	return arr;
 }
 
+/*
+ * An app may print a secret when it fails (a connection string): evidence is served by
+ * the API, so the values of the machine's secrets are replaced by their names.
+ */
+static void
+redact(const struct machine *m, json_t *lines)
+{
+	struct supervisor *sv = m->sv;
+	struct cfg_env *env = NULL;
+	size_t n = 0, i, k;
+	json_t *line;
+	struct err e;
+
+	if (m->release.secrets_version <= 0 || sv->secrets_env == NULL ||
+	    sv->secrets_env(sv->release_arg, m->app, m->release.secrets_version,
+	    &env, &n, &e) < 0)
+		return;
+	json_array_foreach(lines, i, line) {
+		struct buf out = BUF_INIT;
+
+		for (k = 0; k < n; k++) {
+			const char *p = json_string_value(line), *hit;
+			size_t vl = strlen(env[k].value);
+
+			if (vl < 3 || strstr(p, env[k].value) == NULL)
+				continue;
+			buf_reset(&out);
+			while ((hit = strstr(p, env[k].value)) != NULL) {
+				buf_add(&out, p, (size_t)(hit - p));
+				buf_printf(&out, "[secret %s]", env[k].key);
+				p = hit + vl;
+			}
+			buf_addstr(&out, p);
+			json_string_set(line, buf_str(&out));
+		}
+		buf_release(&out);
+	}
+	sv->secrets_env_free(env, n);
+}
+
 static json_t *
 machine_evidence(const struct machine *m, const char *what)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "machine", m->id, "process",
 	    m->process, "what", what);
+	json_t *lines;
 
 	if (m->has_exit) {
 		json_object_set_new(o, "exit_code", json_integer(m->exit_code));
@@ -222,7 +281,9 @@ machine_evidence(const struct machine *m, const char *what)
 			json_object_set_new(o, "signal",
 			    json_integer(m->term_signal));
 	}
-	json_object_set_new(o, "last_log_lines", log_tail(m, 20));
+	lines = log_tail(m, 20);
+	redact(m, lines);
+	json_object_set_new(o, "last_log_lines", lines);
 	return o;
 }
 
@@ -336,18 +397,18 @@ watch_hook(struct machine *m, enum machine_event ev, const char *detail,
 
 	if (dp->phase != PHASE_WATCH)
 		return false;
+	/* Each machine counts its own failures: another's pass must not hide them. */
 	if (ev == MACHINE_EV_HEALTH_PASS) {
-		dp->watch_fails = 0;
+		g->fails = 0;
 		return false;
+	}
+	if (!dp->detected) {
+		dp->detected = true;
+		step_mark(dp, "detected", detail);
 	}
 	if (ev == MACHINE_EV_HEALTH_FAIL &&
-	    ++dp->watch_fails < dp->app->deploy.watch_failures) {
-		if (dp->watch_fails == 1)
-			step_mark(dp, "detected", detail);
+	    ++g->fails < dp->app->deploy.watch_failures)
 		return false;
-	}
-	if (dp->watch_fails <= 1)
-		step_mark(dp, "detected", detail);
 	snprintf(why, sizeof(why), "machine %s %s during the watch window: %s",
 	    m->id, ev == MACHINE_EV_EXITED ? "exited" : "failed its health "
 	    "checks", detail ? detail : "");
@@ -422,7 +483,8 @@ cutover(struct deploy *dp)
 		}
 	step_end(dp, true, NULL);
 	dp->phase = PHASE_WATCH;
-	dp->watch_fails = 0;
+	for (i = 0; i < dp->ngated; i++)
+		dp->gated[i].fails = 0;
 	snprintf(detail, sizeof(detail), "%llds; previous machines kept warm",
 	    (long long)(dp->app->deploy.watch_ms / 1000));
 	step_begin(dp, "watch", detail);
@@ -650,10 +712,28 @@ deploy_start_machines(struct deploy *dp)
 
 /* ---- release command ----------------------------------------------------- */
 
+/*
+ * The release command's process and pipes live on their own: a deploy aborted or freed
+ * while it runs detaches (dp = NULL) and the handles free themselves when closed.
+ */
+struct rc {
+	uv_process_t	 proc;
+	uv_pipe_t	 out[2];		/* stdout, stderr */
+	int		 open;
+	bool		 timed_out;
+	struct buf	 output;		/* the last OUTPUT_KEEP bytes */
+	struct deploy	*dp;
+};
+
 static void
 rc_closed(uv_handle_t *h)
 {
-	free(h);
+	struct rc *r = h->data;
+
+	if (--r->open == 0) {
+		buf_release(&r->output);
+		free(r);
+	}
 }
 
 static void
@@ -668,26 +748,25 @@ rc_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 }
 
 static void
-rc_append(struct deploy *dp, const char *p, size_t n)
+rc_append(struct rc *r, const char *p, size_t n)
 {
-	buf_add(&dp->rc_output, p, n);
+	buf_add(&r->output, p, n);
 	/* Keep the end: that is where the error is. */
-	if (dp->rc_output.len > OUTPUT_KEEP) {
-		size_t cut = dp->rc_output.len - OUTPUT_KEEP;
+	if (r->output.len > OUTPUT_KEEP) {
+		size_t cut = r->output.len - OUTPUT_KEEP;
 
-		memmove(dp->rc_output.data, dp->rc_output.data + cut,
-		    OUTPUT_KEEP + 1);
-		dp->rc_output.len = OUTPUT_KEEP;
+		memmove(r->output.data, r->output.data + cut, OUTPUT_KEEP + 1);
+		r->output.len = OUTPUT_KEEP;
 	}
 }
 
 static void
 rc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
-	struct deploy *dp = s->data;
+	struct rc *r = s->data;
 
 	if (n > 0)
-		rc_append(dp, b->base, (size_t)n);
+		rc_append(r, b->base, (size_t)n);
 	if (n < 0)
 		uv_read_stop(s);
 }
@@ -695,32 +774,31 @@ rc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void
 rc_exited(uv_process_t *p, int64_t status, int sig)
 {
-	struct deploy *dp = p->data;
+	struct rc *r = p->data;
+	struct deploy *dp = r->dp;
 	char why[256];
+	int i;
 
-	uv_timer_stop(dp->timer);
-	uv_close((uv_handle_t *)p, rc_closed);
-	dp->rc = NULL;
 	/* The exit can come before the pipes' last bytes: take them now. */
-	for (int i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++) {
 		char chunk[4096];
 		uv_os_fd_t fd;
 		ssize_t n;
 
-		if (dp->rc_out[i] == NULL)
-			continue;
-		if (uv_fileno((uv_handle_t *)dp->rc_out[i], &fd) == 0)
+		if (uv_fileno((uv_handle_t *)&r->out[i], &fd) == 0)
 			while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-				rc_append(dp, chunk, (size_t)n);
-		uv_close((uv_handle_t *)dp->rc_out[i], rc_closed);
-		dp->rc_out[i] = NULL;
+				rc_append(r, chunk, (size_t)n);
 	}
+	if (dp == NULL)
+		goto close;
+	dp->rc = NULL;
+	uv_timer_stop(dp->timer);
 	if (status == 0 && sig == 0) {
 		step_end(dp, true, NULL);
 		deploy_start_machines(dp);
-		return;
+		goto close;
 	}
-	if (dp->rc_timed_out)
+	if (r->timed_out)
 		snprintf(why, sizeof(why), "release_command did not finish "
 		    "within %llds", (long long)(dp->app->release_timeout_ms /
 		    1000));
@@ -732,7 +810,11 @@ rc_exited(uv_process_t *p, int64_t status, int sig)
 		    "%lld", (long long)status);
 	deploy_fail(dp, "release_command", why, json_pack("{s:I, s:s}",
 	    "exit_code", (json_int_t)(sig ? 128 + sig : status), "output",
-	    buf_str(&dp->rc_output)));
+	    buf_str(&r->output)));
+close:
+	uv_close((uv_handle_t *)&r->proc, rc_closed);
+	uv_close((uv_handle_t *)&r->out[0], rc_closed);
+	uv_close((uv_handle_t *)&r->out[1], rc_closed);
 }
 
 static void
@@ -741,9 +823,20 @@ rc_timeout(uv_timer_t *t)
 	struct deploy *dp = t->data;
 
 	if (dp->rc != NULL) {
-		dp->rc_timed_out = true;
-		kill(-dp->rc->pid, SIGKILL);
+		dp->rc->timed_out = true;
+		kill(-dp->rc->proc.pid, SIGKILL);
 	}
+}
+
+/* Leaves the command to end on its own (killed), its handles to close themselves. */
+static void
+rc_detach(struct deploy *dp)
+{
+	if (dp->rc == NULL)
+		return;
+	dp->rc->dp = NULL;
+	kill(-dp->rc->proc.pid, SIGKILL);
+	dp->rc = NULL;
 }
 
 static void
@@ -754,6 +847,7 @@ run_release_command(struct deploy *dp)
 	uv_stdio_container_t stdio[3];
 	size_t i, vl = strlen(CFG_RELEASE_DIR_VAR);
 	char **argv = xcalloc(a->release_argc + 1, sizeof(char *));
+	struct rc *r = xcalloc(1, sizeof(*r));
 	char *envv[8];
 	const char *v;
 	int rc, n = 0;
@@ -769,20 +863,20 @@ run_release_command(struct deploy *dp)
 	envv[n++] = xasprintf("OPSDECK_RELEASE=v%d", dp->rel.version);
 	envv[n++] = xasprintf("OPSDECK_RELEASE_DIR=%s", dp->mrel.dir);
 	envv[n] = NULL;
-	dp->rc = xcalloc(1, sizeof(*dp->rc));
-	dp->rc->data = dp;
+	buf_init(&r->output, 0);
+	r->dp = dp;
+	r->proc.data = r;
 	for (i = 0; i < 2; i++) {
-		dp->rc_out[i] = xcalloc(1, sizeof(*dp->rc_out[i]));
-		uv_pipe_init(dp->env->loop, dp->rc_out[i], 0);
-		dp->rc_out[i]->data = dp;
+		uv_pipe_init(dp->env->loop, &r->out[i], 0);
+		r->out[i].data = r;
 	}
 	memset(&opt, 0, sizeof(opt));
 	memset(stdio, 0, sizeof(stdio));
 	stdio[0].flags = UV_IGNORE;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)dp->rc_out[0];
+	stdio[1].data.stream = (uv_stream_t *)&r->out[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)dp->rc_out[1];
+	stdio[2].data.stream = (uv_stream_t *)&r->out[1];
 	opt.file = argv[0];
 	opt.args = argv;
 	opt.env = envv;
@@ -791,27 +885,28 @@ run_release_command(struct deploy *dp)
 	opt.exit_cb = rc_exited;
 	opt.stdio = stdio;
 	opt.stdio_count = 3;
-	rc = uv_spawn(dp->env->loop, dp->rc, &opt);
+	rc = uv_spawn(dp->env->loop, &r->proc, &opt);
 	for (i = 0; argv[i] != NULL; i++)
 		free(argv[i]);
 	free(argv);
 	for (i = 0; envv[i] != NULL; i++)
 		free(envv[i]);
+	r->open = 3;
 	if (rc != 0) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "cannot run release_command '%s': %s",
 		    a->release_command[0], uv_strerror(rc));
-		uv_close((uv_handle_t *)dp->rc, rc_closed);
-		uv_close((uv_handle_t *)dp->rc_out[0], rc_closed);
-		uv_close((uv_handle_t *)dp->rc_out[1], rc_closed);
-		dp->rc = NULL;
-		dp->rc_out[0] = dp->rc_out[1] = NULL;
+		r->dp = NULL;
+		uv_close((uv_handle_t *)&r->proc, rc_closed);
+		uv_close((uv_handle_t *)&r->out[0], rc_closed);
+		uv_close((uv_handle_t *)&r->out[1], rc_closed);
 		deploy_fail(dp, "release_command", why, NULL);
 		return;
 	}
-	uv_read_start((uv_stream_t *)dp->rc_out[0], rc_alloc, rc_read);
-	uv_read_start((uv_stream_t *)dp->rc_out[1], rc_alloc, rc_read);
+	dp->rc = r;
+	uv_read_start((uv_stream_t *)&r->out[0], rc_alloc, rc_read);
+	uv_read_start((uv_stream_t *)&r->out[1], rc_alloc, rc_read);
 	uv_timer_start(dp->timer, rc_timeout, (uint64_t)a->release_timeout_ms,
 	    0);
 }
@@ -834,7 +929,6 @@ deploy_start(struct deploy_env *env, struct release *rel,
 		dp->has_prev = true;
 		memset(prev, 0, sizeof(*prev));
 	}
-	buf_init(&dp->rc_output, 0);
 	dp->timer = xcalloc(1, sizeof(*dp->timer));
 	uv_timer_init(env->loop, dp->timer);
 	dp->timer->data = dp;
@@ -893,6 +987,26 @@ fail:
 	return NULL;
 }
 
+/* Marks the app's machines of the live side as wanted running again. */
+static void
+machines_wanted(struct store *s, const char *app, int64_t release_id,
+    bool of_release)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+
+	if (store_prepare(s, &st, of_release ? "UPDATE machines SET desired = "
+	    "'running' WHERE app = ? AND release_id = ?" : "UPDATE machines SET "
+	    "desired = 'running' WHERE app = ? AND ifnull(release_id, 0) != ?",
+	    &e) < 0)
+		fatalx("%s", e.msg);
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, release_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fatalx("store: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+}
+
 void
 deploy_recover(struct store *s)
 {
@@ -917,9 +1031,16 @@ deploy_recover(struct store *s)
 		int64_t step;
 
 		if (release_load_id(s, ids[i], &r, &e) == 0) {
+			bool live = r.status == RELEASE_LIVE;
+
+			/*
+			 * The machines the live release keeps were maybe retired
+			 * (immediate, rolling) when the daemon died: run them.
+			 */
+			machines_wanted(s, r.app, r.id, live);
 			/* Before cutover the previous release still is the live one. */
-			if (r.status == RELEASE_PENDING ||
-			    r.status == RELEASE_DEPLOYING) {
+			if (!live && r.status != RELEASE_FAILED &&
+			    r.status != RELEASE_ROLLED_BACK) {
 				release_set_status(s, r.id, RELEASE_FAILED,
 				    "interrupted", "opsdeck stopped during the "
 				    "deploy; the previous release stays live",
@@ -927,11 +1048,15 @@ deploy_recover(struct store *s)
 				step = release_step_begin(s, r.id, "recovered",
 				    "opsdeck restarted: new machines stopped, "
 				    "previous release kept");
-			} else
+			} else if (live)
 				step = release_step_begin(s, r.id, "recovered",
 				    "opsdeck restarted after cutover: this "
 				    "release stays live, previous machines "
 				    "stopped");
+			else
+				step = release_step_begin(s, r.id, "recovered",
+				    "opsdeck restarted after the deploy ended; "
+				    "its lock is released");
 			release_step_end(s, step, true, NULL);
 			log_warnx("%s v%d: deploy interrupted by a restart; "
 			    "recovered", r.app, r.version);

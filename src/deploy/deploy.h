@@ -36,6 +36,11 @@ struct deploy_env {
 struct deploy *deploy_start(struct deploy_env *, struct release *rel,
 	    struct release *prev, struct err *);
 const char *deploy_app(const struct deploy *);
+/*
+ * Stops a deploy where it is, for a daemon shutdown: no more steps, its release
+ * command killed, its lock left for deploy_recover at the next start.
+ */
+void	deploy_abort(struct deploy *);
 void	deploy_free(struct deploy *);
 /*
  * After a daemon restart: ends the deploys the last daemon left (their locks) so that

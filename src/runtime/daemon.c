@@ -112,6 +112,10 @@ do_reload(void *arg, struct err *e)
 	struct config *cfg;
 	int i, n;
 
+	if (d->ndeploys > 0)
+		return err_setk(e, ERR_CONFLICT, "a deploy of '%s' is running: "
+		    "reload once it has ended (opsdeck releases %s)",
+		    deploy_app(d->deploys[0]), deploy_app(d->deploys[0]));
 	if ((cfg = daemon_load_config(d->config_path)) == NULL)
 		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
 		    "running config", d->config_path);
@@ -154,6 +158,8 @@ daemon_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_info("%s: stopping all machines", strsignal(signum));
+	/* Deploys stop where they are; the next start recovers them (their locks). */
+	daemon_deploy_stop(d);
 	supervisor_shutdown(&d->sv, daemon_closed_all);
 }
 

@@ -123,6 +123,15 @@ daemon_deploy_init(struct daemon *d, struct err *e)
 }
 
 void
+daemon_deploy_stop(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndeploys; i++)
+		deploy_abort(d->deploys[i]);
+}
+
+void
 daemon_deploy_release(struct daemon *d)
 {
 	struct release_config *rc, *next;
@@ -181,6 +190,8 @@ do_deploy(void *arg, struct err *e)
 	char *dir;
 	struct err ignore;
 
+	if (d->stopping)
+		return err_setk(e, ERR_CONFLICT, "opsdeck is shutting down");
 	if (deploy_running(d, q->rel.app, e) < 0)
 		return -1;
 	dir = xasprintf("%s/artifacts/%s", d->state_dir, q->rel.artifact);
@@ -504,10 +515,22 @@ daemon_secrets_deploy(struct daemon *d, const struct actor *actor,
     const char *app, struct err *e)
 {
 	struct release live;
-	json_t *out;
+	json_t *out, *list, *s;
+	size_t i, staged = 0;
 
 	if (app_known(d, app, e) < 0)
 		return NULL;
+	if ((list = secrets_list(&d->store, app, e)) == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(list, "secrets"), i, s)
+		if (strncmp(json_str(s, "state"), "staged", 6) == 0)
+			staged++;
+	json_decref(list);
+	if (staged == 0) {
+		err_setk(e, ERR_INVALID, "nothing is staged for '%s': stage with "
+		    "`opsdeck secrets set %s NAME=VALUE` first", app, app);
+		return NULL;
+	}
 	if (release_live(&d->store, app, &live, e) < 0)
 		return NULL;
 	out = redeploy(d, actor, "secrets.deploy", &live, true,

@@ -45,5 +45,7 @@ struct daemon {
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
 int	daemon_deploy_init(struct daemon *, struct err *);
 void	daemon_deploy_release(struct daemon *);
+/* Stops every running deploy where it is (daemon shutdown). */
+void	daemon_deploy_stop(struct daemon *);
 
 #endif

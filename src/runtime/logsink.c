@@ -57,6 +57,68 @@ logsink_rotate(struct logsink *l)
 	l->size = 0;
 }
 
+static void
+mask_clear(struct logsink *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nmask; i++) {
+		explicit_bzero(l->mask[i], strlen(l->mask[i]));
+		free(l->mask[i]);
+		free(l->mask_names[i]);
+	}
+	free(l->mask);
+	free(l->mask_names);
+	l->mask = l->mask_names = NULL;
+	l->nmask = 0;
+}
+
+void
+logsink_mask(struct logsink *l, const char *const *names,
+    const char *const *values, size_t n)
+{
+	size_t i;
+
+	mask_clear(l);
+	l->mask = xcalloc(n + 1, sizeof(char *));
+	l->mask_names = xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		/* Two bytes would mask half the log: such values are left alone. */
+		if (strlen(values[i]) < 3)
+			continue;
+		l->mask[l->nmask] = xstrdup(values[i]);
+		l->mask_names[l->nmask++] = xstrdup(names[i]);
+	}
+}
+
+/* Appends p[0..n) to out with every masked value replaced by its name. */
+static void
+add_masked(struct logsink *l, struct buf *out, const char *p, size_t n)
+{
+	size_t i, best_at, best_i, vl;
+	const char *hit;
+
+	while (n > 0) {
+		best_at = n;
+		best_i = 0;
+		for (i = 0; i < l->nmask; i++) {
+			vl = strlen(l->mask[i]);
+			hit = memmem(p, n, l->mask[i], vl);
+			if (hit != NULL && (size_t)(hit - p) < best_at) {
+				best_at = (size_t)(hit - p);
+				best_i = i;
+			}
+		}
+		buf_add(out, p, best_at);
+		if (best_at == n)
+			return;
+		buf_printf(out, "[secret %s]", l->mask_names[best_i]);
+		vl = strlen(l->mask[best_i]);
+		p += best_at + vl;
+		n -= best_at + vl;
+	}
+}
+
 /* Writes "TIME TAG| text\n" as one write, so readers never see half a line. */
 static void
 logsink_line(struct logsink *l, int stream, const char *p, size_t n)
@@ -68,7 +130,7 @@ logsink_line(struct logsink *l, int stream, const char *p, size_t n)
 		return;
 	format_time(wall_ms(), ts);
 	buf_printf(&line, "%s %s| ", ts, stream_tag[stream]);
-	buf_add(&line, p, n);
+	add_masked(l, &line, p, n);
 	buf_addch(&line, '\n');
 	if (l->max_size > 0 && l->size + line.len > l->max_size && l->size > 0)
 		logsink_rotate(l);
@@ -118,6 +180,7 @@ logsink_close(struct logsink *l)
 {
 	int i;
 
+	mask_clear(l);
 	for (i = 0; i < 2; i++) {
 		if (l->partial[i].len > 0)
 			logsink_line(l, i, l->partial[i].data,

@@ -425,8 +425,19 @@ machine_env(struct machine *m, struct err *e)
 	/* Secrets reach apps only here, as variables; the copies are wiped. */
 	for (i = 0; i < nsec; i++)
 		env[n++] = xasprintf("%s=%s", sec[i].key, sec[i].value);
-	if (sec != NULL)
+	if (sec != NULL) {
+		const char **names = xcalloc(nsec + 1, sizeof(char *));
+		const char **values = xcalloc(nsec + 1, sizeof(char *));
+
+		for (i = 0; i < nsec; i++) {
+			names[i] = sec[i].key;
+			values[i] = sec[i].value;
+		}
+		logsink_mask(&m->log, names, values, nsec);
+		free(names);
+		free(values);
 		m->sv->secrets_env_free(sec, nsec);
+	}
 	if (m->port > 0)
 		env[n++] = xasprintf("PORT=%d", m->port);
 	env[n++] = xasprintf("OPSDECK_APP=%s", m->app);
@@ -1139,7 +1150,8 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 		}
 		if (keep_old) {
 			for (m = sv->machines; m != NULL; m = m->next)
-				if (strcmp(m->app, a->name) == 0)
+				if (strcmp(m->app, a->name) == 0 &&
+				    !m->deploying && !m->retired)
 					m->cfg = m->prev_cfg;
 			continue;
 		}
@@ -1167,6 +1179,9 @@ supervisor_apply(struct supervisor *sv, const struct config *cfg,
 	}
 	sv->cfg = cfg;
 	for (m = sv->machines; m != NULL; m = m->next) {
+		/* A deploy's machines are the deploy's to start and stop. */
+		if (m->deploying || m->retired)
+			continue;
 		if (m->cfg == NULL) {
 			if (m->run != NULL || m->orphan_pgid != 0)
 				machine_stop_begin(m, SIGTERM);
@@ -1226,6 +1241,9 @@ supervisor_machine_add(struct supervisor *sv, const char *app,
 void
 supervisor_machine_spawn(struct machine *m)
 {
+	/* Never a second process for one machine, nor a start while stopping. */
+	if (m->run != NULL || m->sv->shutting_down)
+		return;
 	m->want_running = true;
 	memset(&m->crashloop, 0, sizeof(m->crashloop));
 	m->consecutive = 0;
@@ -1239,12 +1257,13 @@ supervisor_machine_retire(struct machine *m)
 	m->deploying = false;
 	m->retired = true;
 	m->want_running = false;
-	uv_timer_stop(m->timer);
 	if (m->run != NULL) {
+		/* Already stopping: its SIGKILL timer must stay armed. */
 		if (m->state != MACHINE_STOPPING)
 			machine_stop_begin(m, SIGTERM);
 		return;
 	}
+	uv_timer_stop(m->timer);
 	if (m->state != MACHINE_STOPPED)
 		machine_transition(m, MACHINE_STOPPED, "retired by a deploy");
 	supervisor_reap_removed(m->sv);
@@ -1263,7 +1282,8 @@ supervisor_machine_retire_in(struct machine *m, uint64_t delay_ms)
 	m->deploying = false;
 	m->retired = true;	/* out of the fleet now; its process a little later */
 	m->want_running = false;
-	machine_timer(m, delay_ms, retire_due);
+	if (m->state != MACHINE_STOPPING)
+		machine_timer(m, delay_ms, retire_due);
 }
 
 void

@@ -35,16 +35,23 @@ check "v1 is still live" test "$(status_q '.apps[0].release')" = v1
 no_v2() { [ "$(machines_q '[.machines[] | select(.release=="v2")] | length')" = 0 ]; }
 check "no machine of v2 is left" wait_for 5 no_v2
 
+# An app that prints its secret when it fails: the evidence shows the name only.
+make_artifact leaky leaky-build
+printf '#!/bin/sh\necho "cannot connect to postgres://app:$API_KEY@db/app" >&2\nexit 1\n' > "$T/leaky/start.sh"
+od deploy web-app --artifact "$T/leaky" >/dev/null 2>&1 || true
+check "a secret printed by a failing app is redacted in the evidence" \
+    bash -c "'$OPSDECK' --state '$STATE' release web-app v3 --json | jq -r '.evidence.machines[0].last_log_lines[]' | grep -q 'postgres://app:\[secret API_KEY\]@db/app'"
+
 # A release that fails its health checks after cutover is flipped back in the window.
 out=$(od deploy web-app --artifact "$T/late") && rc=0 || rc=$?
 check "a release that turns bad after cutover goes live first" test "$rc" = 0
-rolled() { [ "$(release_q v3 .status)" = rolled_back ]; }
+rolled() { [ "$(release_q v4 .status)" = rolled_back ]; }
 check "it is rolled back inside the watch window" wait_for 10 rolled
 check "v1 serves again" test "$(status_q '.apps[0].release')" = v1
-d2r=$(release_q v3 .detection_to_recovery_ms)
+d2r=$(release_q v4 .detection_to_recovery_ms)
 check "detection to recovery is within one check interval + 1 s (${d2r} ms)" test "$d2r" -le 1300
 check "the timeline says what happened" \
-    test "$(release_q v3 '[.timeline[].step] | join(",")')" = "prepare,start,health,smoke,cutover,watch,detected,recovered"
+    test "$(release_q v4 '[.timeline[].step] | join(",")')" = "prepare,start,health,smoke,cutover,watch,detected,recovered"
 
 # Secrets: a new version, deployed; then rollback restores the old one with v1.
 od secrets set web-app API_KEY=second-secret-7c1 >/dev/null
@@ -52,14 +59,14 @@ check "secrets list shows a staged change and no value" \
     bash -c "'$OPSDECK' --state '$STATE' secrets list web-app | grep -q 'API_KEY  *staged' && ! '$OPSDECK' --state '$STATE' secrets list web-app --json | grep -q second-secret"
 check "secrets deploy makes a new release" od secrets deploy web-app
 check "which gets the new value" wait_for 5 bash -c \
-    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v4\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"second-secret-7c1\"' >/dev/null"
+    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v5\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"second-secret-7c1\"' >/dev/null"
 sleep 2.5
 check "rollback to v1" od rollback web-app v1
-check "makes v5 live" test "$(status_q '.apps[0].release')" = v5
-check "with v1's secrets version" test "$(release_q v5 .secrets_version)" = "$(release_q v1 .secrets_version)"
+check "makes v6 live" test "$(status_q '.apps[0].release')" = v6
+check "with v1's secrets version" test "$(release_q v6 .secrets_version)" = "$(release_q v1 .secrets_version)"
 check "whose value the app sees again" wait_for 5 bash -c \
-    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v5\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"first-secret-9f2\"' >/dev/null"
-check "rollback to the live release is refused" bash -c "! '$OPSDECK' --state '$STATE' rollback web-app v5 2>/dev/null"
+    "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v6\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"first-secret-9f2\"' >/dev/null"
+check "rollback to the live release is refused" bash -c "! '$OPSDECK' --state '$STATE' rollback web-app v6 2>/dev/null"
 sleep 2.5
 client_stop
 check "the client got answers throughout ($CLIENT_OK ok)" test "$CLIENT_OK" -gt 50
@@ -112,7 +119,7 @@ check "an unknown version is refused" grep -q "has no release v99" <<<"$out"
 # The secrets' plaintext is nowhere: state dir (store, logs), outputs, API answers.
 for s in first-secret-9f2 second-secret-7c1; do
 	check "'$s' is in no file of the state dir" bash -c "! grep -rqa '$s' '$STATE'"
-	check "'$s' is in no API answer" bash -c "! { '$OPSDECK' --state '$STATE' status --json; '$OPSDECK' --state '$STATE' releases web-app --json; for v in 1 2 3 4 5; do '$OPSDECK' --state '$STATE' release web-app v\$v --json; done; '$OPSDECK' --state '$STATE' secrets list web-app --json; } | grep -q '$s'"
+	check "'$s' is in no API answer" bash -c "! { '$OPSDECK' --state '$STATE' status --json; '$OPSDECK' --state '$STATE' releases web-app --json; for v in 1 2 3 4 5 6; do '$OPSDECK' --state '$STATE' release web-app v\$v --json; done; '$OPSDECK' --state '$STATE' secrets list web-app --json; } | grep -q '$s'"
 	check "'$s' is not in the daemon's log" bash -c "! grep -q '$s' '$T/daemon.log'"
 done
 stop_daemon

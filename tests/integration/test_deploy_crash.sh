@@ -8,6 +8,11 @@ DEPLOY_PORTS=25400
 . "$(dirname "$0")/../lib/deploy.sh"
 
 write_app_config 'release_command: ["/bin/true"]'
+# A worker too: immediate, so a crash can come after its old machine was retired.
+cat >> "$CONFIG" <<YAML
+      worker:
+        command: ["\${OPSDECK_RELEASE_DIR}/start.sh", "--worker"]
+YAML
 start_daemon
 od deploy web-app --artifact "$T/good" >/dev/null || die "the first deploy failed"
 sleep 2.5

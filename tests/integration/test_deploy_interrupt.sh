@@ -1,0 +1,51 @@
+#!/bin/bash
+# A deploy interrupted by the operator: a reload is refused while it runs (it would
+# change the machines under it), and SIGTERM stops the daemon promptly in any step,
+# the release command included; the next start recovers the deploy.
+. "$(dirname "$0")/../lib/daemon.sh"
+DEPLOY_PORTS=25700
+. "$(dirname "$0")/../lib/deploy.sh"
+
+write_app_config 'release_command: ["/bin/sleep", "30"]'
+start_daemon
+od deploy web-app --artifact "$T/good" --detach >/dev/null
+sleep 0.5
+kill -HUP "$DAEMON_PID"; sleep 0.3
+check "a reload during a deploy is refused" grep -q "a deploy of 'web-app' is running: reload once it has ended" "$T/daemon.log"
+t0=$(date +%s%N)
+stop_daemon && rc=0 || rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "SIGTERM during release_command exits 0 (exit $rc)" test "$rc" = 0
+check "promptly, without waiting for the command (${ms} ms)" test "$ms" -lt 5000
+check "the release command is not left running" bash -c "! pgrep -f '^/bin/sleep 30' >/dev/null"
+
+write_app_config
+start_daemon
+check "the next start recovers the interrupted deploy" \
+    test "$(release_q v1 .status)" = failed
+check "and says so in its timeline" \
+    test "$(release_q v1 '[.timeline[].step] | index("recovered") != null')" = true
+
+# SIGTERM between the steps of a rolling deploy with count 2.
+cat > "$CONFIG" <<YAML
+ports: {from: 25700, to: 25799}
+defaults:
+  health: {path: /health, interval: 200ms, timeout: 500ms, grace: 1s}
+apps:
+  web-app:
+    deploy: {smoke: 2s, watch: 1s, timeout: 10s}
+    processes:
+      web:
+        command: ["\${OPSDECK_RELEASE_DIR}/start.sh"]
+        port: auto
+        count: 2
+        strategy: rolling
+YAML
+kill -HUP "$DAEMON_PID"; sleep 0.3
+od deploy web-app --artifact "$T/good" --detach >/dev/null
+sleep 1
+t0=$(date +%s%N)
+stop_daemon && rc=0 || rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "SIGTERM during a rolling deploy exits 0 promptly (${ms} ms)" test "$rc" = 0 -a "$ms" -lt 5000
+check "leaving no process" test -z "$(fleet_pids)"
