@@ -328,36 +328,23 @@ daemon_info_json(struct daemon *d)
 	    "config", d->config_path, "started_at", ts);
 }
 
-static bool
-app_needs_deploy(struct daemon *d, const char *app)
+/* {key: value} from a two-column query (text, or integers as booleans). */
+static json_t *
+query_map(struct daemon *d, const char *sql)
 {
+	json_t *map = json_object();
 	sqlite3_stmt *st = NULL;
 	struct err e;
-	bool needs = false;
 
-	if (store_prepare(&d->store, &st, "SELECT needs_deploy FROM apps "
-	    "WHERE name = ?", &e) < 0)
-		return false;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		needs = sqlite3_column_int(st, 0) != 0;
+	if (store_prepare(&d->store, &st, sql, &e) < 0)
+		return map;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(map, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_type(st, 1) == SQLITE_INTEGER ?
+		    json_boolean(sqlite3_column_int(st, 1)) :
+		    json_string((const char *)sqlite3_column_text(st, 1)));
 	sqlite3_finalize(st);
-	return needs;
-}
-
-/* "vN" of the app's live release, or null when it runs from its config. */
-static json_t *
-app_live_version(struct daemon *d, const char *app)
-{
-	struct release r;
-	struct err e;
-	char v[16];
-
-	if (release_live(&d->store, app, &r, &e) < 0)
-		return json_null();
-	snprintf(v, sizeof(v), "v%d", r.version);
-	release_release(&r);
-	return json_string(v);
+	return map;
 }
 
 static int
@@ -380,6 +367,11 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 	}
 	const struct cfg_app **sorted = xcalloc(cfg->napps + 1, sizeof(*sorted));
 
+	/* Two queries for the whole fleet, not two per app: status is called often. */
+	json_t *live = query_map(d, "SELECT app, 'v' || version FROM releases "
+	    "WHERE status = 'live'");
+	json_t *needs = query_map(d, "SELECT name, needs_deploy FROM apps");
+
 	for (i = 0; i < cfg->napps; i++)
 		sorted[i] = &cfg->apps[i];
 	qsort(sorted, cfg->napps, sizeof(*sorted), app_cmp);
@@ -395,14 +387,19 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 		json_array_foreach(ms, j, m)
 			if (strcmp(json_str(m, "state"), "started") == 0)
 				started++;
-		json_array_append_new(apps, json_pack("{s:s, s:s, s:o, s:b, "
+		json_t *rel = json_object_get(live, a->name);
+
+		json_array_append_new(apps, json_pack("{s:s, s:s, s:O, s:b, "
 		    "s:i, s:i, s:o}", "name", a->name, "stage", a->stage,
-		    "release", app_live_version(d, a->name),
-		    "needs_deploy", app_needs_deploy(d, a->name),
+		    "release", rel != NULL ? rel : json_null(),
+		    "needs_deploy", json_is_true(json_object_get(needs,
+		    a->name)),
 		    "machines_total", (int)json_array_size(ms),
 		    "machines_started", started, "machines", ms));
 	}
 	free(sorted);
+	json_decref(live);
+	json_decref(needs);
 	return json_pack("{s:o, s:o}", "daemon", daemon_info_json(d), "apps",
 	    apps);
 }
