@@ -27,6 +27,11 @@ print_list(struct cmd_ctx *ctx, json_t *j)
 		cmd_print_json(j);
 		return EXIT_OK;
 	}
+	if (json_is_integer(json_object_get(j, "live_version")) &&
+	    json_int(j, "live_version", 0) != json_int(j, "version", 0))
+		printf("secrets version %lld; the live release runs version "
+		    "%lld (after a failed deploy or a rollback)\n",
+		    json_int(j, "version", 0), json_int(j, "live_version", 0));
 	table_init(&t, 3, hdr);
 	json_array_foreach(json_object_get(j, "secrets"), i, s) {
 		char dig[16];

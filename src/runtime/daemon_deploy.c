@@ -437,9 +437,22 @@ daemon_release(struct daemon *d, const char *app, const char *v, struct err *e)
 json_t *
 daemon_secrets_list(struct daemon *d, const char *app, struct err *e)
 {
+	struct release live;
+	struct err none;
+	json_t *out;
+
 	if (app_known(d, app, e) < 0)
 		return NULL;
-	return secrets_list(&d->store, app, e);
+	if ((out = secrets_list(&d->store, app, e)) == NULL)
+		return NULL;
+	/* "deployed" is the newest version; the live release may run an older one. */
+	if (release_live(&d->store, app, &live, &none) == 0) {
+		json_object_set_new(out, "live_version",
+		    json_integer(live.secrets_version));
+		release_release(&live);
+	} else
+		json_object_set_new(out, "live_version", json_null());
+	return out;
 }
 
 struct secrets_req {

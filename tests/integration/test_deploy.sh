@@ -66,6 +66,8 @@ check "makes v6 live" test "$(status_q '.apps[0].release')" = v6
 check "with v1's secrets version" test "$(release_q v6 .secrets_version)" = "$(release_q v1 .secrets_version)"
 check "whose value the app sees again" wait_for 5 bash -c \
     "curl -fsS http://127.0.0.1:\$('$OPSDECK' --state '$STATE' machines --json | jq -r '[.machines[] | select(.release==\"v6\" and .state==\"started\")][0].port')/version | jq -e '.env.API_KEY == \"first-secret-9f2\"' >/dev/null"
+check "secrets list tells the live release's version from the newest" \
+    test "$(od secrets list web-app --json | jq -r '"\(.version) \(.live_version)"')" = "2 1"
 check "rollback to the live release is refused" bash -c "! '$OPSDECK' --state '$STATE' rollback web-app v6 2>/dev/null"
 sleep 2.5
 client_stop
