@@ -3,6 +3,7 @@
 #include <microhttpd.h>
 
 #include "api/routes.h"
+#include "core/path_match.h"
 #include "core/xmalloc.h"
 #include "runtime/daemon.h"
 
@@ -75,45 +76,19 @@ fail(struct api_response *res, unsigned int status, const char *msg)
 	res->body = json_pack("{s:s}", "error", msg);
 }
 
-/* Matches path against pattern segment by segment; :x segments are captured. */
-static int
-route_match(const char *pattern, const char *path, struct api_request *req,
-    char segs[4][128])
-{
-	int n = 0;
-
-	while (*pattern != '\0' && *path != '\0') {
-		size_t pl = strcspn(pattern + 1, "/") + 1;
-		size_t ql = strcspn(path + 1, "/") + 1;
-
-		if (*pattern != '/' || *path != '/')
-			return -1;
-		if (pattern[1] == ':') {
-			if (n == 4 || ql < 2 || ql > 127)
-				return -1;
-			memcpy(segs[n], path + 1, ql - 1);
-			segs[n][ql - 1] = '\0';
-			req->params[n] = segs[n];
-			n++;
-		} else if (pl != ql || memcmp(pattern, path, pl) != 0)
-			return -1;
-		pattern += pl;
-		path += ql;
-	}
-	return *pattern == '\0' && *path == '\0' ? 0 : -1;
-}
-
 void
 api_dispatch(struct daemon *d, struct api_request *req,
     struct api_response *res)
 {
-	char segs[4][128];
+	char segs[PATH_PARAMS_MAX][PATH_PARAM_LEN];
 	size_t i;
-	int path_known = 0;
+	int path_known = 0, k;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (route_match(routes[i].pattern, req->path, req, segs) < 0)
+		if (path_match(routes[i].pattern, req->path, segs) < 0)
 			continue;
+		for (k = 0; k < PATH_PARAMS_MAX; k++)
+			req->params[k] = segs[k][0] != '\0' ? segs[k] : NULL;
 		path_known = 1;
 		if (strcmp(routes[i].method, req->method) != 0)
 			continue;
