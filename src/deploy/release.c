@@ -142,7 +142,8 @@ release_query(struct store *s, const char *where, const char *app,
 		goto out;
 	if (app != NULL)
 		sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, app != NULL ? 2 : 1, n);
+	if (n >= 0)
+		sqlite3_bind_int64(st, app != NULL ? 2 : 1, n);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		err_setk(e, ERR_NOT_FOUND, "%s", what);
 		goto out;
@@ -180,8 +181,8 @@ release_live(struct store *s, const char *app, struct release *r,
 
 	snprintf(what, sizeof(what), "'%s' has no live release: deploy it "
 	    "with `opsdeck deploy %s --artifact DIR`", app, app);
-	return release_query(s, "app = ?1 AND status = 'live' AND ?2 = ?2 "
-	    "ORDER BY version DESC LIMIT 1", app, 0, r, e, what);
+	return release_query(s, "app = ?1 AND status = 'live' ORDER BY version "
+	    "DESC LIMIT 1", app, -1, r, e, what);
 }
 
 int
@@ -264,7 +265,7 @@ deploy_lock_take(struct store *s, const char *app, int64_t release_id,
     struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = -1, rc;
+	int rc;
 
 	if (store_prepare(s, &st, "INSERT INTO deploy_locks (app, release_id, "
 	    "started_at) VALUES (?, ?, ?)", e) < 0)
@@ -276,6 +277,18 @@ deploy_lock_take(struct store *s, const char *app, int64_t release_id,
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return 0;
+	if (deploy_lock_check(s, app, e) < 0)
+		return -1;
+	return err_set(e, "store: cannot lock deploys of '%s': %s", app,
+	    sqlite3_errmsg(s->db));
+}
+
+int
+deploy_lock_check(struct store *s, const char *app, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
 	if (store_prepare(s, &st, "SELECT r.version, l.started_at FROM "
 	    "deploy_locks l JOIN releases r ON r.id = l.release_id WHERE "
 	    "l.app = ?", e) < 0)
@@ -285,13 +298,11 @@ deploy_lock_take(struct store *s, const char *app, int64_t release_id,
 		char ts[32];
 
 		format_time(sqlite3_column_int64(st, 1), ts);
-		err_setk(e, ERR_CONFLICT, "'%s' is already deploying v%d "
+		ret = err_setk(e, ERR_CONFLICT, "'%s' is already deploying v%d "
 		    "(since %s): wait for it, or follow it with `opsdeck "
 		    "release %s v%d`", app, sqlite3_column_int(st, 0), ts, app,
 		    sqlite3_column_int(st, 0));
-	} else
-		err_set(e, "store: cannot lock deploys of '%s': %s", app,
-		    sqlite3_errmsg(s->db));
+	}
 	sqlite3_finalize(st);
 	return ret;
 }

@@ -66,6 +66,8 @@ void	release_step_end(struct store *, int64_t step_id, bool ok,
 int	deploy_lock_take(struct store *, const char *app, int64_t release_id,
 	    struct err *);
 void	deploy_lock_drop(struct store *, const char *app);
+/* 0 when no deploy of app runs, else ERR_CONFLICT naming the one that does. */
+int	deploy_lock_check(struct store *, const char *app, struct err *);
 /* As the API shows them; with the timeline and recovery time when full. */
 json_t	*release_json(struct store *, const struct release *, bool full);
 json_t	*releases_json(struct store *, const char *app, struct err *);

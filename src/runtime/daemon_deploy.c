@@ -158,20 +158,6 @@ app_known(struct daemon *d, const char *app, struct err *e)
 	    "`opsdeck status`", app, d->config_path);
 }
 
-static int
-deploy_running(struct daemon *d, const char *app, struct err *e)
-{
-	/* deploy_lock_take says it best; try it on a release that does not exist. */
-	if (store_begin(&d->store, e) < 0)
-		return -1;
-	if (deploy_lock_take(&d->store, app, 0, e) < 0) {
-		store_rollback(&d->store);
-		return -1;
-	}
-	store_rollback(&d->store);
-	return 0;
-}
-
 struct deploy_req {
 	struct daemon	*d;
 	struct release	 rel;		/* filled but for id and version */
@@ -192,7 +178,7 @@ do_deploy(void *arg, struct err *e)
 
 	if (d->stopping)
 		return err_setk(e, ERR_CONFLICT, "opsdeck is shutting down");
-	if (deploy_running(d, q->rel.app, e) < 0)
+	if (deploy_lock_check(&d->store, q->rel.app, e) < 0)
 		return -1;
 	dir = xasprintf("%s/artifacts/%s", d->state_dir, q->rel.artifact);
 	if (access(dir, R_OK | X_OK) < 0) {
