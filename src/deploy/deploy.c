@@ -36,6 +36,7 @@ struct gated {
 /* A machine of the previous release, and what is needed to start it again. */
 struct old {
 	struct machine	*m;		/* NULL once retired */
+	char		 id[16];	/* to find it while its retirement ends */
 	const struct cfg_process *cfg;
 	int		 idx;
 	struct machine_release rel;
@@ -300,6 +301,16 @@ restore_old(struct deploy *dp)
 
 		if (o->m != NULL)
 			continue;
+		/*
+		 * A retired machine stays in the fleet, row and slot included, until
+		 * its process and pipes are gone: then it is taken back, not doubled.
+		 */
+		if ((m = supervisor_find(dp->env->sv, o->id)) != NULL &&
+		    m->retired) {
+			supervisor_machine_revive(m);
+			o->m = m;
+			continue;
+		}
 		if ((m = supervisor_machine_add(dp->env->sv, dp->rel.app,
 		    o->cfg, o->idx, &o->rel, &e)) == NULL) {
 			log_warnx("%s: cannot restore machine %s[%d]: %s",
@@ -309,6 +320,7 @@ restore_old(struct deploy *dp)
 		supervisor_machine_adopt(m);
 		supervisor_machine_spawn(m);
 		o->m = m;
+		snprintf(o->id, sizeof(o->id), "%s", m->id);
 	}
 }
 
@@ -964,6 +976,7 @@ deploy_start(struct deploy_env *env, struct release *rel,
 		dp->old = xreallocarray(dp->old, dp->nold + 1, sizeof(*dp->old));
 		o = &dp->old[dp->nold++];
 		o->m = m;
+		snprintf(o->id, sizeof(o->id), "%s", m->id);
 		o->cfg = m->cfg;
 		o->idx = m->idx;
 		o->rel = m->release;

@@ -1294,6 +1294,21 @@ supervisor_machine_adopt(struct machine *m)
 	m->hook_arg = NULL;
 }
 
+void
+supervisor_machine_revive(struct machine *m)
+{
+	supervisor_machine_adopt(m);
+	m->retired = false;
+	m->want_running = true;
+	if (m->state == MACHINE_STOPPING)
+		return;		/* machine_down starts it again */
+	if (m->run != NULL) {
+		uv_timer_stop(m->timer);	/* a drain's retire_due */
+		return;
+	}
+	supervisor_machine_spawn(m);
+}
+
 bool
 supervisor_uses(const struct supervisor *sv, const struct config *cfg)
 {

@@ -156,6 +156,11 @@ void	supervisor_machine_retire(struct machine *);
 void	supervisor_machine_retire_in(struct machine *, uint64_t delay_ms);
 /* Makes a deploy's machine part of its app's fleet (restart policy applies). */
 void	supervisor_machine_adopt(struct machine *);
+/*
+ * Takes a retirement back while the machine still exists: it serves again, at once
+ * if it still runs, or started anew once a stop under way is over.
+ */
+void	supervisor_machine_revive(struct machine *);
 /* Stops every machine (SIGTERM, then SIGKILL); calls cb once all are gone. */
 void	supervisor_shutdown(struct supervisor *,
 	    void (*cb)(struct supervisor *));

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Strategies: a worker is replaced immediately (old stopped before the new starts),
 # a group of two with a port rolls one machine at a time, and a rolling deploy that
-# fails on its second machine restores the one it had already replaced.
+# fails on its second machine restores the one it had already replaced, even while
+# that one is still stopping.
 . "$(dirname "$0")/../lib/daemon.sh"
 DEPLOY_PORTS=25600
 . "$(dirname "$0")/../lib/deploy.sh"
@@ -21,6 +22,7 @@ apps:
         port: auto
         count: 2
         strategy: rolling
+        stop_timeout: 2s
       worker:
         command: ["\${OPSDECK_RELEASE_DIR}/start.sh", "--worker"]
 YAML
@@ -62,5 +64,20 @@ check "a rolling deploy whose second machine crashes fails" test "$rc" = 1
 check "v2 is still live" test "$(status_q '.apps[0].release')" = v2
 restored() { [ "$(machines_q '[.machines[] | select(.release=="v2" and .state=="started")] | length')" = 3 ]; }
 check "with all three of its machines running again" wait_for 10 restored
-check "and none of v3's left" wait_for 5 test -z "$(machines_q '.machines[] | select(.release=="v3") | .id')"
+none_of() { [ -z "$(machines_q ".machines[] | select(.release==\"$1\") | .id")" ]; }
+check "and none of v3's left" wait_for 5 none_of v3
+
+# v4's machines take 2 s to stop (they ignore SIGTERM). When v5 fails, the v4
+# machines it retired are still stopping: they are taken back, not started twice.
+make_artifact stubborn stubborn-build --ignore-sigterm
+check "v4 (slow to stop) goes live" od deploy web-app --artifact "$T/stubborn"
+sleep 1.5
+rm -f "$STATE/../flaky-once"
+out=$(od deploy web-app --artifact "$T/flaky" 2>&1) && rc=0 || rc=$?
+check "v5 fails on its second web machine" test "$rc" = 1
+check "the daemon is still running" od status
+check "v4 is still live" test "$(status_q '.apps[0].release')" = v4
+restored4() { [ "$(machines_q '[.machines[] | select(.release=="v4" and .state=="started")] | length')" = 3 ]; }
+check "with its three machines running again once their stops end" wait_for 10 restored4
+check "and none of v5's left" wait_for 5 none_of v5
 stop_daemon
