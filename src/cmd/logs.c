@@ -33,6 +33,8 @@ struct line {
 	const char	*text;
 	size_t		 len;
 	const char	*label;
+	int		 age;		/* 0: the current file, k: FILE.k */
+	size_t		 seq;		/* read order, for lines of one millisecond */
 };
 
 static int
@@ -47,35 +49,66 @@ line_cmp(const void *a, const void *b)
 		n = 24;
 	if ((c = memcmp(x->text, y->text, n)) != 0)
 		return c;
-	return x < y ? -1 : x > y;
+	if (x->age != y->age)
+		return x->age > y->age ? -1 : 1;	/* older file first */
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Adds the lines of one file to *lines; its text stays in b. Returns the count. */
+static size_t
+lines_add(struct buf *b, const char *label, int age, struct line **lines,
+    size_t *nlines, size_t *cap)
+{
+	char *p, *end, *nl;
+	size_t added = 0;
+
+	for (p = b->data, end = p + b->len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (*nlines == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*lines = xreallocarray(*lines, *cap, sizeof(**lines));
+		}
+		(*lines)[*nlines].text = p;
+		(*lines)[*nlines].len = (size_t)(nl - p);
+		(*lines)[*nlines].label = label;
+		(*lines)[*nlines].age = age;
+		(*lines)[*nlines].seq = *nlines;
+		(*nlines)++;
+		added++;
+	}
+	return added;
+}
+
+/*
+ * The last n lines of all machines, merged by time. A machine whose current file
+ * holds fewer than n lines (it was just rotated) is topped up from FILE.1, FILE.2…
+ */
 static int
 print_tail(struct logfile *files, size_t nfiles, long n)
 {
-	struct buf *bufs = xcalloc(nfiles, sizeof(*bufs));
+	struct buf *bufs = NULL;
 	struct line *lines = NULL;
-	size_t nlines = 0, cap = 0, i, start;
+	size_t nbufs = 0, nlines = 0, cap = 0, i, start, have;
 	struct err e;
+	char *path;
+	int k;
 
 	for (i = 0; i < nfiles; i++) {
-		char *p, *end, *nl;
-
-		buf_init(&bufs[i], LOG_READ_MAX);
-		if (file_read(files[i].path, LOG_READ_MAX, &bufs[i], &e) < 0)
-			continue;
-		for (p = bufs[i].data, end = p + bufs[i].len; p < end;
-		    p = nl + 1) {
-			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				nl = end;
-			if (nlines == cap) {
-				cap = cap ? cap * 2 : 1024;
-				lines = xreallocarray(lines, cap, sizeof(*lines));
+		have = 0;
+		for (k = 0; n < 0 || have < (size_t)n; k++) {
+			path = k == 0 ? xstrdup(files[i].path) :
+			    xasprintf("%s.%d", files[i].path, k);
+			bufs = xreallocarray(bufs, nbufs + 1, sizeof(*bufs));
+			buf_init(&bufs[nbufs], LOG_READ_MAX);
+			if (file_read(path, LOG_READ_MAX, &bufs[nbufs], &e) < 0) {
+				buf_release(&bufs[nbufs]);
+				free(path);
+				break;
 			}
-			lines[nlines].text = p;
-			lines[nlines].len = (size_t)(nl - p);
-			lines[nlines].label = files[i].label;
-			nlines++;
+			free(path);
+			have += lines_add(&bufs[nbufs++], files[i].label, k,
+			    &lines, &nlines, &cap);
 		}
 	}
 	qsort(lines, nlines, sizeof(*lines), line_cmp);
@@ -84,7 +117,7 @@ print_tail(struct logfile *files, size_t nfiles, long n)
 		printf("%s %.*s\n", lines[i].label, (int)lines[i].len,
 		    lines[i].text);
 	fflush(stdout);
-	for (i = 0; i < nfiles; i++)
+	for (i = 0; i < nbufs; i++)
 		buf_release(&bufs[i]);
 	free(bufs);
 	free(lines);

@@ -40,3 +40,11 @@ out=$(od logs chatty -n 3 2>"$T/err.txt") && rc=0 || rc=$?
 check "logs still work when the daemon is stopped" test "$rc" = 0
 check "they print the last lines" test "$(wc -l <<<"$out")" = 3
 check "and say where they are read from" grep -q "daemon is not running; reading the logs it left" "$T/err.txt"
+
+# Just rotated: the current file has one line, so the last lines come from .1 too.
+last=$(tail -n 1 "$log")
+mv "$log" "$log.1"
+printf '%s\n' "$last" > "$log"
+out=$(od logs chatty -n 3 2>/dev/null)
+check "a just-rotated log still gives the last 3 lines" test "$(wc -l <<<"$out")" = 3
+check "the newest of them last" test "$(tail -n 1 <<<"$out")" = "worker[$id] $last"
