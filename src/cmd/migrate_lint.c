@@ -68,6 +68,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "exclude", required_argument, NULL, 'x' },
+		{ "include", required_argument, NULL, 'i' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "pg-version", required_argument, NULL, 'v' },
 		{ "assume-in-transaction", no_argument, NULL, 't' },
@@ -111,11 +112,18 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case 'x':
-			if (lint_exclude_check(optarg, &e) < 0) {
+			if (lint_rules_check(optarg, "--exclude", &e) < 0) {
 				cmd_fail(NAME, &e);
 				goto out;
 			}
 			opts.exclude = optarg;
+			break;
+		case 'i':
+			if (lint_rules_check(optarg, "--include", &e) < 0) {
+				cmd_fail(NAME, &e);
+				goto out;
+			}
+			opts.include = optarg;
 			break;
 		case 'p':
 			if (lint_policy_parse(optarg, &opts.policy) < 0) {
@@ -170,6 +178,7 @@ const struct cmd_entry cmd_migrate_lint_entry = {
 	"migrate lint",
 	"FILE|DIR... [--format tty|json|gcc|sarif|github] "
 	"[--fail-on error|warning|info] [--exclude RULE,...] "
+	"[--include RULE,...] "
 	"[--policy additive-only] [--pg-version N] [--assume-in-transaction] "
 	"[-c FILE]",
 	"check migrations for locking, rewrites and data loss (exit 1 on findings)",

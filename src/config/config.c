@@ -121,6 +121,8 @@ static const struct rule top_rules[] = {
 static const struct rule migrate_rules[] = {
 	{ "exclude", RULE_FN, offsetof(struct cfg_migrate, exclude), 0, 0,
 	    migrate_exclude_fn, NULL },
+	{ "include", RULE_FN, offsetof(struct cfg_migrate, include), 0, 0,
+	    migrate_exclude_fn, NULL },
 	{ "policy", RULE_FN, offsetof(struct cfg_migrate, policy), 0, 0,
 	    migrate_str_fn, NULL },
 	{ "fail_on", RULE_FN, offsetof(struct cfg_migrate, fail_on), 0, 0,
@@ -358,37 +360,6 @@ node_what(struct shown *out, const struct ynode *n)
 	return out->s;
 }
 
-/* Optimal string alignment distance, for "did you mean". */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[33][33];
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1], best;
-
-			best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < best)
-				best = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
 static void
 unknown_key(struct loader *ld, const struct ynode *key, const char *path,
     const struct rule *rules, size_t nrules)
@@ -399,7 +370,7 @@ unknown_key(struct loader *ld, const struct ynode *key, const char *path,
 	struct shown k;
 
 	for (i = 0; i < nrules; i++) {
-		d = edit_distance(key->str, rules[i].key);
+		d = str_distance(key->str, rules[i].key);
 		if (d < bestd && d < strlen(key->str)) {
 			best = rules[i].key;
 			bestd = d;
@@ -1805,6 +1776,7 @@ config_release(struct config *cfg)
 	}
 	free(cfg->apps);
 	free(cfg->migrate.exclude);
+	free(cfg->migrate.include);
 	free(cfg->migrate.policy);
 	free(cfg->migrate.fail_on);
 	free(cfg->path);

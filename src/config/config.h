@@ -100,6 +100,7 @@ struct cfg_app {
 /* The `migrate:` section: defaults for `opsdeck migrate lint`; flags override them. */
 struct cfg_migrate {
 	char		*exclude;	/* "rule,rule", or NULL */
+	char		*include;	/* opt-in rules, "rule,rule", or NULL */
 	char		*policy;	/* "additive-only", or NULL */
 	char		*fail_on;	/* "error", "warning", "info", or NULL */
 	int		 pg_version;	/* server major version, 0: the grammar's (15) */

@@ -39,5 +39,7 @@ void	 sha256_hex(const void *, size_t len, char out[65]);
 /* The index of s in names[0..n) (NULL entries match nothing); -1 when absent. For
  * the _parse() of an enum whose _str() is a table of names. */
 int	 str_index(const char *s, const char *const *names, size_t n);
+/* Optimal string alignment distance, for "did you mean"; SIZE_MAX past 32 bytes. */
+size_t	 str_distance(const char *a, const char *b);
 
 #endif

@@ -239,7 +239,7 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 	for (i = 0; i < n && !failed; i++) {
 		struct sql_file f = { 0 };
 		struct lint_report lr;
-		struct lint_options lo = { NULL, LINT_POLICY_NONE, 0, true };
+		struct lint_options lo = { .assume_in_transaction = true };
 		struct buf text = BUF_INIT;
 		struct err fe = { 0 };
 		const json_t *row;

@@ -22,7 +22,7 @@ struct lint_ctx {
 	struct lint_report		*rep;
 	size_t				 cur;		/* index in rep->stmts */
 	json_t				*new_rels;	/* set: names created here */
-	json_t				*once;		/* set: rules raised once */
+	json_t				*memo;		/* set: rules raised once, notes */
 	bool				 in_tx;
 	int				 tx_line, tx_col;
 	bool				 lock_timeout, lock_timeout_local;
@@ -71,7 +71,7 @@ lint_policy_parse(const char *s, enum lint_policy *out)
 }
 
 int
-lint_exclude_check(const char *list, struct err *e)
+lint_rules_check(const char *list, const char *option, struct err *e)
 {
 	char *copy = xstrdup(list), *p = copy, *tok;
 	struct buf bad = BUF_INIT;
@@ -85,9 +85,9 @@ lint_exclude_check(const char *list, struct err *e)
 			buf_printf(&bad, "%s'%s'", n++ > 0 ? ", " : "", tok);
 	}
 	if (n > 0)
-		ret = err_setk(e, ERR_INVALID, "unknown rule%s %s in --exclude; "
+		ret = err_setk(e, ERR_INVALID, "unknown rule%s %s in %s; "
 		    "`opsdeck migrate rules` lists them", n > 1 ? "s" : "",
-		    buf_str(&bad));
+		    buf_str(&bad), option);
 	buf_release(&bad);
 	free(copy);
 	return ret;
@@ -97,9 +97,14 @@ int
 lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
     enum lint_severity *fail_on, struct err *e)
 {
-	if (m->exclude != NULL && lint_exclude_check(m->exclude, e) < 0)
+	if (m->exclude != NULL && lint_rules_check(m->exclude,
+	    "migrate.exclude", e) < 0)
+		return -1;
+	if (m->include != NULL && lint_rules_check(m->include,
+	    "migrate.include", e) < 0)
 		return -1;
 	o->exclude = m->exclude;
+	o->include = m->include;
 	o->pg_version = m->pg_version;
 	o->assume_in_transaction = m->assume_in_transaction;
 	/* the config loader has checked both values */
@@ -130,9 +135,12 @@ list_has(const char *list, const char *id)
 }
 
 static bool
-suppressed(const struct lint_ctx *c, const char *rule)
+suppressed(const struct lint_ctx *c, const struct lint_rule *r)
 {
-	return list_has(c->opts->exclude, rule) ||
+	const char *rule = r->id;
+
+	return (r->opt_in && !list_has(c->opts->include, rule)) ||
+	    list_has(c->opts->exclude, rule) ||
 	    list_has(c->file->ignore_file, rule) ||
 	    (c->stmt != NULL && list_has(c->stmt->ignore, rule));
 }
@@ -147,7 +155,7 @@ emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
 
 	if (rule == NULL)
 		BUG("lint rule '%s' is not in the catalogue", rule_id);
-	if (suppressed(c, rule_id)) {
+	if (suppressed(c, rule)) {
 		free(msg);
 		return NULL;
 	}
@@ -270,10 +278,29 @@ lint_has_statement_timeout(const struct lint_ctx *c)
 bool
 lint_first(struct lint_ctx *c, const char *rule)
 {
-	if (json_object_get(c->once, rule) != NULL)
+	if (lint_noted(c, rule))
 		return false;
-	json_object_set_new(c->once, rule, json_true());
+	lint_note(c, rule);
 	return true;
+}
+
+const char *
+lint_stmt_words(const struct lint_ctx *c)
+{
+	return c->rep->stmts[c->cur].words;
+}
+
+/* Notes share the set of lint_first; rule ids have no ':', notes start "rule:". */
+void
+lint_note(struct lint_ctx *c, const char *key)
+{
+	json_object_set_new(c->memo, key, json_true());
+}
+
+bool
+lint_noted(const struct lint_ctx *c, const char *key)
+{
+	return json_object_get(c->memo, key) != NULL;
 }
 
 static void
@@ -419,6 +446,53 @@ parse_error(struct lint_ctx *c, const struct sql_stmt *st)
 		    "hand, then put -- opsdeck-ignore parse-error before it";
 }
 
+/* A name in an ignore list that is no rule: a typo that would ignore nothing. */
+static void
+unknown_ignores(struct lint_ctx *c, const char *list, int line, int col,
+    const char *directive)
+{
+	char *copy, *p, *tok;
+	const char *best;
+	size_t i, d, bestd;
+
+	if (list == NULL)
+		return;
+	p = copy = xstrdup(list);
+	while ((tok = strsep(&p, ",")) != NULL) {
+		if (*tok == '\0' || strcmp(tok, "all") == 0 ||
+		    lint_rule_find(tok) != NULL)
+			continue;
+		best = NULL;
+		bestd = 4;
+		for (i = 0; i < lint_rules_count; i++)
+			if ((d = str_distance(tok, lint_rules[i].id)) < bestd) {
+				best = lint_rules[i].id;
+				bestd = d;
+			}
+		emit_at(c, "ignore-unknown-rule", line, col, best != NULL ?
+		    xasprintf("%s names '%s', which is not a rule (did you mean "
+		    "'%s'?)", directive, tok, best) : xasprintf("%s names '%s', "
+		    "which is not a rule", directive, tok));
+	}
+	free(copy);
+}
+
+/* Removes the findings of one rule (they were raised before the file was known). */
+static void
+findings_drop(struct lint_report *r, const char *rule)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nfindings; i++) {
+		if (strcmp(r->findings[i].rule->id, rule) == 0) {
+			free(r->findings[i].message);
+			continue;
+		}
+		r->findings[n++] = r->findings[i];
+	}
+	r->nfindings = n;
+}
+
 static struct lint_stmt *
 report_stmt_add(struct lint_report *r)
 {
@@ -448,6 +522,8 @@ lint_stmt(struct lint_ctx *c, const struct sql_stmt *st)
 	ls->line = st->line;
 	ls->col = st->col;
 	ls->words = sql_node_words(NULL);
+	unknown_ignores(c, st->ignore, st->line, st->col,
+	    "the -- opsdeck-ignore before this statement");
 	if (st->error != NULL) {
 		parse_error(c, st);
 		return;
@@ -497,7 +573,7 @@ ctx_init(struct lint_ctx *c, const struct lint_options *opts,
 	c->opts = opts;
 	c->rep = rep;
 	c->new_rels = json_object();
-	c->once = json_object();
+	c->memo = json_object();
 }
 
 static void
@@ -511,9 +587,14 @@ ctx_finish(struct lint_ctx *c, const struct sql_file *f)
 	if (c->in_tx)
 		emit_at(c, "uncommitted-transaction", c->tx_line, c->tx_col,
 		    xstrdup("transaction opened here is never committed"));
+	unknown_ignores(c, f->ignore_file, f->ignore_file_line, 1,
+	    "-- opsdeck-ignore-file");
+	/* One statement applies whole or not at all: running it again is safe. */
+	if (c->rep->nstmts <= 1)
+		findings_drop(c->rep, "prefer-robust-statement");
 	findings_sort(c->rep);
 	json_decref(c->new_rels);
-	json_decref(c->once);
+	json_decref(c->memo);
 }
 
 void

@@ -36,6 +36,7 @@ struct lint_rule {
 	 * NULL for rules raised by the driver (parse-error, empty-file,
 	 * uncommitted-transaction) or by another row's check (drop-schema). */
 	void			(*check)(struct lint_ctx *, const json_t *node);
+	bool			 opt_in;	/* off unless named by --include */
 };
 
 extern const struct lint_rule lint_rules[];
@@ -52,6 +53,7 @@ int	lint_policy_parse(const char *, enum lint_policy *);
 
 struct lint_options {
 	const char	*exclude;		/* "rule,rule", or NULL */
+	const char	*include;		/* opt-in rules to run, or NULL */
 	enum lint_policy policy;
 	int		 pg_version;		/* major version of the server, 0: 15 */
 	bool		 assume_in_transaction;	/* the runner wraps each file */
@@ -59,8 +61,11 @@ struct lint_options {
 
 struct cfg_migrate;
 
-/* 0 when every name of a "rule,rule" list is a rule; -1 (ERR_INVALID) naming the others. */
-int	lint_exclude_check(const char *list, struct err *);
+/*
+ * 0 when every name of a "rule,rule" list is a rule; -1 (ERR_INVALID) naming the
+ * others and where the list came from (option, "--exclude").
+ */
+int	lint_rules_check(const char *list, const char *option, struct err *);
 /*
  * The defaults a config's migrate: section sets: into o (which keeps what the section
  * leaves out) and *fail_on. -1 when its exclude names an unknown rule.
@@ -131,5 +136,10 @@ bool	lint_has_lock_timeout(const struct lint_ctx *);
 bool	lint_has_statement_timeout(const struct lint_ctx *);
 /* True the first time it is called for rule in this file (rules raised once). */
 bool	lint_first(struct lint_ctx *, const char *rule);
+/* The current statement's kind in SQL words ("DROP INDEX"). */
+const char *lint_stmt_words(const struct lint_ctx *);
+/* Notes a rule keeps for later statements of the file (a constraint dropped…). */
+void	lint_note(struct lint_ctx *, const char *key);
+bool	lint_noted(const struct lint_ctx *, const char *key);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/lint.h"
 
@@ -1057,8 +1058,155 @@ check_additive(struct lint_ctx *c, const json_t *n)
 	buf_release(&why);
 }
 
+
+/*
+ * prefer-robust-statement: outside a transaction, a migration that fails part way
+ * is run again from the top; each statement that fails on its second run (the
+ * object is already there, or already gone) stops that rerun. Statements that
+ * succeed again unchanged (SET NOT NULL, VALIDATE, a new type) are left alone.
+ */
+
+#define ROBUST "prefer-robust-statement"
+
+static bool
+flag_is(const json_t *n, const char *key)
+{
+	return json_is_true(json_object_get(n, key));
+}
+
+static void
+robust_missing(struct lint_ctx *c, const char *what, const char *guard)
+{
+	lint_emit(c, ROBUST, "%s without %s fails when the migration runs again "
+	    "after failing part way", what, guard);
+}
+
+/* CREATE … without IF NOT EXISTS (OR REPLACE for views and functions). */
+static void
+robust_create(struct lint_ctx *c, const json_t *n)
+{
+	const char *kind = lint_stmt_kind(c);
+	const json_t *rv = json_object_get(n, "relation");
+
+	if (strcmp(kind, "CreateStmt") == 0) {
+		if (str_is(rv, "relpersistence", "t"))
+			return;		/* a temporary table: a new one per run */
+	} else if (strcmp(kind, "IndexStmt") == 0) {
+		if (json_str(n, "idxname") == NULL)
+			return;		/* IF NOT EXISTS needs a name */
+	} else if (strcmp(kind, "ViewStmt") == 0 ||
+	    strcmp(kind, "CreateFunctionStmt") == 0) {
+		if (!flag_is(n, "replace"))
+			robust_missing(c, lint_stmt_words(c), "OR REPLACE");
+		return;
+	}
+	if (!flag_is(n, "if_not_exists"))
+		robust_missing(c, lint_stmt_words(c), "IF NOT EXISTS");
+}
+
+static void
+robust_alter_cmd(struct lint_ctx *c, const char *rel, const json_t *cmd)
+{
+	const char *name = json_str(cmd, "name");
+	const json_t *con = cmd_constraint(cmd);
+	char *key;
+
+	if (str_is(cmd, "subtype", "AT_AddColumn")) {
+		if (!flag_is(cmd, "missing_ok"))
+			robust_missing(c, "ADD COLUMN", "IF NOT EXISTS");
+	} else if (str_is(cmd, "subtype", "AT_DropColumn")) {
+		if (!flag_is(cmd, "missing_ok"))
+			robust_missing(c, "DROP COLUMN", "IF EXISTS");
+	} else if (str_is(cmd, "subtype", "AT_DropConstraint")) {
+		if (!flag_is(cmd, "missing_ok")) {
+			robust_missing(c, "DROP CONSTRAINT", "IF EXISTS");
+			return;
+		}
+		/* dropped IF EXISTS first, the constraint can be added again */
+		key = xasprintf(ROBUST ":%s:%s", rel, name ?: "");
+		lint_note(c, key);
+		free(key);
+	} else if (str_is(cmd, "subtype", "AT_AddConstraint")) {
+		name = json_str(con, "conname");
+		key = xasprintf(ROBUST ":%s:%s", rel, name ?: "");
+		if (name == NULL || !lint_noted(c, key))
+			lint_emit_fix(c, ROBUST, "run the file in one transaction, or "
+			    "put ALTER TABLE … DROP CONSTRAINT IF EXISTS before it",
+			    "ADD CONSTRAINT %s fails when the migration runs again "
+			    "after failing part way", name ?: "(unnamed)");
+		free(key);
+	}
+}
+
+static void
+check_robust(struct lint_ctx *c, const json_t *n)
+{
+	const char *kind = lint_stmt_kind(c);
+	static const char *const creates[] = { "CreateStmt", "IndexStmt",
+	    "CreateTableAsStmt", "CreateSeqStmt", "CreateSchemaStmt",
+	    "CreateExtensionStmt", "ViewStmt", "CreateFunctionStmt" };
+
+	if (lint_in_transaction(c))
+		return;
+	if (str_index(kind, creates, sizeof(creates) / sizeof(creates[0])) >= 0)
+		robust_create(c, n);
+	else if (strcmp(kind, "AlterTableStmt") == 0)
+		each_cmd(c, n, NULL, true, robust_alter_cmd);
+	else if (strcmp(kind, "DropStmt") == 0 && !flag_is(n, "missing_ok"))
+		robust_missing(c, lint_stmt_words(c), "IF EXISTS");
+	else if (strcmp(kind, "AlterEnumStmt") == 0 &&
+	    json_str(n, "newVal") != NULL && !flag_is(n, "skipIfNewValExists"))
+		robust_missing(c, "ALTER TYPE … ADD VALUE", "IF NOT EXISTS");
+	else if (strcmp(kind, "RenameStmt") == 0 && !flag_is(n, "missing_ok"))
+		lint_emit_fix(c, ROBUST, "run the file in one transaction, or rename "
+		    "a table with ALTER TABLE IF EXISTS", "RENAME fails when the "
+		    "migration runs again after failing part way");
+}
+
+/* require-table-schema (opt-in): a bare table name goes wherever search_path says. */
+
+static void
+schema_check_rv(struct lint_ctx *c, const json_t *rv)
+{
+	if (rv == NULL || json_str(rv, "schemaname") != NULL ||
+	    str_is(rv, "relpersistence", "t"))
+		return;
+	lint_emit(c, "require-table-schema", "table '%s' is not schema-qualified",
+	    json_str(rv, "relname") ?: "?");
+}
+
+static void
+check_table_schema(struct lint_ctx *c, const json_t *n)
+{
+	const char *kind = lint_stmt_kind(c);
+	const json_t *o;
+	size_t i;
+
+	if (strcmp(kind, "CreateStmt") == 0)
+		schema_check_rv(c, json_object_get(n, "relation"));
+	else if ((strcmp(kind, "AlterTableStmt") == 0 &&
+	    str_is(n, "objtype", "OBJECT_TABLE")) ||
+	    (strcmp(kind, "RenameStmt") == 0 &&
+	    (str_is(n, "renameType", "OBJECT_TABLE") ||
+	    str_is(n, "relationType", "OBJECT_TABLE"))))
+		schema_check_rv(c, json_object_get(n, "relation"));
+	else if (strcmp(kind, "DropStmt") == 0 &&
+	    str_is(n, "removeType", "OBJECT_TABLE"))
+		json_array_foreach(json_object_get(n, "objects"), i, o) {
+			const json_t *items = json_object_get(json_object_get(o,
+			    "List"), "items");
+
+			if (json_array_size(items) == 1)
+				lint_emit(c, "require-table-schema", "table '%s' is "
+				    "not schema-qualified", json_str(json_object_get(
+				    json_array_get(items, 0), "String"), "sval") ?: "?");
+		}
+}
+
 #define R(id, sev, sum, fix, squawk, kind, fn) \
-	{ id, LINT_##sev, sum, fix, squawk, kind, fn }
+	{ id, LINT_##sev, sum, fix, squawk, kind, fn, false }
+#define R_OPT_IN(id, sev, sum, fix, squawk, kind, fn) \
+	{ id, LINT_##sev, sum, fix, squawk, kind, fn, true }
 
 const struct lint_rule lint_rules[] = {
 R("parse-error", ERROR, "a statement does not parse with PostgreSQL 15's grammar",
@@ -1202,6 +1350,18 @@ R("delete-without-where", ERROR, "DELETE without WHERE removes every row",
 R("update-without-where", WARNING, "UPDATE without WHERE rewrites every row "
     "in one transaction", "backfill in batches with a WHERE on a key range",
     NULL, "UpdateStmt", check_update),
+R("prefer-robust-statement", WARNING, "outside a transaction, a statement "
+    "that fails when run a second time stops the rerun of a migration that "
+    "failed part way", "add IF NOT EXISTS / IF EXISTS (OR REPLACE for views "
+    "and functions), or run the file in one transaction", "prefer-robust-stmts",
+    NULL, check_robust),
+R_OPT_IN("require-table-schema", WARNING, "a table named without its schema "
+    "lands wherever search_path points (opt-in: --include)", "write "
+    "schema.table, such as public.users", "require-table-schema", NULL,
+    check_table_schema),
+R("ignore-unknown-rule", WARNING, "an opsdeck-ignore comment names a rule that "
+    "does not exist, so it ignores nothing", "correct the name (`opsdeck "
+    "migrate rules` lists them)", "unused-ignore", NULL, NULL),
 R("additive-only", ERROR, "under --policy additive-only, a statement that is "
     "not creating or adding", "move it to a reviewed, non-additive migration",
     NULL, NULL, check_additive),

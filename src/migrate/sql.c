@@ -245,13 +245,27 @@ out:
 	pg_query_free_parse_result(r);
 }
 
+static size_t
+count_byte(const char *from, const char *to, char ch)
+{
+	size_t n = 0;
+
+	while ((from = memchr(from, ch, (size_t)(to - from))) != NULL) {
+		n++;
+		from++;
+	}
+	return n;
+}
+
 /*
  * File-wide directives may come anywhere, even after the last statement, so they
  * are found by a scan first: "--" then blanks then "opsdeck-ignore-file".
  */
-static void
+static int
 ignore_file_scan(const char *text, size_t len, struct buf *file)
 {
+	int line = 0;
+
 	static const char dir[] = "opsdeck-ignore-file";
 	const char *p = text, *end = text + len, *q, *eol;
 
@@ -261,10 +275,14 @@ ignore_file_scan(const char *text, size_t len, struct buf *file)
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (eol == NULL)
 			eol = end;
-		if (q - text >= 2 && q[-1] == '-' && q[-2] == '-')
+		if (q - text >= 2 && q[-1] == '-' && q[-2] == '-') {
 			comment_directive(p, eol, &(struct buf)BUF_INIT, file);
+			if (line == 0)
+				line = 1 + (int)count_byte(text, p, '\n');
+		}
 		p += sizeof(dir) - 1;
 	}
+	return line;
 }
 
 /*
@@ -380,7 +398,7 @@ sql_file_each(const char *path, const char *text, size_t len,
 	if ((nul = memchr(text, '\0', len)) != NULL)
 		tail = (size_t)(nul - text);
 	owned = xstrndup(text, tail);
-	ignore_file_scan(owned, tail, &file);
+	out->ignore_file_line = ignore_file_scan(owned, tail, &file);
 	if (file.len > 0)
 		out->ignore_file = buf_detach(&file);
 	cur.text = owned;
@@ -477,6 +495,7 @@ sql_file_parse(const char *path, const char *text, size_t len,
 	ret = sql_file_each(path, text, len, &walk, collect, out, e);
 	out->path = walk.path;
 	out->ignore_file = walk.ignore_file;
+	out->ignore_file_line = walk.ignore_file_line;
 	return ret;
 }
 

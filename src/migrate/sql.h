@@ -33,6 +33,7 @@ struct sql_file {
 	struct sql_stmt	*stmts;
 	size_t		 n;
 	char		*ignore_file;	/* rules of "-- opsdeck-ignore-file", or NULL */
+	int		 ignore_file_line;	/* of the first such comment */
 };
 
 /* Splits and parses text (named path in messages). -1 only when nothing can be read. */

@@ -42,5 +42,19 @@ check "an unknown rule id in exclude is refused (exit 2)" test "$rc" = 2
 check "and named" grep -q "drop-tabel" <<<"$out"
 out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
 check "config check accepts the migrate section" test "$rc" = 0
+
+# Opt-in rules: off by default, on when the config (or --include) names them.
+sed -i 's/exclude: \[drop-tabel\]/exclude: [drop-table]/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc "$T/m.sql") || true
+check "require-table-schema is off unless included" bash -c "! grep -q 'require-table-schema' <<<'$out'"
+echo "  include: [require-table-schema]" >> "$T/opsdeck.yaml"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc "$T/m.sql") || true
+check "migrate.include turns it on" grep -q "table 'notes' is not schema-qualified \[require-table-schema\]" <<<"$out"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc --exclude require-table-schema "$T/m.sql") || true
+check "and --exclude wins over it" bash -c "! grep -q 'require-table-schema' <<<'$out'"
+sed -i 's/include: \[require-table-schema\]/include: [require-table-shema]/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint "$T/m.sql" 2>&1) && rc=0 || rc=$?
+check "an unknown rule in include is refused (exit 2), naming where" \
+    bash -c "[ $rc = 2 ] && grep -q \"unknown rule 'require-table-shema' in migrate.include\" <<<\"\$1\"" _ "$out"
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
