@@ -1,166 +1,20 @@
 /*
- * `opsdeck logs APP`: the daemon says which machines the app has and where their logs
- * are; the lines are read from the files, merged by their timestamps. -f follows them
- * across rotation.
+ * `opsdeck logs APP`: the daemon (or, when it is down, the store it left) says which
+ * machines the app has and where their logs are; runtime/logread.c reads them.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/client.h"
 #include "cmd/common.h"
-#include "core/buf.h"
 #include "core/json.h"
-#include "core/util.h"
 #include "core/xmalloc.h"
+#include "runtime/logread.h"
 #include "store/state.h"
 #include "store/store.h"
-
-#define LOG_READ_MAX (256 * 1024 * 1024)
-
-struct logfile {
-	char	*path;
-	char	*label;		/* "web 3f2a…" */
-	FILE	*fp;
-	ino_t	 ino;
-};
-
-struct line {
-	const char	*text;
-	size_t		 len;
-	const char	*label;
-	int		 age;		/* 0: the current file, k: FILE.k */
-	size_t		 seq;		/* read order, for lines of one millisecond */
-};
-
-static int
-line_cmp(const void *a, const void *b)
-{
-	const struct line *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c;
-
-	/* Lines start with RFC 3339 UTC stamps: text order is time order. */
-	if (n > 24)
-		n = 24;
-	if ((c = memcmp(x->text, y->text, n)) != 0)
-		return c;
-	if (x->age != y->age)
-		return x->age > y->age ? -1 : 1;	/* older file first */
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Adds the lines of one file to *lines; its text stays in b. Returns the count. */
-static size_t
-lines_add(struct buf *b, const char *label, int age, struct line **lines,
-    size_t *nlines, size_t *cap)
-{
-	char *p, *end, *nl;
-	size_t added = 0;
-
-	for (p = b->data, end = p + b->len; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (*nlines == *cap) {
-			*cap = *cap ? *cap * 2 : 1024;
-			*lines = xreallocarray(*lines, *cap, sizeof(**lines));
-		}
-		(*lines)[*nlines].text = p;
-		(*lines)[*nlines].len = (size_t)(nl - p);
-		(*lines)[*nlines].label = label;
-		(*lines)[*nlines].age = age;
-		(*lines)[*nlines].seq = *nlines;
-		(*nlines)++;
-		added++;
-	}
-	return added;
-}
-
-/*
- * The last n lines of all machines, merged by time. A machine whose current file
- * holds fewer than n lines (it was just rotated) is topped up from FILE.1, FILE.2…
- */
-static int
-print_tail(struct logfile *files, size_t nfiles, long n)
-{
-	struct buf *bufs = NULL;
-	struct line *lines = NULL;
-	size_t nbufs = 0, nlines = 0, cap = 0, i, start, have;
-	struct err e;
-	char *path;
-	int k;
-
-	for (i = 0; i < nfiles; i++) {
-		have = 0;
-		for (k = 0; n < 0 || have < (size_t)n; k++) {
-			path = k == 0 ? xstrdup(files[i].path) :
-			    xasprintf("%s.%d", files[i].path, k);
-			bufs = xreallocarray(bufs, nbufs + 1, sizeof(*bufs));
-			buf_init(&bufs[nbufs], LOG_READ_MAX);
-			if (file_read(path, LOG_READ_MAX, &bufs[nbufs], &e) < 0) {
-				buf_release(&bufs[nbufs]);
-				free(path);
-				break;
-			}
-			free(path);
-			have += lines_add(&bufs[nbufs++], files[i].label, k,
-			    &lines, &nlines, &cap);
-		}
-	}
-	qsort(lines, nlines, sizeof(*lines), line_cmp);
-	start = n >= 0 && (size_t)n < nlines ? nlines - (size_t)n : 0;
-	for (i = start; i < nlines; i++)
-		printf("%s %.*s\n", lines[i].label, (int)lines[i].len,
-		    lines[i].text);
-	fflush(stdout);
-	for (i = 0; i < nbufs; i++)
-		buf_release(&bufs[i]);
-	free(bufs);
-	free(lines);
-	return EXIT_OK;
-}
-
-/* Follows every file from its end; reopens one that was rotated or truncated. */
-static void
-follow(struct logfile *files, size_t nfiles)
-{
-	char line[65536];
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < nfiles; i++) {
-		if ((files[i].fp = fopen(files[i].path, "r")) == NULL)
-			continue;
-		fseek(files[i].fp, 0, SEEK_END);
-		if (fstat(fileno(files[i].fp), &st) == 0)
-			files[i].ino = st.st_ino;
-	}
-	for (;;) {
-		for (i = 0; i < nfiles; i++) {
-			struct logfile *f = &files[i];
-
-			if (f->fp != NULL) {
-				clearerr(f->fp);
-				while (fgets(line, sizeof(line), f->fp) != NULL)
-					printf("%s %s", f->label, line);
-			}
-			if (stat(f->path, &st) == 0 && (f->fp == NULL ||
-			    st.st_ino != f->ino ||
-			    st.st_size < ftell(f->fp))) {
-				if (f->fp != NULL)
-					fclose(f->fp);
-				f->fp = fopen(f->path, "r");
-				f->ino = st.st_ino;
-			}
-		}
-		fflush(stdout);
-		usleep(200 * 1000);
-	}
-}
 
 /*
  * The app's machines and their log files: from the daemon, or, when it is not running,
@@ -236,7 +90,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	extern const struct cmd_entry cmd_logs_entry;
-	struct logfile *files = NULL;
+	struct logread_file *files = NULL;
 	const char *machine = NULL;
 	size_t nfiles = 0, i;
 	json_t *j, *m;
@@ -302,9 +156,9 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		code = EXIT_FAILED;
 		goto out;
 	}
-	code = print_tail(files, nfiles, n);
+	logread_tail(files, nfiles, n, stdout);
 	if (follow_flag)
-		follow(files, nfiles);
+		logread_follow(files, nfiles, stdout);
 out:
 	for (i = 0; i < nfiles; i++) {
 		free(files[i].path);

@@ -1,0 +1,144 @@
+/*
+ * Log files are read whole (they are bounded by logs.max_size) and merged by the
+ * RFC 3339 UTC stamp that starts each line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "runtime/logread.h"
+
+#define LOG_READ_MAX (256 * 1024 * 1024)
+
+struct line {
+	const char	*text;
+	size_t		 len;
+	const char	*label;
+	int		 age;		/* 0: the current file, k: FILE.k */
+	size_t		 seq;		/* read order, for lines of one millisecond */
+};
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c;
+
+	/* Lines start with RFC 3339 UTC stamps: text order is time order. */
+	if (n > 24)
+		n = 24;
+	if ((c = memcmp(x->text, y->text, n)) != 0)
+		return c;
+	if (x->age != y->age)
+		return x->age > y->age ? -1 : 1;	/* older file first */
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Adds the lines of one file to *lines; its text stays in b. Returns the count. */
+static size_t
+lines_add(struct buf *b, const char *label, int age, struct line **lines,
+    size_t *nlines, size_t *cap)
+{
+	char *p, *end, *nl;
+	size_t added = 0;
+
+	for (p = b->data, end = p + b->len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (*nlines == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*lines = xreallocarray(*lines, *cap, sizeof(**lines));
+		}
+		(*lines)[*nlines].text = p;
+		(*lines)[*nlines].len = (size_t)(nl - p);
+		(*lines)[*nlines].label = label;
+		(*lines)[*nlines].age = age;
+		(*lines)[*nlines].seq = *nlines;
+		(*nlines)++;
+		added++;
+	}
+	return added;
+}
+
+void
+logread_tail(struct logread_file *files, size_t nfiles, long n, FILE *out)
+{
+	struct buf *bufs = NULL;
+	struct line *lines = NULL;
+	size_t nbufs = 0, nlines = 0, cap = 0, i, start, have;
+	struct err e;
+	char *path;
+	int k;
+
+	for (i = 0; i < nfiles; i++) {
+		have = 0;
+		for (k = 0; n < 0 || have < (size_t)n; k++) {
+			path = k == 0 ? xstrdup(files[i].path) :
+			    xasprintf("%s.%d", files[i].path, k);
+			bufs = xreallocarray(bufs, nbufs + 1, sizeof(*bufs));
+			buf_init(&bufs[nbufs], LOG_READ_MAX);
+			if (file_read(path, LOG_READ_MAX, &bufs[nbufs], &e) < 0) {
+				buf_release(&bufs[nbufs]);
+				free(path);
+				break;
+			}
+			free(path);
+			have += lines_add(&bufs[nbufs++], files[i].label, k,
+			    &lines, &nlines, &cap);
+		}
+	}
+	qsort(lines, nlines, sizeof(*lines), line_cmp);
+	start = n >= 0 && (size_t)n < nlines ? nlines - (size_t)n : 0;
+	for (i = start; i < nlines; i++)
+		fprintf(out, "%s %.*s\n", lines[i].label, (int)lines[i].len,
+		    lines[i].text);
+	fflush(out);
+	for (i = 0; i < nbufs; i++)
+		buf_release(&bufs[i]);
+	free(bufs);
+	free(lines);
+}
+
+void
+logread_follow(struct logread_file *files, size_t nfiles, FILE *out)
+{
+	char line[65536];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < nfiles; i++) {
+		if ((files[i].fp = fopen(files[i].path, "r")) == NULL)
+			continue;
+		fseek(files[i].fp, 0, SEEK_END);
+		if (fstat(fileno(files[i].fp), &st) == 0)
+			files[i].ino = st.st_ino;
+	}
+	for (;;) {
+		for (i = 0; i < nfiles; i++) {
+			struct logread_file *f = &files[i];
+
+			if (f->fp != NULL) {
+				clearerr(f->fp);
+				while (fgets(line, sizeof(line), f->fp) != NULL)
+					fprintf(out, "%s %s", f->label, line);
+			}
+			if (stat(f->path, &st) == 0 && (f->fp == NULL ||
+			    st.st_ino != f->ino ||
+			    st.st_size < ftell(f->fp))) {
+				if (f->fp != NULL)
+					fclose(f->fp);
+				f->fp = fopen(f->path, "r");
+				f->ino = st.st_ino;
+			}
+		}
+		fflush(out);
+		usleep(200 * 1000);
+	}
+}
