@@ -94,7 +94,8 @@ logread_tail(struct logread_file *files, size_t nfiles, long n, FILE *out)
 			    &lines, &nlines, &cap);
 		}
 	}
-	qsort(lines, nlines, sizeof(*lines), line_cmp);
+	if (nlines > 1)
+		qsort(lines, nlines, sizeof(*lines), line_cmp);
 	start = n >= 0 && (size_t)n < nlines ? nlines - (size_t)n : 0;
 	for (i = start; i < nlines; i++)
 		fprintf(out, "%s %.*s\n", lines[i].label, (int)lines[i].len,

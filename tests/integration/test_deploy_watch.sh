@@ -45,6 +45,9 @@ check "the release says why" \
     bash -c "'$OPSDECK' --state '$STATE' release web-app v2 --json | jq -r .reason | grep -q health"
 sleep 1
 client_stop
-check "the client was answered throughout ($CLIENT_OK answers)" test "$CLIENT_OK" -ge 100
+check "the client was answered throughout ($CLIENT_OK answers)" test "$CLIENT_OK" -ge 20
 check "and never failed ($CLIENT_BAD bad)" test "$CLIENT_BAD" = 0
+check "by v2 in the window, then by v1 again" \
+    test "$(awk '{print $2}' "$T/client.log" | uniq | wc -l)" -ge 2 -a \
+    "$(tail -n 1 "$T/client.log" | awk '{print $2}')" = "$(live_port)"
 stop_daemon
