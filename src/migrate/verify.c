@@ -3,6 +3,7 @@
  * added, an index built…); a later DROP or RENAME in the same file updates the list.
  * Each expectation is then checked by one query of the table below.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 #include "migrate/pg.h"
 #include "migrate/verify.h"
@@ -18,19 +20,52 @@ enum expect_kind {
 	EX_RELATION,	/* table, view, sequence, materialized view */
 	EX_COLUMN,
 	EX_INDEX,
+	EX_UNNAMED_INDEX,	/* found by table, key columns and uniqueness */
 	EX_CONSTRAINT,
+	EX_UNNAMED_CONSTRAINT,	/* found by table, type and columns */
+	EX_TRIGGER,
 	EX_TYPE,
 	EX_SCHEMA,
 	EX_EXTENSION,
 	EX_FUNCTION,
 };
 
+#define KIND(k)		(1u << (k))
+#define ALL_KINDS	(~0u)
+
+/*
+ * Constraint types an unnamed constraint is found by (with its columns): the name
+ * PostgreSQL gives it is not in the file. An unnamed EXCLUDE is not looked for.
+ */
+static const struct con_type {
+	const char	*node;		/* Constraint.contype in the parse tree */
+	const char	*contype;	/* pg_constraint.contype */
+	const char	*words;
+} con_types[] = {
+	{ "CONSTR_CHECK", "c", "CHECK" },
+	{ "CONSTR_FOREIGN", "f", "FOREIGN KEY" },
+	{ "CONSTR_PRIMARY", "p", "PRIMARY KEY" },
+	{ "CONSTR_UNIQUE", "u", "UNIQUE" },
+};
+
 struct expect {
 	enum expect_kind kind;
 	char	*rel;		/* quoted, qualified relation, or the object's name */
-	char	*sub;		/* column, constraint or index column, or NULL */
+	char	*sub;		/* column, constraint or trigger name, or NULL */
+	/* an unnamed index's or constraint's columns, NULL for an expression */
+	char	**cols;
+	size_t	 ncols;
+	const struct con_type *con;	/* unnamed constraint: its type */
+	int	 unique;	/* unnamed index: CREATE UNIQUE INDEX */
 	int	 line;
+	/*
+	 * Later expectations of the file with the same table, type and columns.
+	 * PostgreSQL made those after this one, so it comes after them among the
+	 * matches, newest first (the lookup's OFFSET).
+	 */
+	int	 later_twins;
 	int	 dropped;
+	int	 disabled_ok;	/* trigger: the file itself disables it */
 };
 
 struct expects {
@@ -42,11 +77,30 @@ static const char *const kind_names[] = {
 	[EX_RELATION] = "relation",
 	[EX_COLUMN] = "column",
 	[EX_INDEX] = "index",
+	[EX_UNNAMED_INDEX] = "index",
 	[EX_CONSTRAINT] = "constraint",
+	[EX_UNNAMED_CONSTRAINT] = "constraint",
+	[EX_TRIGGER] = "trigger",
 	[EX_TYPE] = "type",
 	[EX_SCHEMA] = "schema",
 	[EX_EXTENSION] = "extension",
 	[EX_FUNCTION] = "function",
+};
+
+/* ALTER TABLE … ENABLE/DISABLE TRIGGER: whether the file leaves a trigger off. */
+static const struct {
+	const char	*subtype;
+	int		 all;	/* ALL or USER: every trigger of the table */
+	int		 disabled;
+} trigger_switches[] = {
+	{ "AT_EnableTrig", 0, 0 },
+	{ "AT_EnableAlwaysTrig", 0, 0 },
+	{ "AT_EnableReplicaTrig", 0, 0 },
+	{ "AT_DisableTrig", 0, 1 },
+	{ "AT_EnableTrigAll", 1, 0 },
+	{ "AT_DisableTrigAll", 1, 1 },
+	{ "AT_EnableTrigUser", 1, 0 },
+	{ "AT_DisableTrigUser", 1, 1 },
 };
 
 static char *
@@ -68,9 +122,18 @@ qualify_rv(const json_t *rv)
 	return qualify(json_str(rv, "schemaname"), json_str(rv, "relname"));
 }
 
-/* schema.name from a list of String nodes (or a {"List":…}). */
+static const char *
+names_item(const json_t *items, size_t i)
+{
+	return json_str(json_object_get(json_array_get(items, i), "String"), "sval");
+}
+
+/*
+ * schema.name from a list of String nodes (or a {"List":…}), without its last skip
+ * items (DROP TRIGGER's list ends with the trigger, after the table).
+ */
 static char *
-qualify_names(const json_t *names)
+qualify_names(const json_t *names, size_t skip)
 {
 	const json_t *items = names, *l;
 	size_t n;
@@ -78,14 +141,21 @@ qualify_names(const json_t *names)
 	if (json_is_object(names) && (l = json_object_get(names, "List")) != NULL)
 		items = json_object_get(l, "items");
 	n = json_array_size(items);
-	if (n == 0)
+	if (n <= skip)
 		return xstrdup("");
-	return qualify(n >= 2 ? json_str(json_object_get(json_array_get(items,
-	    n - 2), "String"), "sval") : NULL, json_str(json_object_get(
-	    json_array_get(items, n - 1), "String"), "sval"));
+	n -= skip;
+	return qualify(n >= 2 ? names_item(items, n - 2) : NULL,
+	    names_item(items, n - 1));
 }
 
-static void
+static int
+str_eq(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* The new expectation, valid until the next expect_add. */
+static struct expect *
 expect_add(struct expects *x, enum expect_kind k, char *rel, const char *sub,
     int line)
 {
@@ -96,127 +166,348 @@ expect_add(struct expects *x, enum expect_kind k, char *rel, const char *sub,
 		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
 	}
 	e = &x->v[x->n++];
+	memset(e, 0, sizeof(*e));
 	e->kind = k;
 	e->rel = rel;
 	e->sub = sub != NULL ? xstrdup(sub) : NULL;
 	e->line = line;
-	e->dropped = 0;
+	return e;
 }
 
 static void
 expects_release(struct expects *x)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < x->n; i++) {
 		free(x->v[i].rel);
 		free(x->v[i].sub);
+		for (j = 0; j < x->v[i].ncols; j++)
+			free(x->v[i].cols[j]);
+		free(x->v[i].cols);
 	}
 	free(x->v);
 }
 
-/* Marks expectations on rel (and sub, when given) as dropped by a later statement. */
 static void
-expect_drop(struct expects *x, const char *rel, const char *sub)
+cols_add(struct expect *e, const char *col)
+{
+	e->cols = xreallocarray(e->cols, e->ncols + 1, sizeof(*e->cols));
+	e->cols[e->ncols++] = col != NULL ? xstrdup(col) : NULL;
+}
+
+static int
+cols_has(const struct expect *e, const char *col)
+{
+	size_t i;
+
+	for (i = 0; i < e->ncols; i++)
+		if (str_eq(e->cols[i], col))
+			return 1;
+	return 0;
+}
+
+static int
+cols_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Marks expectations of the kinds on rel (and sub, when given) as dropped later. */
+static void
+expect_drop(struct expects *x, unsigned kinds, const char *rel, const char *sub)
 {
 	size_t i;
 
 	for (i = 0; i < x->n; i++)
-		if (strcmp(x->v[i].rel, rel) == 0 && (sub == NULL ||
-		    (x->v[i].sub != NULL && strcmp(x->v[i].sub, sub) == 0)))
+		if ((kinds & KIND(x->v[i].kind)) && strcmp(x->v[i].rel, rel) == 0 &&
+		    (sub == NULL || str_eq(x->v[i].sub, sub)))
 			x->v[i].dropped = 1;
 }
 
+/* DROP COLUMN also drops the indexes and constraints that involve the column. */
 static void
-constraint_expect(struct expects *x, const char *rel, const json_t *con, int line)
+expect_drop_column(struct expects *x, const char *rel, const char *col)
+{
+	struct expect *e;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		e = &x->v[i];
+		if (strcmp(e->rel, rel) == 0 && ((e->kind == EX_COLUMN &&
+		    str_eq(e->sub, col)) || cols_has(e, col)))
+			e->dropped = 1;
+	}
+}
+
+/*
+ * The column is no longer expected under its old name, but an unnamed index or
+ * constraint on it stays, now over the new name.
+ */
+static void
+expect_rename_column(struct expects *x, const char *rel, const char *from,
+    const char *to)
+{
+	struct expect *e;
+	size_t i, j;
+
+	for (i = 0; i < x->n; i++) {
+		e = &x->v[i];
+		if (strcmp(e->rel, rel) != 0 || from == NULL || to == NULL)
+			continue;
+		if (e->kind == EX_COLUMN && str_eq(e->sub, from))
+			e->dropped = 1;
+		for (j = 0; j < e->ncols; j++)
+			if (str_eq(e->cols[j], from)) {
+				free(e->cols[j]);
+				e->cols[j] = xstrdup(to);
+			}
+	}
+}
+
+/* Columns an expression names, once each: what pg_constraint.conkey holds for a CHECK. */
+static void
+expr_columns(struct expect *e, json_t *n)
+{
+	json_t *v, *f;
+	const char *k;
+	size_t i;
+
+	if (json_is_array(n)) {
+		json_array_foreach(n, i, v)
+			expr_columns(e, v);
+		return;
+	}
+	if ((f = json_object_get(n, "ColumnRef")) != NULL) {
+		f = json_object_get(f, "fields");
+		k = names_item(f, json_array_size(f) - 1);	/* NULL for t.* */
+		if (k != NULL && !cols_has(e, k))
+			cols_add(e, k);
+		return;
+	}
+	json_object_foreach(n, k, v)
+		expr_columns(e, v);
+}
+
+/* col: the column of a column constraint, NULL for a table constraint. */
+static void
+constraint_columns(struct expect *e, const json_t *con, const char *col)
+{
+	const json_t *l;
+	size_t i;
+
+	if (strcmp(e->con->contype, "c") == 0) {
+		expr_columns(e, json_object_get(con, "raw_expr"));
+		if (e->ncols > 1)	/* a set: twins compare equal in any order */
+			qsort(e->cols, e->ncols, sizeof(*e->cols), cols_cmp);
+		return;
+	}
+	l = json_object_get(con, strcmp(e->con->contype, "f") == 0 ? "fk_attrs" :
+	    "keys");
+	if (json_array_size(l) == 0 && col != NULL)
+		cols_add(e, col);
+	for (i = 0; i < json_array_size(l); i++)
+		cols_add(e, names_item(l, i));
+}
+
+static void
+constraint_expect(struct expects *x, const char *rel, const json_t *con,
+    const char *col, int line)
 {
 	const char *name = json_str(con, "conname"), *t = json_str(con, "contype");
+	struct expect *e;
+	size_t i;
 
-	if (name == NULL || t == NULL || strcmp(t, "CONSTR_NOTNULL") == 0 ||
+	if (t == NULL || strcmp(t, "CONSTR_NOTNULL") == 0 ||
 	    strcmp(t, "CONSTR_DEFAULT") == 0 || strcmp(t, "CONSTR_NULL") == 0)
 		return;
-	expect_add(x, EX_CONSTRAINT, xstrdup(rel), name, line);
+	if (name == NULL)	/* ADD UNIQUE USING INDEX i: the constraint is named i */
+		name = json_str(con, "indexname");
+	if (name != NULL) {
+		expect_add(x, EX_CONSTRAINT, xstrdup(rel), name, line);
+		return;
+	}
+	for (i = 0; i < sizeof(con_types) / sizeof(con_types[0]); i++)
+		if (strcmp(t, con_types[i].node) == 0) {
+			e = expect_add(x, EX_UNNAMED_CONSTRAINT, xstrdup(rel), NULL,
+			    line);
+			e->con = &con_types[i];
+			constraint_columns(e, con, col);
+			return;
+		}
+}
+
+/* A column of CREATE TABLE or ADD COLUMN, with the constraints written on it. */
+static void
+column_expect(struct expects *x, const char *rel, const json_t *cd, int line)
+{
+	const json_t *cons = json_object_get(cd, "constraints");
+	const char *col = json_str(cd, "colname");
+	size_t i;
+
+	expect_add(x, EX_COLUMN, xstrdup(rel), col, line);
+	for (i = 0; i < json_array_size(cons); i++)
+		constraint_expect(x, rel, json_object_get(json_array_get(cons, i),
+		    "Constraint"), col, line);
+}
+
+static void
+collect_create(struct expects *x, const json_t *n, int line)
+{
+	const json_t *elts = json_object_get(n, "tableElts"), *el;
+	char *rel = qualify_rv(json_object_get(n, "relation"));
+	size_t i;
+
+	expect_add(x, EX_RELATION, xstrdup(rel), NULL, line);
+	for (i = 0; i < json_array_size(elts); i++) {
+		el = json_array_get(elts, i);
+		if (json_object_get(el, "ColumnDef") != NULL)
+			column_expect(x, rel, json_object_get(el, "ColumnDef"), line);
+		else if (json_object_get(el, "Constraint") != NULL)
+			constraint_expect(x, rel, json_object_get(el, "Constraint"),
+			    NULL, line);
+	}
+	free(rel);
+}
+
+/* A trigger the file disables is expected to exist, not to be enabled. */
+static void
+trigger_switch(struct expects *x, const char *rel, const char *sub,
+    const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(trigger_switches) / sizeof(trigger_switches[0]); i++) {
+		if (strcmp(sub, trigger_switches[i].subtype) != 0)
+			continue;
+		for (j = 0; j < x->n; j++)
+			if (x->v[j].kind == EX_TRIGGER && strcmp(x->v[j].rel, rel) == 0 &&
+			    (trigger_switches[i].all || str_eq(x->v[j].sub, name)))
+				x->v[j].disabled_ok = trigger_switches[i].disabled;
+		return;
+	}
+}
+
+static void
+collect_alter_cmd(struct expects *x, const char *rel, const json_t *c, int line)
+{
+	const char *sub = json_str(c, "subtype"), *name = json_str(c, "name");
+	const json_t *def = json_object_get(c, "def");
+
+	if (sub == NULL)
+		return;
+	if (strcmp(sub, "AT_AddColumn") == 0)
+		column_expect(x, rel, json_object_get(def, "ColumnDef"), line);
+	else if (strcmp(sub, "AT_AddConstraint") == 0)
+		constraint_expect(x, rel, json_object_get(def, "Constraint"), NULL,
+		    line);
+	else if (strcmp(sub, "AT_ValidateConstraint") == 0 && name != NULL)
+		expect_add(x, EX_CONSTRAINT, xstrdup(rel), name, line);
+	else if (strcmp(sub, "AT_DropColumn") == 0)
+		expect_drop_column(x, rel, name);
+	else if (strcmp(sub, "AT_DropConstraint") == 0)
+		expect_drop(x, KIND(EX_CONSTRAINT), rel, name);
+	else
+		trigger_switch(x, rel, sub, name);
+}
+
+static void
+collect_alter(struct expects *x, const json_t *n, int line)
+{
+	const json_t *cmds = json_object_get(n, "cmds");
+	char *rel = qualify_rv(json_object_get(n, "relation"));
+	size_t i;
+
+	for (i = 0; i < json_array_size(cmds); i++)
+		collect_alter_cmd(x, rel, json_object_get(json_array_get(cmds, i),
+		    "AlterTableCmd"), line);
+	free(rel);
+}
+
+static void
+collect_index(struct expects *x, const json_t *n, int line)
+{
+	const json_t *rv = json_object_get(n, "relation");
+	const json_t *params = json_object_get(n, "indexParams");
+	struct expect *e;
+	size_t i;
+
+	if (json_str(n, "idxname") != NULL) {
+		expect_add(x, EX_INDEX, qualify(json_str(rv, "schemaname"),
+		    json_str(n, "idxname")), NULL, line);
+		return;
+	}
+	/* PostgreSQL picks the name (with a suffix when taken): found by what it indexes */
+	e = expect_add(x, EX_UNNAMED_INDEX, qualify_rv(rv), NULL, line);
+	e->unique = json_bool(n, "unique");
+	for (i = 0; i < json_array_size(params); i++)
+		cols_add(e, json_str(json_object_get(json_array_get(params, i),
+		    "IndexElem"), "name"));
+}
+
+static void
+collect_drop(struct expects *x, const json_t *n)
+{
+	const json_t *objs = json_object_get(n, "objects"), *o, *items;
+	const char *rt = json_str(n, "removeType");
+	size_t i;
+	char *q;
+
+	for (i = 0; i < json_array_size(objs); i++) {
+		o = json_array_get(objs, i);
+		if (str_eq(rt, "OBJECT_TRIGGER")) {	/* [schema,] table, trigger */
+			items = json_object_get(json_object_get(o, "List"), "items");
+			q = qualify_names(o, 1);
+			expect_drop(x, KIND(EX_TRIGGER), q, names_item(items,
+			    json_array_size(items) - 1));
+		} else {
+			q = qualify_names(o, 0);
+			expect_drop(x, ALL_KINDS, q, NULL);
+		}
+		free(q);
+	}
+}
+
+static void
+collect_rename(struct expects *x, const json_t *n)
+{
+	const char *rt = json_str(n, "renameType"), *sub = json_str(n, "subname");
+	char *rel = qualify_rv(json_object_get(n, "relation"));
+
+	if (str_eq(rt, "OBJECT_COLUMN"))
+		expect_rename_column(x, rel, sub, json_str(n, "newname"));
+	else if (str_eq(rt, "OBJECT_TABCONSTRAINT"))
+		expect_drop(x, KIND(EX_CONSTRAINT), rel, sub);
+	else if (str_eq(rt, "OBJECT_TRIGGER"))
+		expect_drop(x, KIND(EX_TRIGGER), rel, sub);
+	else if (sub == NULL)	/* the relation (a policy or rule has a subname) */
+		expect_drop(x, ALL_KINDS, rel, NULL);
+	free(rel);
 }
 
 static void
 collect(const struct sql_file *f, struct expects *x)
 {
-	size_t i, j, k;
+	size_t i;
 
 	for (i = 0; i < f->n; i++) {
 		const struct sql_stmt *st = &f->stmts[i];
 		const char *type = sql_stmt_type(st);
 		const json_t *n = type != NULL ? json_object_get(st->tree, type) : NULL;
 		int line = st->line;
-		char *rel;
 
 		if (type == NULL)
 			continue;
-		if (strcmp(type, "CreateStmt") == 0) {
-			const json_t *elts = json_object_get(n, "tableElts");
-
-			rel = qualify_rv(json_object_get(n, "relation"));
-			expect_add(x, EX_RELATION, xstrdup(rel), NULL, line);
-			for (j = 0; j < json_array_size(elts); j++) {
-				const json_t *el = json_array_get(elts, j);
-				const json_t *cd = json_object_get(el, "ColumnDef");
-				const json_t *cons;
-
-				if (cd != NULL) {
-					expect_add(x, EX_COLUMN, xstrdup(rel),
-					    json_str(cd, "colname"), line);
-					cons = json_object_get(cd, "constraints");
-					for (k = 0; k < json_array_size(cons); k++)
-						constraint_expect(x, rel, json_object_get(
-						    json_array_get(cons, k), "Constraint"),
-						    line);
-				} else if (json_object_get(el, "Constraint") != NULL)
-					constraint_expect(x, rel, json_object_get(el,
-					    "Constraint"), line);
-			}
-			free(rel);
-		} else if (strcmp(type, "AlterTableStmt") == 0) {
-			const json_t *cmds = json_object_get(n, "cmds");
-
-			rel = qualify_rv(json_object_get(n, "relation"));
-			for (j = 0; j < json_array_size(cmds); j++) {
-				const json_t *c = json_object_get(json_array_get(cmds, j),
-				    "AlterTableCmd");
-				const char *sub = json_str(c, "subtype");
-				const json_t *def = json_object_get(c, "def");
-
-				if (sub == NULL)
-					continue;
-				if (strcmp(sub, "AT_AddColumn") == 0)
-					expect_add(x, EX_COLUMN, xstrdup(rel), json_str(
-					    json_object_get(def, "ColumnDef"), "colname"),
-					    line);
-				else if (strcmp(sub, "AT_AddConstraint") == 0)
-					constraint_expect(x, rel, json_object_get(def,
-					    "Constraint"), line);
-				else if (strcmp(sub, "AT_ValidateConstraint") == 0 &&
-				    json_str(c, "name") != NULL)
-					expect_add(x, EX_CONSTRAINT, xstrdup(rel),
-					    json_str(c, "name"), line);
-				else if (strcmp(sub, "AT_DropColumn") == 0 ||
-				    strcmp(sub, "AT_DropConstraint") == 0)
-					expect_drop(x, rel, json_str(c, "name"));
-			}
-			free(rel);
-		} else if (strcmp(type, "IndexStmt") == 0) {
-			const json_t *rv = json_object_get(n, "relation");
-			const json_t *first = json_object_get(json_array_get(
-			    json_object_get(n, "indexParams"), 0), "IndexElem");
-
-			if (json_str(n, "idxname") != NULL)
-				expect_add(x, EX_INDEX, qualify(json_str(rv,
-				    "schemaname"), json_str(n, "idxname")), NULL, line);
-			else if (json_str(first, "name") != NULL) {
-				/* unnamed: found by its table and first column */
-				expect_add(x, EX_INDEX, qualify_rv(rv),
-				    json_str(first, "name"), line);
-			}
-		} else if (strcmp(type, "ViewStmt") == 0)
+		if (strcmp(type, "CreateStmt") == 0)
+			collect_create(x, n, line);
+		else if (strcmp(type, "AlterTableStmt") == 0)
+			collect_alter(x, n, line);
+		else if (strcmp(type, "IndexStmt") == 0)
+			collect_index(x, n, line);
+		else if (strcmp(type, "CreateTrigStmt") == 0)
+			expect_add(x, EX_TRIGGER, qualify_rv(json_object_get(n,
+			    "relation")), json_str(n, "trigname"), line);
+		else if (strcmp(type, "ViewStmt") == 0)
 			expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
 			    "view")), NULL, line);
 		else if (strcmp(type, "CreateTableAsStmt") == 0)
@@ -228,10 +519,10 @@ collect(const struct sql_file *f, struct expects *x)
 		else if (strcmp(type, "CreateEnumStmt") == 0 ||
 		    strcmp(type, "CreateRangeStmt") == 0)
 			expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
-			    "typeName")), NULL, line);
+			    "typeName"), 0), NULL, line);
 		else if (strcmp(type, "CreateDomainStmt") == 0)
 			expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
-			    "domainname")), NULL, line);
+			    "domainname"), 0), NULL, line);
 		else if (strcmp(type, "CompositeTypeStmt") == 0)
 			expect_add(x, EX_TYPE, qualify_rv(json_object_get(n,
 			    "typevar")), NULL, line);
@@ -245,29 +536,43 @@ collect(const struct sql_file *f, struct expects *x)
 		else if (strcmp(type, "CreateFunctionStmt") == 0) {
 			const json_t *fn = json_object_get(n, "funcname");
 
-			expect_add(x, EX_FUNCTION, xstrdup(json_str(json_object_get(
-			    json_array_get(fn, json_array_size(fn) - 1), "String"),
-			    "sval")), NULL, line);
-		} else if (strcmp(type, "DropStmt") == 0) {
-			const json_t *objs = json_object_get(n, "objects");
+			expect_add(x, EX_FUNCTION, xstrdup(names_item(fn,
+			    json_array_size(fn) - 1)), NULL, line);
+		} else if (strcmp(type, "DropStmt") == 0)
+			collect_drop(x, n);
+		else if (strcmp(type, "RenameStmt") == 0 &&
+		    json_object_get(n, "relation") != NULL)
+			collect_rename(x, n);
+	}
+}
 
-			for (j = 0; j < json_array_size(objs); j++) {
-				char *q = qualify_names(json_array_get(objs, j));
+/* Two unnamed expectations the catalog cannot tell apart. */
+static int
+same_key(const struct expect *a, const struct expect *b)
+{
+	size_t i;
 
-				expect_drop(x, q, NULL);
-				free(q);
-			}
-		} else if (strcmp(type, "RenameStmt") == 0 &&
-		    json_object_get(n, "relation") != NULL) {
-			const char *rt = json_str(n, "renameType");
+	if (a->kind != b->kind || a->con != b->con || a->unique != b->unique ||
+	    a->ncols != b->ncols || strcmp(a->rel, b->rel) != 0)
+		return 0;
+	for (i = 0; i < a->ncols; i++)
+		if (!str_eq(a->cols[i], b->cols[i]))
+			return 0;
+	return 1;
+}
 
-			rel = qualify_rv(json_object_get(n, "relation"));
-			if (rt != NULL && strcmp(rt, "OBJECT_COLUMN") == 0)
-				expect_drop(x, rel, json_str(n, "subname"));
-			else
-				expect_drop(x, rel, NULL);
-			free(rel);
-		}
+static void
+count_twins(struct expects *x)
+{
+	size_t i, j;
+
+	for (i = 0; i < x->n; i++) {
+		if (x->v[i].dropped || (x->v[i].kind != EX_UNNAMED_INDEX &&
+		    x->v[i].kind != EX_UNNAMED_CONSTRAINT))
+			continue;
+		for (j = i + 1; j < x->n; j++)
+			if (!x->v[j].dropped && same_key(&x->v[i], &x->v[j]))
+				x->v[i].later_twins++;
 	}
 }
 
@@ -285,17 +590,93 @@ q(PGconn *c, const char *sql, const char *a, const char *b, struct err *e)
 	"CASE WHEN i.indkey[0] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, 1, true) || ')' " \
 	"ELSE quote_ident(a.attname) END, " \
 	"COALESCE(format_type(a.atttypid, a.atttypmod), format_type(ia.atttypid, ia.atttypmod)), " \
-	"pg_get_expr(i.indpred, i.indrelid), i.indexrelid::regclass::text " \
-	"FROM pg_index i JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = 1 " \
+	"pg_get_expr(i.indpred, i.indrelid), ' ' || quote_ident(ic.relname) || ' ' " \
+	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid " \
+	"JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = 1 " \
 	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] " \
 	"WHERE i.indexrelid = $1::regclass"
+/*
+ * The unnamed lookups take $1 table, $2 uniqueness or contype, $3 columns (text[],
+ * NULL for an expression), $4 how many newer matches to pass over. Indexes of
+ * constraints are left out: those are the constraints' own, not the file's CREATE INDEX.
+ */
 #define UNNAMED_INDEX_SQL \
 	"SELECT i.indexrelid::regclass::text FROM pg_index i " \
-	"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] " \
-	"WHERE i.indrelid = to_regclass($1) AND a.attname = $2 " \
-	"ORDER BY i.indexrelid DESC LIMIT 1"
+	"WHERE i.indrelid = to_regclass($1) AND i.indisunique = $2::boolean " \
+	"AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) " \
+	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n " \
+	"WHERE k.o <= i.indnkeyatts ORDER BY k.o) = $3::text[] " \
+	"AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid " \
+	"AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) " \
+	"ORDER BY i.indexrelid DESC OFFSET $4::int LIMIT 1"
+/* Columns compared as sets: a CHECK's conkey lists them in attnum order. */
+#define UNNAMED_CONSTRAINT_SQL \
+	"SELECT c.conname, c.convalidated FROM pg_constraint c " \
+	"WHERE c.conrelid = to_regclass($1) AND c.contype = $2::\"char\" " \
+	"AND ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.conrelid " \
+	"AND a.attnum = ANY (c.conkey) ORDER BY 1) = ARRAY(SELECT unnest($3::text[]) ORDER BY 1) " \
+	"ORDER BY c.oid DESC OFFSET $4::int LIMIT 1"
+#define TRIGGER_SQL \
+	"SELECT tgenabled <> 'D' FROM pg_trigger WHERE tgrelid = to_regclass($1) " \
+	"AND tgname = $2 AND NOT tgisinternal"
 
-/* EXPLAIN of a query on the index's leading column, as a generic plan. */
+/* The columns as a text[] literal, each quoted so that no name reads as NULL. */
+static char *
+cols_array(const struct expect *x)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+	size_t i;
+
+	buf_addch(&b, '{');
+	for (i = 0; i < x->ncols; i++) {
+		if (i > 0)
+			buf_addch(&b, ',');
+		if (x->cols[i] == NULL) {
+			buf_addstr(&b, "NULL");
+			continue;
+		}
+		buf_addch(&b, '"');
+		for (p = x->cols[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addch(&b, '\\');
+			buf_addch(&b, *p);
+		}
+		buf_addch(&b, '"');
+	}
+	buf_addch(&b, '}');
+	return buf_detach(&b);
+}
+
+/* One of the UNNAMED_*_SQL queries for x; NULL when it failed. */
+static PGresult *
+find_unnamed(PGconn *c, const struct expect *x, const char *sql, const char *type,
+    struct err *e)
+{
+	char *cols = cols_array(x), skip[16];
+	const char *p[4] = { x->rel, type, cols, skip };
+	PGresult *r;
+
+	snprintf(skip, sizeof(skip), "%d", x->later_twins);
+	r = pg_query(c, sql, 4, p, "verify query", e);
+	free(cols);
+	return r;
+}
+
+static void
+not_validated(const char *rel, const char *name, const char **status,
+    struct buf *detail)
+{
+	*status = "not-validated";
+	buf_printf(detail, "added NOT VALID and not validated yet: run ALTER TABLE %s "
+	    "VALIDATE CONSTRAINT ", rel);
+	sql_quote_ident(detail, name);
+}
+
+/*
+ * EXPLAIN of a query on the index's leading column, as a generic plan. The plan
+ * names the index unqualified, between spaces, so that is what is looked for.
+ */
 static void
 explain_index(PGconn *c, PGresult *ir, json_t *o)
 {
@@ -332,106 +713,216 @@ out:
 	buf_release(&plan);
 }
 
-/* Checks one expectation; sets "status" (ok, missing, invalid, not-validated). */
+/* An index, found first by what it indexes when the file gave it no name. */
 static int
-check(PGconn *c, const struct expect *x, json_t *o, struct err *e)
+check_index(PGconn *c, const struct expect *x, json_t *o, const char **status,
+    struct buf *detail, struct err *e)
 {
 	PGresult *r = NULL;
-	const char *status = "ok", *detail = NULL;
-	char *idx = NULL;
+	const char *name = x->rel;
 	int ret = -1;
+
+	if (x->kind == EX_UNNAMED_INDEX) {
+		if ((r = find_unnamed(c, x, UNNAMED_INDEX_SQL, x->unique ? "t" : "f",
+		    e)) == NULL)
+			goto out;
+		if (PQntuples(r) == 0)
+			goto missing;
+		json_object_set_new(o, "index", json_string(PQgetvalue(r, 0, 0)));
+		name = json_str(o, "index");
+		PQclear(r);
+	}
+	if ((r = q(c, "SELECT to_regclass($1) IS NOT NULL", name, NULL, e)) == NULL)
+		goto out;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		goto missing;
+	PQclear(r);
+	if ((r = q(c, INDEX_SQL, name, NULL, e)) == NULL)
+		goto out;
+	if (PQntuples(r) == 0)
+		goto missing;	/* a relation of that name, but no index */
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0 ||
+	    strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+		*status = "invalid";
+		buf_addstr(detail, "the index is not valid or not ready (a failed CREATE INDEX CONCURRENTLY?): DROP INDEX CONCURRENTLY it and build it again");
+	} else
+		explain_index(c, r, o);
+	ret = 0;
+	goto out;
+missing:
+	*status = "missing";
+	ret = 0;
+out:
+	PQclear(r);
+	return ret;
+}
+
+static int
+check_unnamed_constraint(PGconn *c, const struct expect *x, json_t *o,
+    const char **status, struct buf *detail, struct err *e)
+{
+	PGresult *r;
+
+	if ((r = find_unnamed(c, x, UNNAMED_CONSTRAINT_SQL, x->con->contype,
+	    e)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		*status = "missing";
+	else {
+		json_object_set_new(o, "constraint", json_string(PQgetvalue(r, 0, 0)));
+		if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+			not_validated(x->rel, PQgetvalue(r, 0, 0), status, detail);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+check_trigger(PGconn *c, const struct expect *x, json_t *o, const char **status,
+    struct buf *detail, struct err *e)
+{
+	PGresult *r;
+	int enabled;
+
+	if ((r = q(c, TRIGGER_SQL, x->rel, x->sub, e)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		*status = "missing";
+		PQclear(r);
+		return 0;
+	}
+	enabled = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	json_object_set_new(o, "enabled", json_boolean(enabled));
+	if (!enabled && !x->disabled_ok) {
+		*status = "disabled";
+		buf_printf(detail, "the trigger does not fire: run ALTER TABLE %s "
+		    "ENABLE TRIGGER ", x->rel);
+		sql_quote_ident(detail, x->sub);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The kinds checked by one query that says whether the object is there. */
+static int
+check_simple(PGconn *c, const struct expect *x, const char **status,
+    struct buf *detail, struct err *e)
+{
+	PGresult *r = NULL;
 
 	switch (x->kind) {
 	case EX_RELATION:
 		r = q(c, "SELECT to_regclass($1) IS NOT NULL", x->rel, NULL, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-			status = "missing";
+			*status = "missing";
 		break;
 	case EX_COLUMN:
 		r = q(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) "
 		    "AND attname = $2 AND attnum > 0 AND NOT attisdropped",
 		    x->rel, x->sub, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			status = "missing";
+			*status = "missing";
 		break;
 	case EX_CONSTRAINT:
 		r = q(c, "SELECT convalidated FROM pg_constraint WHERE "
 		    "conrelid = to_regclass($1) AND conname = $2", x->rel, x->sub, e);
 		if (r != NULL && PQntuples(r) == 0)
-			status = "missing";
-		else if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-			status = "not-validated";
-			detail = "added NOT VALID and not validated yet: run ALTER TABLE … VALIDATE CONSTRAINT";
-		}
-		break;
-	case EX_INDEX:
-		if (x->sub != NULL) {
-			r = q(c, UNNAMED_INDEX_SQL, x->rel, x->sub, e);
-			if (r == NULL)
-				break;
-			if (PQntuples(r) == 0) {
-				status = "missing";
-				break;
-			}
-			idx = xstrdup(PQgetvalue(r, 0, 0));
-			PQclear(r);
-			json_object_set_new(o, "index", json_string(idx));
-		}
-		r = q(c, "SELECT to_regclass($1) IS NOT NULL", idx != NULL ? idx :
-		    x->rel, NULL, e);
-		if (r == NULL)
-			break;
-		if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-			status = "missing";
-			break;
-		}
-		PQclear(r);
-		r = q(c, INDEX_SQL, idx != NULL ? idx : x->rel, NULL, e);
-		if (r == NULL || PQntuples(r) == 0) {
-			status = "missing";
-			break;
-		}
-		if (strcmp(PQgetvalue(r, 0, 0), "t") != 0 ||
-		    strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
-			status = "invalid";
-			detail = "the index is not valid or not ready (a failed CREATE INDEX CONCURRENTLY?): DROP INDEX CONCURRENTLY it and build it again";
-		} else
-			explain_index(c, r, o);
+			*status = "missing";
+		else if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+			not_validated(x->rel, x->sub, status, detail);
 		break;
 	case EX_TYPE:
 		r = q(c, "SELECT to_regtype($1) IS NOT NULL", x->rel, NULL, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-			status = "missing";
+			*status = "missing";
 		break;
 	case EX_SCHEMA:
 		r = q(c, "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
 		    x->rel, NULL, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			status = "missing";
+			*status = "missing";
 		break;
 	case EX_EXTENSION:
 		r = q(c, "SELECT count(*) FROM pg_extension WHERE extname = $1",
 		    x->rel, NULL, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			status = "missing";
+			*status = "missing";
 		break;
 	case EX_FUNCTION:
 		r = q(c, "SELECT count(*) FROM pg_proc WHERE proname = $1",
 		    x->rel, NULL, e);
 		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			status = "missing";
+			*status = "missing";
+		break;
+	default:
+		BUG("verify: expectation kind %d has no simple check", (int)x->kind);
+	}
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Checks one expectation; sets "status" (ok, missing, invalid, not-validated,
+ * disabled).
+ */
+static int
+check(PGconn *c, const struct expect *x, json_t *o, struct err *e)
+{
+	struct buf detail = BUF_INIT;
+	const char *status = "ok";
+	int ret;
+
+	switch (x->kind) {
+	case EX_INDEX:
+	case EX_UNNAMED_INDEX:
+		ret = check_index(c, x, o, &status, &detail, e);
+		break;
+	case EX_UNNAMED_CONSTRAINT:
+		ret = check_unnamed_constraint(c, x, o, &status, &detail, e);
+		break;
+	case EX_TRIGGER:
+		ret = check_trigger(c, x, o, &status, &detail, e);
+		break;
+	default:
+		ret = check_simple(c, x, &status, &detail, e);
 		break;
 	}
-	if (r == NULL && strcmp(status, "missing") != 0)
-		goto out;
-	json_object_set_new(o, "status", json_string(status));
-	if (detail != NULL)
-		json_object_set_new(o, "detail", json_string(detail));
-	ret = strcmp(status, "ok") == 0 ? 0 : 1;
-out:
-	PQclear(r);
-	free(idx);
+	if (ret == 0) {
+		json_object_set_new(o, "status", json_string(status));
+		if (detail.len > 0)
+			json_object_set_new(o, "detail", json_string(buf_str(&detail)));
+		ret = strcmp(status, "ok") == 0 ? 0 : 1;
+	}
+	buf_release(&detail);
 	return ret;
+}
+
+/* What the file names: the object, and a name or a type and columns. */
+static json_t *
+expect_json(const struct expect *x)
+{
+	json_t *o = json_object(), *cols;
+	size_t i;
+
+	json_object_set_new(o, "line", json_integer(x->line));
+	json_object_set_new(o, "kind", json_string(kind_names[x->kind]));
+	json_object_set_new(o, "object", json_string(x->rel));
+	if (x->sub != NULL)
+		json_object_set_new(o, "name", json_string(x->sub));
+	if (x->con != NULL)
+		json_object_set_new(o, "constraint_type", json_string(x->con->words));
+	if (x->kind == EX_UNNAMED_INDEX)
+		json_object_set_new(o, "unique", json_boolean(x->unique));
+	if (x->kind == EX_UNNAMED_INDEX || x->kind == EX_UNNAMED_CONSTRAINT) {
+		cols = json_array();
+		for (i = 0; i < x->ncols; i++)
+			json_array_append_new(cols, x->cols[i] != NULL ?
+			    json_string(x->cols[i]) : json_null());
+		json_object_set_new(o, "columns", cols);
+	}
+	return o;
 }
 
 int
@@ -455,6 +946,7 @@ verify_run(const char *url, const struct sql_file *f, json_t **report,
 			goto out;
 		}
 	collect(f, &x);
+	count_twins(&x);
 	json_object_set_new(rep, "file", json_string(f->path));
 	json_object_set_new(rep, "database", json_string(safe));
 	if (pg_connect(url, NULL, &c, e) < 0)
@@ -470,13 +962,7 @@ verify_run(const char *url, const struct sql_file *f, json_t **report,
 
 		if (x.v[i].dropped)
 			continue;	/* a later statement of the file drops or renames it */
-		o = json_object();
-		json_object_set_new(o, "line", json_integer(x.v[i].line));
-		json_object_set_new(o, "kind", json_string(kind_names[x.v[i].kind]));
-		json_object_set_new(o, "object", json_string(x.v[i].rel));
-		if (x.v[i].sub != NULL)
-			json_object_set_new(o, x.v[i].kind == EX_INDEX ? "column" :
-			    "name", json_string(x.v[i].sub));
+		o = expect_json(&x.v[i]);
 		json_array_append_new(checks, o);
 		if ((r = check(c, &x.v[i], o, e)) < 0)
 			goto out;
@@ -499,6 +985,33 @@ out:
 	return ret;
 }
 
+/* trg of "t", FOREIGN KEY (a) of "t": t_a_fkey, UNIQUE (a, b) of "t": t_a_b_idx */
+static void
+print_subject(const json_t *o, FILE *out)
+{
+	const json_t *cols = json_object_get(o, "columns"), *col;
+	const char *found = json_str(o, "index") != NULL ? json_str(o, "index") :
+	    json_str(o, "constraint");
+	size_t i;
+
+	if (json_str(o, "name") != NULL)
+		fprintf(out, "%s of ", json_str(o, "name"));
+	if (json_str(o, "constraint_type") != NULL)
+		fprintf(out, "%s ", json_str(o, "constraint_type"));
+	if (json_bool(o, "unique"))
+		fputs("UNIQUE ", out);
+	if (cols != NULL) {
+		fputc('(', out);
+		json_array_foreach(cols, i, col)
+			fprintf(out, "%s%s", i > 0 ? ", " : "", json_is_string(col) ?
+			    json_string_value(col) : "(expression)");
+		fputs(") of ", out);
+	}
+	fputs(json_str(o, "object"), out);
+	if (found != NULL)
+		fprintf(out, ": %s", found);
+}
+
 void
 verify_print(const json_t *rep, FILE *out)
 {
@@ -513,12 +1026,7 @@ verify_print(const json_t *rep, FILE *out)
 		fprintf(out, "%-13s %s:%lld: %s ", json_str(o, "status"),
 		    json_str(rep, "file"), json_int(o, "line", 0),
 		    json_str(o, "kind"));
-		if (json_str(o, "name") != NULL)
-			fprintf(out, "%s of ", json_str(o, "name"));
-		fputs(json_str(o, "object"), out);
-		if (json_str(o, "index") != NULL)
-			fprintf(out, " (index %s on column %s)",
-			    json_str(o, "index"), json_str(o, "column"));
+		print_subject(o, out);
 		fputc('\n', out);
 		if (json_str(o, "detail") != NULL)
 			fprintf(out, "              %s\n", json_str(o, "detail"));

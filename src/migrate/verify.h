@@ -1,9 +1,10 @@
 /*
  * migrate verify: after a migration ran, checks on the database that what the file
  * creates exists and is usable — tables, columns, views, sequences, types, schemas,
- * extensions, functions; indexes valid and ready; constraints validated — and, for
- * each new index, shows the EXPLAIN plan of a query on its leading column. Read-only
- * (one READ ONLY transaction, rolled back).
+ * extensions, functions; indexes valid and ready; constraints validated; triggers
+ * enabled — and, for each new index, shows the EXPLAIN plan of a query on its leading
+ * column. An index or constraint without a name in the file is found by its table,
+ * type and columns. Read-only (one READ ONLY transaction, rolled back).
  */
 #ifndef OPSDECK_VERIFY_H
 #define OPSDECK_VERIFY_H

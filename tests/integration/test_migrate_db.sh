@@ -177,6 +177,65 @@ run migrate verify "$W/v.sql" --db "$PGURL"
 check "verify reports an invalid index" grep -q "^invalid .*shelf_item_idx" "$W/out"
 check "invalid index exits 1" [ "$rc" = 1 ]
 
+# unnamed indexes and constraints are found by table, type and columns; triggers by
+# table and name. A later DROP in the file (trigger, column) takes them off the list.
+cat >"$W/vu.sql" <<'SQL'
+CREATE TABLE bin (id bigint PRIMARY KEY, item_id bigint REFERENCES item (id),
+	qty int CHECK (qty >= 0), code text, lo bigint, hi bigint);
+ALTER TABLE bin ADD CHECK (lo < hi), ADD FOREIGN KEY (lo) REFERENCES item (id);
+ALTER TABLE bin ADD UNIQUE (code);
+CREATE INDEX ON bin (item_id, qty);
+CREATE UNIQUE INDEX ON bin (lower(code));
+CREATE FUNCTION bin_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER bin_touch BEFORE UPDATE ON bin FOR EACH ROW EXECUTE FUNCTION bin_touch();
+CREATE TRIGGER bin_quiet BEFORE UPDATE ON bin FOR EACH ROW EXECUTE FUNCTION bin_touch();
+ALTER TABLE bin DISABLE TRIGGER bin_quiet;
+CREATE TRIGGER bin_tmp BEFORE UPDATE ON bin FOR EACH ROW EXECUTE FUNCTION bin_touch();
+DROP TRIGGER bin_tmp ON bin;
+ALTER TABLE bin ADD COLUMN tmp int UNIQUE;
+CREATE INDEX ON bin (tmp, qty);
+ALTER TABLE bin DROP COLUMN tmp;
+SQL
+"$OPSDECK" migrate apply "$W/vu.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vu.sql" --db "$PGURL" --json
+check "verify of unnamed objects after apply exits 0" [ "$rc" = 0 ]
+check "unnamed index found by its columns" jq -e \
+    '.checks | any(.kind == "index" and .columns == ["item_id","qty"] and .index == "bin_item_id_qty_idx" and .status == "ok")' "$W/out"
+check "unnamed unique expression index found" jq -e \
+    '.checks | any(.kind == "index" and .unique and .columns == [null] and .index == "bin_lower_idx" and .status == "ok")' "$W/out"
+check "unnamed FOREIGN KEYs found, table and column ones" jq -e \
+    '[.checks[] | select(.constraint_type == "FOREIGN KEY" and .status == "ok") | .constraint] == ["bin_item_id_fkey","bin_lo_fkey"]' "$W/out"
+check "unnamed CHECKs found by the columns they name" jq -e \
+    '[.checks[] | select(.constraint_type == "CHECK" and .status == "ok") | .constraint] == ["bin_qty_check","bin_check"]' "$W/out"
+check "unnamed UNIQUE and PRIMARY KEY found" jq -e \
+    '[.checks[] | select(.constraint_type == "UNIQUE" or .constraint_type == "PRIMARY KEY") | .constraint] == ["bin_pkey","bin_code_key"]' "$W/out"
+check "triggers checked, the one the file disables too" jq -e \
+    '[.checks[] | select(.kind == "trigger") | "\(.name)=\(.enabled)=\(.status)"] == ["bin_touch=true=ok","bin_quiet=false=ok"]' "$W/out"
+check "what the file drops again is not expected" jq -e \
+    '.checks | all((.name // "") != "bin_tmp" and (.name // "") != "tmp" and ((.columns // []) | index("tmp")) == null)' "$W/out"
+run migrate verify "$W/vu.sql" --db "$PGURL"
+check "tty output names an unnamed index by its columns" grep -q \
+    '^ok  *.*vu.sql:5: index (item_id, qty) of "bin": bin_item_id_qty_idx$' "$W/out"
+pg_psql -c "DROP INDEX bin_item_id_qty_idx;
+	ALTER TABLE bin DROP CONSTRAINT bin_lo_fkey, ADD FOREIGN KEY (lo) REFERENCES item (id) NOT VALID;
+	ALTER TABLE bin DROP CONSTRAINT bin_check, ADD CHECK (lo < hi) NOT VALID;
+	ALTER TABLE bin DISABLE TRIGGER bin_touch;"
+run migrate verify "$W/vu.sql" --db "$PGURL"
+check "broken unnamed objects: exit 1" [ "$rc" = 1 ]
+check "dropped unnamed index reported missing" grep -q \
+    '^missing .*vu.sql:5: index (item_id, qty) of "bin"$' "$W/out"
+check "NOT VALID unnamed FOREIGN KEY reported" grep -q \
+    '^not-validated .*vu.sql:3: constraint FOREIGN KEY (lo) of "bin": bin_lo_fkey$' "$W/out"
+check "NOT VALID unnamed CHECK reported" grep -q \
+    '^not-validated .*vu.sql:3: constraint CHECK (hi, lo) of "bin": bin_check$' "$W/out"
+check "NOT VALID says how to validate" grep -q \
+    'run ALTER TABLE "bin" VALIDATE CONSTRAINT bin_check$' "$W/out"
+check "disabled trigger reported" grep -q \
+    '^disabled .*vu.sql:8: trigger bin_touch of "bin"$' "$W/out"
+check "disabled trigger says how to enable it" grep -q \
+    'run ALTER TABLE "bin" ENABLE TRIGGER bin_touch$' "$W/out"
+check "exactly the four broken objects are problems" grep -q '^4 problems$' "$W/out"
+
 # --- bad input and connection errors --------------------------------------------
 run migrate apply "$M" --db "postgresql://%zz"
 check "bad URL: usage error, exit 2" [ "$rc" = 2 ]
