@@ -4,6 +4,7 @@
 
 #include "cmd/common.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 
 extern const struct cmd_entry cmd_rollback_entry;
@@ -12,8 +13,8 @@ static int
 cmd_rollback_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	json_t *body, *rel;
-	char *path, *end;
-	long v = 0;
+	char *path;
+	int v = 0;
 	int code = EXIT_FAILED;
 
 	if (argc >= 2 && argv[argc - 1][0] == '-')
@@ -23,14 +24,13 @@ cmd_rollback_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_check_name("rollback", "app name", argv[1]) < 0)
 		return EXIT_USAGE;
 	if (argc == 3) {
-		v = strtol(argv[2] + (argv[2][0] == 'v'), &end, 10);
-		if (*end != '\0' || v <= 0) {
+		if (release_version_parse(argv[2], &v) < 0) {
 			fprintf(stderr, "opsdeck rollback: '%s' is not a "
 			    "release: write it like v3\n", argv[2]);
 			return EXIT_USAGE;
 		}
 	}
-	body = v > 0 ? json_pack("{s:i}", "version", (int)v) : json_object();
+	body = v > 0 ? json_pack("{s:i}", "version", v) : json_object();
 	path = xasprintf("/v1/apps/%s/rollback", argv[1]);
 	rel = cmd_call_body(ctx, "rollback", "POST", path, body, &code);
 	free(path);

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,4 +315,24 @@ str_distance(const char *a, const char *b)
 		}
 	}
 	return d[la][lb];
+}
+
+int
+release_version_parse(const char *s, int *out)
+{
+	long long v = 0;
+
+	if (*s == 'v')
+		s++;
+	if (*s < '1' || *s > '9')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	*out = (int)v;
+	return 0;
 }

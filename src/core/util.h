@@ -39,6 +39,11 @@ void	 sha256_hex(const void *, size_t len, char out[65]);
 /* The index of s in names[0..n) (NULL entries match nothing); -1 when absent. For
  * the _parse() of an enum whose _str() is a table of names. */
 int	 str_index(const char *s, const char *const *names, size_t n);
+/*
+ * A release number as people write it, "v3" or "3": 1..INT_MAX, digits only (no
+ * sign, blank or overflow, so a typo cannot name another release). 0 or -1.
+ */
+int	 release_version_parse(const char *s, int *out);
 /* Optimal string alignment distance, for "did you mean"; SIZE_MAX past 32 bytes. */
 size_t	 str_distance(const char *a, const char *b);
 

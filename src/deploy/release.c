@@ -289,19 +289,31 @@ deploy_lock_check(struct store *s, const char *app, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int ret = 0;
 
-	if (store_prepare(s, &st, "SELECT r.version, l.started_at FROM "
-	    "deploy_locks l JOIN releases r ON r.id = l.release_id WHERE "
-	    "l.app = ?", e) < 0)
+	/* A live release still holds the lock in its watch window. */
+	if (store_prepare(s, &st, "SELECT r.version, l.started_at, r.status, "
+	    "(SELECT max(started_at) FROM release_steps WHERE release_id = r.id "
+	    "AND step = 'watch') FROM deploy_locks l JOIN releases r ON "
+	    "r.id = l.release_id WHERE l.app = ?", e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
+		int v = sqlite3_column_int(st, 0);
 		char ts[32];
 
-		format_time(sqlite3_column_int64(st, 1), ts);
-		ret = err_setk(e, ERR_CONFLICT, "'%s' is already deploying v%d "
-		    "(since %s): wait for it, or follow it with `opsdeck "
-		    "release %s v%d`", app, sqlite3_column_int(st, 0), ts, app,
-		    sqlite3_column_int(st, 0));
+		if (strcmp((const char *)sqlite3_column_text(st, 2), "live") == 0 &&
+		    sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			format_time(sqlite3_column_int64(st, 3), ts);
+			ret = err_setk(e, ERR_CONFLICT, "'%s' v%d is live and in "
+			    "its watch window since %s (the previous release is "
+			    "kept warm until it ends): deploy once it is over; "
+			    "`opsdeck release %s v%d` shows it", app, v, ts, app,
+			    v);
+		} else {
+			format_time(sqlite3_column_int64(st, 1), ts);
+			ret = err_setk(e, ERR_CONFLICT, "'%s' is already "
+			    "deploying v%d (since %s): wait for it, or follow it "
+			    "with `opsdeck release %s v%d`", app, v, ts, app, v);
+		}
 	}
 	sqlite3_finalize(st);
 	return ret;

@@ -2,6 +2,7 @@
  * The daemon's side of releases: the config each release runs, the secrets its machines
  * get, and the API's deploy, rollback and secrets actions, each through the gate.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -350,8 +351,14 @@ daemon_rollback(struct daemon *d, const struct actor *actor, const char *app,
 	sqlite3_stmt *st = NULL;
 	json_t *out = NULL;
 	char msg[64];
-	int version = (int)json_int(body, "version", 0);
+	long long asked = json_int(body, "version", 0);
+	int version = (int)asked;
 
+	if (asked < 0 || asked > INT_MAX) {
+		err_setk(e, ERR_INVALID, "version %lld is not a release: write it "
+		    "like 3", asked);
+		return NULL;
+	}
 	if (app_known(d, app, e) < 0)
 		return NULL;
 	if (release_live(&d->store, app, &live, e) < 0)
@@ -375,7 +382,7 @@ daemon_rollback(struct daemon *d, const struct actor *actor, const char *app,
 		}
 	}
 	if (version == live.version) {
-		err_setk(e, ERR_INVALID, "v%d of '%s' is already live", version,
+		err_setk(e, ERR_CONFLICT, "v%d of '%s' is already live", version,
 		    app);
 		goto out;
 	}
@@ -402,18 +409,16 @@ daemon_release(struct daemon *d, const char *app, const char *v, struct err *e)
 {
 	struct release r;
 	json_t *out;
-	char *end;
-	long n;
+	int n;
 
 	if (app_known(d, app, e) < 0)
 		return NULL;
-	n = strtol(v + (v[0] == 'v'), &end, 10);
-	if (*end != '\0' || n <= 0) {
+	if (release_version_parse(v, &n) < 0) {
 		err_setk(e, ERR_INVALID, "'%s' is not a release: write it like "
 		    "v3", v);
 		return NULL;
 	}
-	if (release_load(&d->store, app, (int)n, &r, e) < 0)
+	if (release_load(&d->store, app, n, &r, e) < 0)
 		return NULL;
 	out = release_json(&d->store, &r, true);
 	release_release(&r);

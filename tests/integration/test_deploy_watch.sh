@@ -32,6 +32,10 @@ config "smoke: 1s"
 client_start
 check "v2, which turns bad 20 s after cutover, goes live first" \
     od deploy web-app --artifact "$T/late20"
+out=$(od deploy web-app --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+check "a deploy during the window is refused (exit 1)" test "$rc" = 1
+check "saying v2 is live and in its watch window" \
+    grep -q "'web-app' v2 is live and in its watch window since" <<<"$out"
 rolled() { [ "$(release_q v2 .status)" = rolled_back ]; }
 check "it is rolled back inside the 60 s window" wait_for 40 rolled
 check "v1 serves again" test "$(status_q '.apps[0].release')" = v1

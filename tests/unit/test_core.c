@@ -37,6 +37,28 @@ test_duration_parse(void **state)
 		assert_int_equal(duration_parse(bad[i], &ms), -1);
 }
 
+/* A typo never names another release: no wrap-around, sign or blank. */
+static void
+test_release_version(void **state)
+{
+	static const char *const bad[] = {
+		"", "v", "v0", "0", "-1", "v-1", "+3", " 3", "3 ", "v3x", "vv3",
+		"03", "v4294967301", "2147483648", "99999999999999999999999",
+	};
+	size_t i;
+	int v;
+
+	(void)state;
+	assert_int_equal(release_version_parse("v3", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(release_version_parse("12", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(release_version_parse("v2147483647", &v), 0);
+	assert_int_equal(v, 2147483647);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(release_version_parse(bad[i], &v), -1);
+}
+
 static void
 test_buf_cap(void **state)
 {
@@ -93,6 +115,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_release_version),
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_names),
