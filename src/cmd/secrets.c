@@ -47,6 +47,33 @@ print_list(struct cmd_ctx *ctx, json_t *j)
 	return EXIT_OK;
 }
 
+/*
+ * One line of --stdin, the way .env files are written: blank lines and # comments
+ * are skipped, a leading "export " and a CR before the newline (a file saved on
+ * Windows) are dropped, and one pair of matching quotes around the value is taken
+ * off (nothing inside is unescaped). NULL for a line with nothing to set.
+ */
+static char *
+env_line(char *line)
+{
+	char *eq, *end;
+	size_t n;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	line += strspn(line, " \t");
+	if (line[0] == '\0' || line[0] == '#')
+		return NULL;
+	if (strncmp(line, "export ", 7) == 0)
+		line += 7 + strspn(line + 7, " \t");
+	if ((eq = strchr(line, '=')) != NULL && (n = strlen(eq + 1)) >= 2 &&
+	    (eq[1] == '"' || eq[1] == '\'') && eq[n] == eq[1]) {
+		end = eq + n;
+		memmove(eq + 1, eq + 2, (size_t)(end - eq - 2));
+		end[-1] = '\0';
+	}
+	return line;
+}
+
 /* NAME=VALUE into obj; the value never reaches a message. */
 static int
 add_pair(json_t *obj, const char *pair, const char *where)
@@ -62,7 +89,8 @@ add_pair(json_t *obj, const char *pair, const char *where)
 	name = xstrndup(pair, (size_t)(eq - pair));
 	if (!secrets_name_valid(name)) {
 		fprintf(stderr, "opsdeck secrets set: %s: '%s' is not a secret "
-		    "name: use A-Z, 0-9 and '_'\n", where, name);
+		    "name: use A-Z, 0-9 and '_', not starting with a digit\n",
+		    where, name);
 		free(name);
 		return -1;
 	}
@@ -91,7 +119,7 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	json_t *set = json_object(), *body, *j, *v;
 	const char *name;
-	char line[SECRETS_VALUE_MAX + 512], where[64];
+	char line[SECRETS_VALUE_MAX + 512], where[64], *pair;
 	int ch, from_stdin = 0, code = EXIT_USAGE, n = 0, i;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -101,15 +129,24 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		from_stdin = 1;
 	}
-	if (argc - optind < 1 || (!from_stdin && argc - optind < 2) ||
-	    cmd_check_name("secrets set", "app name", argv[optind]) < 0) {
+	if (argc - optind < 1 || cmd_check_name("secrets set", "app name",
+	    argv[optind]) < 0) {
 		json_decref(set);
 		return argc - optind < 1 ? cmd_usage(&cmd_secrets_set_entry) :
 		    EXIT_USAGE;
 	}
-	for (i = optind + 1; i < argc; i++)
-		if (add_pair(set, argv[i], "argument") < 0)
+	if (!from_stdin && argc - optind < 2) {
+		fprintf(stderr, "opsdeck secrets set: no NAME=VALUE given: name "
+		    "them after the app, or pass --stdin and write one per "
+		    "line\n");
+		json_decref(set);
+		return EXIT_USAGE;
+	}
+	for (i = optind + 1; i < argc; i++) {
+		snprintf(where, sizeof(where), "argument %d", i - optind + 1);
+		if (add_pair(set, argv[i], where) < 0)
 			goto out;
+	}
 	/* --stdin: NAME=VALUE lines, so values stay out of shell history. */
 	while (from_stdin && fgets(line, sizeof(line), stdin) != NULL) {
 		size_t len = strlen(line);
@@ -121,8 +158,8 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    "bytes\n", where, SECRETS_VALUE_MAX);
 			goto out;
 		}
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] != '\0' && add_pair(set, line, where) < 0)
+		if ((pair = env_line(line)) != NULL &&
+		    add_pair(set, pair, where) < 0)
 			goto out;
 	}
 	if (json_object_size(set) == 0) {

@@ -54,7 +54,9 @@ check "the timeline says what happened" \
     test "$(release_q v4 '[.timeline[].step] | join(",")')" = "prepare,start,health,smoke,cutover,watch,detected,recovered"
 
 # Secrets: a new version, deployed; then rollback restores the old one with v1.
-od secrets set web-app API_KEY=second-secret-7c1 >/dev/null
+# Set from a .env file saved on Windows: comment, export, quotes, CRLF.
+printf '# staging\r\nexport API_KEY="second-secret-7c1"\r\n\r\n' |
+    od secrets set web-app --stdin >/dev/null
 check "secrets list shows a staged change and no value" \
     bash -c "'$OPSDECK' --state '$STATE' secrets list web-app | grep -q 'API_KEY  *staged' && ! '$OPSDECK' --state '$STATE' secrets list web-app --json | grep -q second-secret"
 check "secrets deploy makes a new release" od secrets deploy web-app
@@ -117,6 +119,17 @@ out=$(od deploy nosuch --artifact "$T/good" 2>&1) && rc=0 || rc=$?
 check "an unknown app is refused" grep -q "no app 'nosuch'" <<<"$out"
 out=$(od release web-app v99 2>&1) && rc=0 || rc=$?
 check "an unknown version is refused" grep -q "has no release v99" <<<"$out"
+# 2^32 + 1: a version that would wrap around to v1 if it were cut to 32 bits.
+nrel=$(od releases web-app --json | jq '.releases | length')
+out=$(od rollback web-app v4294967297 2>&1) && rc=0 || rc=$?
+check "a version too large to exist is refused, not wrapped (exit 2)" test "$rc" = 2
+check "saying it is not a release" grep -q "'v4294967297' is not a release" <<<"$out"
+check "and no release was made" test "$(od releases web-app --json | jq '.releases | length')" = "$nrel"
+out=$(od release web-app v4294967297 2>&1) && rc=0 || rc=$?
+check "release refuses it too" grep -q "'v4294967297' is not a release" <<<"$out"
+out=$(od secrets set web-app 2>&1) && rc=0 || rc=$?
+check "secrets set without NAME=VALUE is a usage error that says so" \
+    bash -c "[ $rc = 2 ] && grep -q 'no NAME=VALUE given' <<<\"\$1\"" _ "$out"
 
 # The secrets' plaintext is nowhere: state dir (store, logs), outputs, API answers.
 for s in first-secret-9f2 second-secret-7c1; do
