@@ -13,8 +13,6 @@
 #include "core/json.h"
 #include "core/xmalloc.h"
 #include "runtime/logread.h"
-#include "store/state.h"
-#include "store/store.h"
 
 /*
  * The app's machines and their log files: from the daemon, or, when it is not running,
@@ -23,10 +21,8 @@
 static json_t *
 machines_of(struct cmd_ctx *ctx, const char *app, int *code)
 {
-	char *path = NULL, *dbpath = NULL, *dir = NULL;
-	sqlite3_stmt *st = NULL;
-	json_t *j = NULL, *arr;
-	struct store s = { NULL, NULL };
+	char *path;
+	json_t *j;
 	struct err e;
 
 	if ((ctx->client = client_open(ctx->state_dir, &e)) != NULL) {
@@ -39,44 +35,20 @@ machines_of(struct cmd_ctx *ctx, const char *app, int *code)
 		*code = cmd_fail("logs", &e);
 		return NULL;
 	}
-	dbpath = state_store_path(ctx->state_dir);
-	if (access(dbpath, F_OK) < 0 || store_open_readonly(&s, dbpath,
-	    &e) < 0 || store_prepare(&s, &st, "SELECT id, process FROM "
-	    "machines WHERE app = ? ORDER BY process, idx", &e) < 0) {
-		fprintf(stderr, "opsdeck logs: %s\n", access(dbpath, F_OK) < 0 ?
-		    "opsdeck has never run on this state dir: pass --state DIR" :
-		    e.msg);
+	if ((j = logread_machines(ctx->state_dir, app, &e)) == NULL) {
+		fprintf(stderr, "opsdeck logs: %s\n", e.msg);
 		*code = EXIT_NO_DAEMON;
-		goto out;
+		return NULL;
 	}
-	fprintf(stderr, "opsdeck logs: the daemon is not running; reading the "
-	    "logs it left in '%s'\n", ctx->state_dir);
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	dir = xasprintf("%s/logs/%s", ctx->state_dir, app);
-	arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		char *log = xasprintf("%s/%s.log", dir, id);
-
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id,
-		    "process", (const char *)sqlite3_column_text(st, 1), "log",
-		    log));
-		free(log);
-	}
-	j = json_pack("{s:o}", "machines", arr);
-	if (json_array_size(arr) == 0) {
+	if (json_array_size(json_object_get(j, "machines")) == 0) {
 		fprintf(stderr, "opsdeck logs: no app '%s' in the store of '%s'\n",
 		    app, ctx->state_dir);
 		json_decref(j);
-		j = NULL;
 		*code = EXIT_FAILED;
+		return NULL;
 	}
-out:
-	sqlite3_finalize(st);
-	if (s.db != NULL)
-		store_close(&s);
-	free(dir);
-	free(dbpath);
+	fprintf(stderr, "opsdeck logs: the daemon is not running; reading the "
+	    "logs it left in '%s'\n", ctx->state_dir);
 	return j;
 }
 
@@ -92,7 +64,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	extern const struct cmd_entry cmd_logs_entry;
 	struct logread_file *files = NULL;
 	const char *machine = NULL;
-	size_t nfiles = 0, i;
+	size_t nfiles = 0, nalloc, i;
 	json_t *j, *m;
 	size_t width = 0;
 	char *end;
@@ -127,8 +99,8 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	if ((j = machines_of(ctx, argv[optind], &code)) == NULL)
 		return code;
-	files = xcalloc(json_array_size(json_object_get(j, "machines")) + 1,
-	    sizeof(*files));
+	nalloc = json_array_size(json_object_get(j, "machines")) + 1;
+	files = xcalloc(nalloc, sizeof(*files));
 	json_array_foreach(json_object_get(j, "machines"), i, m) {
 		if (machine != NULL && strcmp(machine, json_str(m, "id")) != 0)
 			continue;
@@ -149,6 +121,18 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		files[i].label = padded;
 	}
 	json_decref(j);
+	/* A machine a deploy retired is gone from the fleet; its log stays. */
+	if (machine != NULL && nfiles == 0) {
+		files[0].path = logread_path(ctx->state_dir, argv[optind],
+		    machine);
+		files[0].label = xstrdup(machine);
+		nfiles = 1;
+		if (access(files[0].path, R_OK) == 0)
+			fprintf(stderr, "opsdeck logs: machine %s is no longer "
+			    "in the fleet; reading the log it left\n", machine);
+		else
+			nfiles = 0;
+	}
 	if (machine != NULL && nfiles == 0) {
 		fprintf(stderr, "opsdeck logs: app '%s' has no machine '%s': "
 		    "list them with `opsdeck machines %s`\n", argv[optind],
@@ -160,7 +144,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (follow_flag)
 		logread_follow(files, nfiles, stdout);
 out:
-	for (i = 0; i < nfiles; i++) {
+	for (i = 0; i < nalloc; i++) {
 		free(files[i].path);
 		free(files[i].label);
 	}

@@ -13,6 +13,56 @@
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "runtime/logread.h"
+#include "store/state.h"
+#include "store/store.h"
+
+char *
+logread_dir(const char *state_dir, const char *app)
+{
+	return xasprintf("%s/logs/%s", state_dir, app);
+}
+
+char *
+logread_path(const char *state_dir, const char *app, const char *id)
+{
+	return xasprintf("%s/logs/%s/%s.log", state_dir, app, id);
+}
+
+json_t *
+logread_machines(const char *state_dir, const char *app, struct err *e)
+{
+	char *dbpath = state_store_path(state_dir), *log;
+	struct store s = { NULL, NULL };
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL;
+	const char *id;
+
+	if (access(dbpath, F_OK) < 0) {
+		err_setk(e, ERR_NOT_FOUND, "opsdeck has never run on state dir "
+		    "'%s': pass --state DIR", state_dir);
+		goto out;
+	}
+	if (store_open_readonly(&s, dbpath, e) < 0 || store_prepare(&s, &st,
+	    "SELECT id, process FROM machines WHERE app = ? ORDER BY process, "
+	    "idx", e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		log = logread_path(state_dir, app, id);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id,
+		    "process", (const char *)sqlite3_column_text(st, 1), "log",
+		    log));
+		free(log);
+	}
+out:
+	sqlite3_finalize(st);
+	if (s.db != NULL)
+		store_close(&s);
+	free(dbpath);
+	return arr != NULL ? json_pack("{s:o}", "machines", arr) : NULL;
+}
 
 #define LOG_READ_MAX (256 * 1024 * 1024)
 
@@ -87,6 +137,9 @@ logread_tail(struct logread_file *files, size_t nfiles, long n, FILE *out)
 			if (file_read(path, LOG_READ_MAX, &bufs[nbufs], &e) < 0) {
 				buf_release(&bufs[nbufs]);
 				free(path);
+				/* the current file may be gone for a moment */
+				if (k == 0)
+					continue;
 				break;
 			}
 			free(path);

@@ -9,12 +9,26 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
+#include "core/err.h"
+
 struct logread_file {
 	char	*path;		/* the current file; rotated ones are PATH.1, PATH.2… */
 	char	*label;		/* printed before each of its lines */
 	FILE	*fp;		/* while following */
 	ino_t	 ino;
 };
+
+/* Where logs are: STATE/logs/APP/, a machine's in ID.log (rotated: ID.log.1, …). */
+char	*logread_dir(const char *state_dir, const char *app);
+char	*logread_path(const char *state_dir, const char *app, const char *id);
+/*
+ * The app's machines as the store a stopped daemon left records them, in the shape
+ * of the API's /v1/machines: {"machines": [{id, process, log}]}, empty for an app
+ * it does not know. NULL with e set (ERR_NOT_FOUND: opsdeck never ran there).
+ */
+json_t	*logread_machines(const char *state_dir, const char *app, struct err *);
 
 /*
  * Writes the last n lines (n < 0: all) of the files to out, merged by time, each

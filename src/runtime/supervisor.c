@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "runtime/logread.h"
 #include "runtime/supervisor.h"
 
 #define ORPHAN_POLL_MS 50
@@ -990,10 +991,10 @@ machine_open_log(struct supervisor *sv, struct machine *m,
 
 	if (m->log.fd >= 0)
 		return;
-	dir = xasprintf("%s/logs/%s", sv->state_dir, m->app);
+	dir = logread_dir(sv->state_dir, m->app);
 	if (mkdir_p(dir, 0750, &e) < 0)
 		log_warnx("%s", e.msg);
-	path = xasprintf("%s/%s.log", dir, m->id);
+	path = logread_path(sv->state_dir, m->app, m->id);
 	logsink_open(&m->log, path, (size_t)cfg->log_max_bytes, cfg->log_keep);
 	free(path);
 	free(dir);
@@ -1300,6 +1301,9 @@ supervisor_machine_revive(struct machine *m)
 	supervisor_machine_adopt(m);
 	m->retired = false;
 	m->want_running = true;
+	/* a fresh start, as supervisor_machine_spawn gives */
+	memset(&m->crashloop, 0, sizeof(m->crashloop));
+	m->consecutive = 0;
 	if (m->state == MACHINE_STOPPING)
 		return;		/* machine_down starts it again */
 	if (m->run != NULL) {

@@ -34,6 +34,9 @@ check "and the app's own error from its log" \
 check "v1 is still live" test "$(status_q '.apps[0].release')" = v1
 no_v2() { [ "$(machines_q '[.machines[] | select(.release=="v2")] | length')" = 0 ]; }
 check "no machine of v2 is left" wait_for 5 no_v2
+gone=$(release_q v2 '.evidence.machines[0].machine')
+check "the failed machine's log (it is gone) can be read by the id the evidence gives" \
+    bash -c "'$OPSDECK' --state '$STATE' logs web-app --machine '$gone' 2>/dev/null | grep -q 'not exported'"
 
 # An app that prints its secret when it fails: the evidence shows the name only.
 make_artifact leaky leaky-build

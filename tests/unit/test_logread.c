@@ -121,10 +121,16 @@ test_topped_up_after_rotation(void **state)
 	out = tail(f, 1, -1);
 	assert_non_null(strstr(out, "| one\n"));
 	free(out);
-	/* a missing file is no lines, not an error */
+	/* between the rename and the new file, the rotated ones still answer */
 	unlink(f->files[0].path);
 	out = tail(f, 1, 1);
-	assert_string_equal(out, "");
+	assert_string_equal(out, "web[a] 2026-11-26T10:00:00.003Z out| three\n");
+	free(out);
+	/* a machine with no log at all is no lines, not an error */
+	out = tail(f, 2, 5);
+	assert_string_equal(out, "web[a] 2026-11-26T10:00:00.001Z out| one\n"
+	    "web[a] 2026-11-26T10:00:00.002Z out| two\n"
+	    "web[a] 2026-11-26T10:00:00.003Z out| three\n");
 	free(out);
 	free(p1);
 	free(p2);
