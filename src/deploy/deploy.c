@@ -632,9 +632,12 @@ deploy_next_batch(struct deploy *dp)
 		m->hook_arg = &dp->gated[i];
 		supervisor_machine_spawn(m);
 		if (m->state != MACHINE_STARTED) {
-			deploy_fail(dp, "start", "a new machine did not start",
-			    json_pack("{s:[o]}", "machines", machine_evidence(m,
-			    "did not start")));
+			char *why = xasprintf("machine %s (%s) did not start: %s",
+			    m->id, m->process, m->why);
+
+			deploy_fail(dp, "start", why, json_pack("{s:[o]}",
+			    "machines", machine_evidence(m, m->why)));
+			free(why);
 			return;
 		}
 		if (m->port <= 0 || !m->cfg->health.enabled)

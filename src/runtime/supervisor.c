@@ -176,6 +176,7 @@ machine_transition(struct machine *m, enum machine_state state,
 
 	m->state = state;
 	m->updated_at = wall_ms();
+	snprintf(m->why, sizeof(m->why), "%s", detail != NULL ? detail : "");
 	machine_persist(m, detail);
 	snprintf(note, sizeof(note), "machine %s %s%s%s", m->id,
 	    machine_state_str(state), detail ? ": " : "", detail ? detail : "");
@@ -651,7 +652,11 @@ machine_spawn(struct machine *m)
 		m->term_signal = 0;
 		snprintf(detail, sizeof(detail), "cannot run '%s': %s",
 		    m->cfg->argv[0], uv_strerror(rc));
-		machine_crashed(m, detail);
+		/* a deploy's machine is not restarted: the deploy fails on it */
+		if (m->hook != NULL)
+			machine_transition(m, MACHINE_FAILED, detail);
+		else
+			machine_crashed(m, detail);
 		return;
 	}
 	r->open = 3;

@@ -118,6 +118,15 @@ check "naming it" grep -qF "cannot read artifact '$T/nope'" <<<"$out"
 echo "not a tarball" > "$T/x.tar.gz"
 out=$(od deploy web-app --artifact "$T/x.tar.gz" 2>&1) && rc=0 || rc=$?
 check "a file that is not a tar archive is refused" grep -q "is not a tar archive" <<<"$out"
+# An artifact without the program the config runs: the reason says so.
+mkdir -p "$T/noprog" && echo "docs only" > "$T/noprog/README"
+out=$(od deploy web-app --artifact "$T/noprog" 2>&1) && rc=0 || rc=$?
+noprog=$(od releases web-app --json | jq -r '.releases[0].version')
+check "an artifact without its program fails the deploy (exit 1)" test "$rc" = 1
+check "and the release's reason names the program and why" \
+    bash -c "'$OPSDECK' --state '$STATE' release web-app $noprog --json | jq -r .reason | grep -q \"did not start: cannot run '.*start.sh': no such file or directory\""
+check "without promising a restart" \
+    bash -c "! '$OPSDECK' --state '$STATE' release web-app $noprog --json | grep -q 'restart in'"
 out=$(od deploy nosuch --artifact "$T/good" 2>&1) && rc=0 || rc=$?
 check "an unknown app is refused" grep -q "no app 'nosuch'" <<<"$out"
 out=$(od release web-app v99 2>&1) && rc=0 || rc=$?
