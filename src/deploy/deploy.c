@@ -29,6 +29,7 @@ struct gated {
 	struct deploy	*dp;
 	int		 passes;
 	int		 fails;
+	int		 checks;	/* health answers seen, passing or not */
 	bool		 healthy;
 	int		 old_idx;	/* the old machine it replaces (rolling), or -1 */
 };
@@ -100,14 +101,14 @@ step_end(struct deploy *dp, bool ok, const char *detail)
 	dp->step = 0;
 }
 
-/* A mark in the timeline with no duration (detected, recovered, ...). */
+/* A mark in the timeline with no duration (detected, recovered, failed). */
 static void
 step_mark(struct deploy *dp, const char *step, const char *detail)
 {
 	int64_t id = release_step_begin(dp->env->store, dp->rel.id, step,
 	    detail);
 
-	release_step_end(dp->env->store, id, true, NULL);
+	release_step_end(dp->env->store, id, strcmp(step, "failed") != 0, NULL);
 	crash_point(step);
 }
 
@@ -508,15 +509,42 @@ cutover(struct deploy *dp)
 
 static void smoke_over(uv_timer_t *);
 
+/* What the gate saw of each machine of the batch: "web[0] 3 passes in 4 checks". */
+static char *
+gate_detail(const struct deploy *dp)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = dp->batch_from; i < dp->batch_to; i++) {
+		const struct gated *g = &dp->gated[i];
+
+		if (g->m == NULL)
+			continue;
+		buf_printf(&b, "%s%s[%d] ", b.len ? "; " : "", g->m->process,
+		    g->m->idx);
+		if (g->checks == 0)
+			buf_addstr(&b, "started (no health check)");
+		else
+			buf_printf(&b, "%d pass%s in a row, %d check%s", g->passes,
+			    g->passes == 1 ? "" : "es", g->checks,
+			    g->checks == 1 ? "" : "s");
+	}
+	return buf_detach(&b);
+}
+
 static void
 gate_check(struct deploy *dp)
 {
+	char *detail;
 	size_t i;
 
 	for (i = dp->batch_from; i < dp->batch_to; i++)
 		if (!dp->gated[i].healthy)
 			return;
-	step_end(dp, true, NULL);
+	detail = gate_detail(dp);
+	step_end(dp, true, detail);
+	free(detail);
 	dp->phase = PHASE_SMOKE;
 	step_begin(dp, "smoke", NULL);
 	uv_timer_start(dp->timer, smoke_over, (uint64_t)dp->app->deploy.smoke_ms,
@@ -543,6 +571,7 @@ gate_hook(struct machine *m, enum machine_event ev, const char *detail,
 		    machine_evidence(m, "exited")));
 		return true;
 	case MACHINE_EV_HEALTH_PASS:
+		g->checks++;
 		g->fails = 0;
 		if (++g->passes >= h->passes && !g->healthy) {
 			g->healthy = true;
@@ -550,6 +579,7 @@ gate_hook(struct machine *m, enum machine_event ev, const char *detail,
 		}
 		return false;
 	case MACHINE_EV_HEALTH_FAIL:
+		g->checks++;
 		g->passes = 0;
 		if (mono_ms() - m->started_mono < (uint64_t)h->grace_ms)
 			return false;
@@ -614,6 +644,7 @@ static void
 deploy_next_batch(struct deploy *dp)
 {
 	int64_t longest_grace = 0;
+	struct buf started = BUF_INIT;
 	size_t i;
 	bool rolling = dp->gated[dp->batch_from].old_idx >= 0;
 
@@ -638,14 +669,19 @@ deploy_next_batch(struct deploy *dp)
 			deploy_fail(dp, "start", why, json_pack("{s:[o]}",
 			    "machines", machine_evidence(m, m->why)));
 			free(why);
+			buf_release(&started);
 			return;
 		}
+		/* "web[0] pid 4242, port 4101" */
+		buf_printf(&started, "%s%s[%d] %s", started.len ? "; " : "",
+		    m->process, m->idx, m->why);
 		if (m->port <= 0 || !m->cfg->health.enabled)
 			dp->gated[i].healthy = true;
 		if (m->cfg->health.grace_ms > longest_grace)
 			longest_grace = m->cfg->health.grace_ms;
 	}
-	step_end(dp, true, NULL);
+	step_end(dp, true, buf_str(&started));
+	buf_release(&started);
 	dp->phase = PHASE_GATE;
 	step_begin(dp, "health", NULL);
 	uv_timer_start(dp->timer, gate_timeout, (uint64_t)(longest_grace +

@@ -16,6 +16,9 @@ client_start
 out=$(od deploy web-app --artifact "$T/good" -m "first") && rc=0 || rc=$?
 check "a good deploy exits 0" test "$rc" = 0
 check "it says the release is live" grep -q "web-app v1 is live" <<<"$out"
+check "its progress gives each step's elapsed time and the health checks" \
+    grep -qE '^ +[0-9]+\.[0-9]s  health +ok +web\[0\] [0-9]+ pass(es)? in a row, [0-9]+ checks?$' <<<"$out"
+check "and where the new machine runs" grep -qE 'start +ok +web\[0\] pid [0-9]+, port [0-9]+' <<<"$out"
 check "v1 is the live release" test "$(status_q '.apps[0].release')" = v1
 check "v1 serves its artifact's version" wait_for 5 served_version good-build
 check "v1's machines get the secret as an env var" \
