@@ -1090,6 +1090,7 @@ deploy_recover(struct store *s)
 			 * (immediate, rolling) when the daemon died: run them.
 			 */
 			machines_wanted(s, r.app, r.id, live);
+			release_steps_interrupt(s, r.id);
 			/* Before cutover the previous release still is the live one. */
 			if (!live && r.status != RELEASE_FAILED &&
 			    r.status != RELEASE_ROLLED_BACK) {

@@ -243,6 +243,23 @@ release_step_begin(struct store *s, int64_t release_id, const char *step,
 }
 
 void
+release_steps_interrupt(struct store *s, int64_t release_id)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+
+	if (store_prepare(s, &st, "UPDATE release_steps SET status = "
+	    "'interrupted', ended_at = ? WHERE release_id = ? AND status = "
+	    "'running'", &e) < 0)
+		fatalx("%s", e.msg);
+	sqlite3_bind_int64(st, 1, wall_ms());
+	sqlite3_bind_int64(st, 2, release_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fatalx("store: cannot end steps: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+}
+
+void
 release_step_end(struct store *s, int64_t step_id, bool ok, const char *detail)
 {
 	sqlite3_stmt *st = NULL;

@@ -62,6 +62,8 @@ int64_t	release_step_begin(struct store *, int64_t release_id, const char *step,
 	    const char *detail);
 void	release_step_end(struct store *, int64_t step_id, bool ok,
 	    const char *detail);
+/* Ends the steps a daemon that died left running, as "interrupted". */
+void	release_steps_interrupt(struct store *, int64_t release_id);
 /* The one deploy per app: ERR_CONFLICT naming the release that holds it. */
 int	deploy_lock_take(struct store *, const char *app, int64_t release_id,
 	    struct err *);

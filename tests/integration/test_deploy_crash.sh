@@ -52,6 +52,8 @@ for step in prepare release_command start health smoke cutover watch stop_old; d
 	check "v$v's timeline says it was recovered" \
 	    test "$(release_q "v$v" '[.timeline[].step] | index("recovered") != null')" = true
 	check "no deploy lock is left" test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM deploy_locks")" = 0
+	check "and no step of it is left running" \
+	    test "$(release_q "v$v" '[.timeline[] | select(.status == "running")] | length')" = 0
 	case $step in watch|stop_old) prev_live=$v ;; esac
 done
 out=$(od deploy web-app --artifact "$T/good") && rc=0 || rc=$?
