@@ -40,6 +40,8 @@ struct cmd_entry {
 
 /* Prints "usage: opsdeck NAME USAGE" to stderr and returns EXIT_USAGE. */
 int	cmd_usage(const struct cmd_entry *);
+/* `opsdeck help NAME` for one command: its usage and summary, on stdout. */
+void	cmd_help_command(const struct cmd_entry *);
 /* "opsdeck NAME: unknown option 'X'" and the usage; returns EXIT_USAGE. */
 int	cmd_bad_option(const struct cmd_entry *, const char *opt);
 

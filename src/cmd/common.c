@@ -206,7 +206,7 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 	struct cmd_ctx ctx;
 	char *state = NULL, *full;
 	const char *state_flag = NULL;
-	int json = 0, nwords, ret;
+	int json = 0, nwords, ret, i;
 
 	memset(&ctx, 0, sizeof(ctx));
 	if (strip_globals(&argc, argv, &ctx.config_path, &state_flag,
@@ -224,6 +224,12 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 		argv[1] = "version";
 	if ((c = cmd_find(table, argc, argv, &nwords)) == NULL)
 		return cmd_unknown(table, argc, argv);
+	/* `opsdeck deploy --help` is `opsdeck help deploy`. */
+	for (i = nwords + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cmd_help_command(c);
+			return EXIT_OK;
+		}
 	if (ctx.config_path != NULL && access(ctx.config_path, R_OK) < 0) {
 		fprintf(stderr, "opsdeck: -c '%s': %s\n", ctx.config_path,
 		    strerror(errno));

@@ -14,6 +14,13 @@ help_flags(const struct cmd_entry *c)
 		    "recorded as evidence\n");
 }
 
+void
+cmd_help_command(const struct cmd_entry *c)
+{
+	printf("usage: opsdeck %s %s\n  %s\n", c->name, c->usage, c->summary);
+	help_flags(c);
+}
+
 static int
 cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -44,9 +51,7 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (strncmp((*c)->name, name, want) != 0 ||
 		    ((*c)->name[want] != '\0' && (*c)->name[want] != ' '))
 			continue;
-		printf("usage: opsdeck %s %s\n  %s\n", (*c)->name, (*c)->usage,
-		    (*c)->summary);
-		help_flags(*c);
+		cmd_help_command(*c);
 		i = -1;
 	}
 	if (i != -1) {
