@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,18 @@ release_final(const char *status)
 	    strcmp(status, "rolled_back") == 0;
 }
 
+/* Said on Ctrl-C while following: the deploy is the daemon's, it goes on. */
+static char follow_note[256];
+
+static void
+follow_interrupted(int sig)
+{
+	(void)sig;
+	if (write(STDERR_FILENO, follow_note, strlen(follow_note)) < 0)
+		_exit(130);
+	_exit(130);
+}
+
 int
 cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
     const char *version)
@@ -382,6 +395,10 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 	int code = EXIT_FAILED;
 	const char *status;
 
+	snprintf(follow_note, sizeof(follow_note), "\nopsdeck %s: stopped "
+	    "following; the deploy of %s %s goes on in the daemon: `opsdeck "
+	    "release %s %s` shows it\n", name, app, version, app, version);
+	signal(SIGINT, follow_interrupted);
 	for (;;) {
 		json_decref(j);
 		if ((j = cmd_call(ctx, name, "GET", path, &code)) == NULL)
@@ -420,6 +437,7 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 		    json_str(j, "reason") : "");
 	code = strcmp(status, "live") == 0 ? EXIT_OK : EXIT_FAILED;
 out:
+	signal(SIGINT, SIG_DFL);
 	json_decref(j);
 	free(path);
 	return code;

@@ -49,3 +49,16 @@ stop_daemon && rc=0 || rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "SIGTERM during a rolling deploy exits 0 promptly (${ms} ms)" test "$rc" = 0 -a "$ms" -lt 5000
 check "leaving no process" test -z "$(fleet_pids)"
+
+# Ctrl-C on `opsdeck deploy` stops the following, not the deploy: it says so.
+start_daemon
+"$OPSDECK" --state "$STATE" deploy web-app --artifact "$T/good" > "$T/ctrlc.out" 2> "$T/ctrlc.err" &
+cpid=$!
+sleep 0.5
+kill -INT "$cpid"
+wait "$cpid" && rc=0 || rc=$?
+check "Ctrl-C on deploy exits 130 (exit $rc)" test "$rc" = 130
+check "saying the deploy goes on in the daemon" grep -q "the deploy of web-app v3 goes on in the daemon" "$T/ctrlc.err"
+goes_live() { [ "$(release_q v3 .status)" = live ]; }
+check "which makes it live" wait_for 15 goes_live
+stop_daemon
