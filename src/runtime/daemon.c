@@ -94,6 +94,7 @@ daemon_closed_all(struct supervisor *sv)
 	d->api = NULL;
 	for (i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&d->sig[i], NULL);
+	uv_close((uv_handle_t *)&d->reload_timer, NULL);
 	supervisor_release(&d->sv);
 }
 
@@ -112,10 +113,6 @@ do_reload(void *arg, struct err *e)
 	struct config *cfg;
 	int i, n;
 
-	if (d->ndeploys > 0)
-		return err_setk(e, ERR_CONFLICT, "a deploy of '%s' is running: "
-		    "reload once it has ended (opsdeck releases %s)",
-		    deploy_app(d->deploys[0]), deploy_app(d->deploys[0]));
 	if ((cfg = daemon_load_config(d->config_path)) == NULL)
 		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
 		    "running config", d->config_path);
@@ -137,19 +134,53 @@ do_reload(void *arg, struct err *e)
 }
 
 static void
+daemon_reload(struct daemon *d)
+{
+	struct actor a = { "signal:SIGHUP", ROLE_ADMIN };
+	struct err e;
+
+	log_info("reloading '%s'", d->config_path);
+	if (gate_run(&d->store, &a, "daemon.reload", d->config_path, do_reload,
+	    d, &e) < 0)
+		log_warnx("reload: %s", e.msg);
+}
+
+static void
+reload_due(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (!d->reload_pending || d->stopping || d->ndeploys > 0)
+		return;
+	d->reload_pending = false;
+	daemon_reload(d);
+}
+
+void
+daemon_deploys_idle(struct daemon *d)
+{
+	/* On the next loop turn: the deploy that ended is still unwinding. */
+	if (d->reload_pending)
+		uv_timer_start(&d->reload_timer, reload_due, 0, 0);
+}
+
+static void
 daemon_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
-	struct actor a = { "signal:SIGHUP", ROLE_ADMIN };
-	struct err e;
 
 	if (signum == SIGHUP) {
 		if (d->stopping)
 			return;
-		log_info("SIGHUP: reloading '%s'", d->config_path);
-		if (gate_run(&d->store, &a, "daemon.reload", d->config_path,
-		    do_reload, d, &e) < 0)
-			log_warnx("reload: %s", e.msg);
+		/* A reload would change the machines under a running deploy. */
+		if (d->ndeploys > 0) {
+			d->reload_pending = true;
+			log_info("SIGHUP: a deploy of '%s' is running: reloading "
+			    "'%s' once it has ended", deploy_app(d->deploys[0]),
+			    d->config_path);
+			return;
+		}
+		daemon_reload(d);
 		return;
 	}
 	if (d->stopping++) {
@@ -240,6 +271,8 @@ daemon_run(const struct daemon_options *o)
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
+	uv_timer_init(&d->loop, &d->reload_timer);
+	d->reload_timer.data = d;
 	for (i = 0; i < 3; i++) {
 		uv_signal_init(&d->loop, &d->sig[i]);
 		d->sig[i].data = d;

@@ -100,6 +100,8 @@ deploy_finished(struct deploy *dp, void *arg)
 			break;
 		}
 	deploy_free(dp);
+	if (d->ndeploys == 0)
+		daemon_deploys_idle(d);
 }
 
 int

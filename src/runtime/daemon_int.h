@@ -32,6 +32,9 @@ struct daemon {
 	const char	*state_dir;
 	struct api	*api;
 	uv_signal_t	 sig[3];
+	/* SIGHUP during a deploy: the reload runs once the last deploy has ended. */
+	bool		 reload_pending;
+	uv_timer_t	 reload_timer;
 	int		 lock_fd;
 	int64_t		 started_at;
 	int		 stopping;
@@ -47,5 +50,7 @@ int	daemon_deploy_init(struct daemon *, struct err *);
 void	daemon_deploy_release(struct daemon *);
 /* Stops every running deploy where it is (daemon shutdown). */
 void	daemon_deploy_stop(struct daemon *);
+/* Called when the last deploy has ended: runs a reload that was put off. */
+void	daemon_deploys_idle(struct daemon *);
 
 #endif

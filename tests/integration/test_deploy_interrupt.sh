@@ -11,7 +11,7 @@ start_daemon
 od deploy web-app --artifact "$T/good" --detach >/dev/null
 sleep 0.5
 kill -HUP "$DAEMON_PID"; sleep 0.3
-check "a reload during a deploy is refused" grep -q "a deploy of 'web-app' is running: reload once it has ended" "$T/daemon.log"
+check "a reload during a deploy is put off" grep -q "a deploy of 'web-app' is running: reloading '.*' once it has ended" "$T/daemon.log"
 t0=$(date +%s%N)
 stop_daemon && rc=0 || rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -61,4 +61,16 @@ check "Ctrl-C on deploy exits 130 (exit $rc)" test "$rc" = 130
 check "saying the deploy goes on in the daemon" grep -q "the deploy of web-app v3 goes on in the daemon" "$T/ctrlc.err"
 goes_live() { [ "$(release_q v3 .status)" = live ]; }
 check "which makes it live" wait_for 15 goes_live
+# v3 is in its watch window: a reload now waits for the deploy's end, then runs.
+cat >> "$CONFIG" <<YAML
+  side-app:
+    processes:
+      worker: {command: ["$DEMO_APP", "--worker"]}
+YAML
+kill -HUP "$DAEMON_PID"
+has_side() { od status --json | jq -e '.apps[] | select(.name == "side-app")' >/dev/null; }
+sleep 0.3
+no_side() { ! has_side; }
+check "a reload in the watch window waits" no_side
+check "and runs once the deploy has ended" wait_for 15 has_side
 stop_daemon
