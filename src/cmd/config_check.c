@@ -1,12 +1,14 @@
 /*
  * opsdeck config check: loads opsdeck.yaml as the daemon would (command binaries
- * included) and prints every problem, one per line, so an editor can jump to each.
+ * included) and as `migrate lint` would (the rule ids of its migrate: section), and
+ * prints every problem, one per line, so an editor can jump to each.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/common.h"
 #include "config/config.h"
+#include "migrate/lint.h"
 
 extern const struct cmd_entry cmd_config_check_entry;
 
@@ -28,7 +30,9 @@ cmd_config_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return cmd_usage(&cmd_config_check_entry);
-	if (config_load(file, true, &cfg, &diags) < 0) {
+	/* the migrate: section's rule ids are checked by migrate/, which has the rules */
+	if (config_load(file, true, &cfg, &diags) < 0 ||
+	    lint_config_check(&cfg, &diags) < 0) {
 		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "%s: %zu %s\n", file, diags.n,
 		    plural(diags.n, "error", "errors"));

@@ -117,7 +117,7 @@ static const struct rule top_rules[] = {
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
 };
 
-/* Rule ids are checked by `migrate lint`, which owns the catalogue. */
+/* Rule ids are checked by migrate/ (lint_config_check), which owns the catalogue. */
 static const struct rule migrate_rules[] = {
 	{ "exclude", RULE_FN, offsetof(struct cfg_migrate, exclude), 0, 0,
 	    migrate_exclude_fn, NULL },
@@ -1632,7 +1632,12 @@ config_load(const char *file, bool check_commands, struct config *cfg,
 		memset(&ld, 0, sizeof(ld));
 		ld.file = file;
 		ld.diags = diags;
-		diag_at(&ld, 0, 0, "", "%s", e.msg);
+		if (access(file, F_OK) < 0)
+			diag_at(&ld, 0, 0, "", "%s: name the config with -c FILE "
+			    "or $OPSDECK_CONFIG (an example: "
+			    "examples/hotdash/opsdeck.yaml)", e.msg);
+		else
+			diag_at(&ld, 0, 0, "", "%s", e.msg);
 		buf_release(&text);
 		return -1;
 	}
@@ -1718,19 +1723,43 @@ migrate_bool_fn(struct loader *ld, const struct rule *r, const struct ynode *val
 	    val->kind == YNODE_SCALAR ? show(&v, val->str) : "a collection");
 }
 
-/* A list of rule ids (or one "a, b" string), kept as "a,b". */
+/* Notes where the comma-separated names of s (written at n) are: one position each. */
+static void
+rule_names_at(struct cfg_pos **at, size_t *nat, const char *s,
+    const struct ynode *n)
+{
+	size_t k = 1;
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		k += *p == ',';
+	*at = xreallocarray(*at, *nat + k, sizeof(**at));
+	while (k-- > 0) {
+		(*at)[*nat].line = n->line;
+		(*at)[(*nat)++].col = n->col;
+	}
+}
+
+/* A list of rule ids (or one "a, b" string), kept as "a,b" and where each name is. */
 static void
 migrate_exclude_fn(struct loader *ld, const struct rule *r,
     const struct ynode *val, const char *path, void *field)
 {
+	struct cfg_migrate *m = &ld->cfg->migrate;
+	struct cfg_pos **at = field == &m->exclude ? &m->exclude_at :
+	    &m->include_at;
 	char **out = field, *s;
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t i, nat = 0;
 
 	(void)r;
+	free(*at);
+	*at = NULL;
 	if (val->kind == YNODE_SCALAR) {
-		if ((s = scalar_text(ld, val, path, "a list of rule ids")) != NULL)
+		if ((s = scalar_text(ld, val, path, "a list of rule ids")) != NULL) {
 			buf_addstr(&b, s);
+			rule_names_at(at, &nat, s, val);
+		}
 		free(s);
 	} else if (val->kind == YNODE_SEQ) {
 		for (i = 0; i < val->nitems; i++) {
@@ -1738,6 +1767,7 @@ migrate_exclude_fn(struct loader *ld, const struct rule *r,
 			    "a rule id")) == NULL)
 				continue;
 			buf_printf(&b, "%s%s", b.len ? "," : "", s);
+			rule_names_at(at, &nat, s, val->items[i]);
 			free(s);
 		}
 	} else
@@ -1745,6 +1775,10 @@ migrate_exclude_fn(struct loader *ld, const struct rule *r,
 		    "[drop-column, prefer-text]");
 	free(*out);
 	*out = b.len ? buf_detach(&b) : NULL;
+	if (*out == NULL) {
+		free(*at);
+		*at = NULL;
+	}
 	buf_release(&b);
 }
 
@@ -1777,6 +1811,8 @@ config_release(struct config *cfg)
 	free(cfg->apps);
 	free(cfg->migrate.exclude);
 	free(cfg->migrate.include);
+	free(cfg->migrate.exclude_at);
+	free(cfg->migrate.include_at);
 	free(cfg->migrate.policy);
 	free(cfg->migrate.fail_on);
 	free(cfg->path);

@@ -101,6 +101,10 @@ struct cfg_app {
 struct cfg_migrate {
 	char		*exclude;	/* "rule,rule", or NULL */
 	char		*include;	/* opt-in rules, "rule,rule", or NULL */
+	/* where each comma-separated name of exclude and include is written: the names
+	 * are checked by migrate/ (lint_config_check), which knows the rules */
+	struct cfg_pos	*exclude_at;
+	struct cfg_pos	*include_at;
 	char		*policy;	/* "additive-only", or NULL */
 	char		*fail_on;	/* "error", "warning", "info", or NULL */
 	int		 pg_version;	/* server major version, 0: the grammar's (15) */

@@ -5,6 +5,7 @@
  * Checks see the state before their statement; the state is updated after.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,16 +94,93 @@ lint_rules_check(const char *list, const char *option, struct err *e)
 	return ret;
 }
 
-int
-lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
-    enum lint_severity *fail_on, struct err *e)
+/* The rule whose id is nearest name, for "did you mean", or NULL. */
+static const char *
+rule_near(const char *name)
 {
-	if (m->exclude != NULL && lint_rules_check(m->exclude,
-	    "migrate.exclude", e) < 0)
-		return -1;
-	if (m->include != NULL && lint_rules_check(m->include,
-	    "migrate.include", e) < 0)
-		return -1;
+	const char *best = NULL;
+	size_t i, d, bestd = 4;
+
+	for (i = 0; i < lint_rules_count; i++)
+		if ((d = str_distance(name, lint_rules[i].id)) < bestd) {
+			best = lint_rules[i].id;
+			bestd = d;
+		}
+	return best;
+}
+
+/* Adds one diagnostic as config_load does (taking msg). */
+static void
+config_diag(struct cfg_diags *d, const char *file, struct cfg_pos pos,
+    const char *keypath, char *msg)
+{
+	struct cfg_diag *it;
+
+	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
+	it = &d->items[d->n++];
+	it->file = xstrdup(file);
+	it->pos = pos;
+	it->keypath = xstrdup(keypath);
+	it->msg = msg;
+}
+
+/* One diagnostic per unknown name of list, at its position in at. */
+static int
+config_rules_check(const char *file, const char *list,
+    const struct cfg_pos *at, const char *keypath, struct cfg_diags *d)
+{
+	char *copy, *p, *tok, *end;
+	const char *near;
+	struct buf name = BUF_INIT;
+	struct cfg_pos pos = { 0, 0 };
+	size_t i;
+	int bad = 0;
+
+	if (list == NULL)
+		return 0;
+	p = copy = xstrdup(list);
+	for (i = 0; (tok = strsep(&p, ",")) != NULL; i++) {
+		while (*tok == ' ')
+			tok++;
+		for (end = tok + strlen(tok); end > tok && end[-1] == ' '; end--)
+			;
+		*end = '\0';
+		if (*tok == '\0' || lint_rule_find(tok) != NULL)
+			continue;
+		if (at != NULL)
+			pos = at[i];
+		buf_reset(&name);
+		sql_excerpt(&name, tok, strlen(tok), 60);
+		near = rule_near(tok);
+		config_diag(d, file, pos, keypath, near != NULL ?
+		    xasprintf("unknown rule '%s' (did you mean '%s'?): "
+		    "`opsdeck migrate rules` lists them", buf_str(&name), near) :
+		    xasprintf("unknown rule '%s': `opsdeck migrate rules` lists "
+		    "them", buf_str(&name)));
+		bad++;
+	}
+	buf_release(&name);
+	free(copy);
+	return bad;
+}
+
+int
+lint_config_check(const struct config *cfg, struct cfg_diags *d)
+{
+	const struct cfg_migrate *m = &cfg->migrate;
+	int bad;
+
+	bad = config_rules_check(cfg->path, m->exclude, m->exclude_at,
+	    "migrate.exclude", d);
+	bad += config_rules_check(cfg->path, m->include, m->include_at,
+	    "migrate.include", d);
+	return bad > 0 ? -1 : 0;
+}
+
+void
+lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
+    enum lint_severity *fail_on)
+{
 	o->exclude = m->exclude;
 	o->include = m->include;
 	o->pg_version = m->pg_version;
@@ -112,7 +190,6 @@ lint_options_from_config(const struct cfg_migrate *m, struct lint_options *o,
 		lint_policy_parse(m->policy, &o->policy);
 	if (m->fail_on != NULL)
 		lint_severity_parse(m->fail_on, fail_on);
-	return 0;
 }
 
 /* True when the comma-separated list names id (or "all"). */
@@ -145,6 +222,26 @@ suppressed(const struct lint_ctx *c, const struct lint_rule *r)
 	    (c->stmt != NULL && list_has(c->stmt->ignore, rule));
 }
 
+/*
+ * A message goes to terminals and into JSON: one line of UTF-8 whatever the file
+ * held (identifiers may hold control characters, directives any bytes).
+ */
+static char *
+printable(char *msg)
+{
+	const unsigned char *p;
+	struct buf b = BUF_INIT;
+
+	for (p = (const unsigned char *)msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			break;
+	if (*p == '\0')
+		return msg;
+	sql_excerpt(&b, msg, strlen(msg), SIZE_MAX);
+	free(msg);
+	return buf_detach(&b);
+}
+
 /* Adds a finding (taking msg); NULL when the rule is suppressed here. */
 static struct lint_finding *
 emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
@@ -169,7 +266,7 @@ emit_at(struct lint_ctx *c, const char *rule_id, int line, int col, char *msg)
 	f->severity = rule->severity;
 	f->line = line;
 	f->col = col;
-	f->message = msg;
+	f->message = printable(msg);
 	f->fix = rule->fix;
 	return f;
 }
@@ -434,8 +531,11 @@ parse_error(struct lint_ctx *c, const struct sql_stmt *st)
 	struct lint_finding *f;
 
 	if (st->error_newer == NULL) {
-		emit_at(c, "parse-error", st->error_line, st->error_col,
+		f = emit_at(c, "parse-error", st->error_line, st->error_col,
 		    xstrdup(st->error));
+		if (f != NULL && st->error_rest)
+			f->fix = "close it: until it is closed, the rest of the file "
+			    "reads as part of it, so nothing after it was checked";
 		return;
 	}
 	f = emit_at(c, "parse-error", st->error_line, st->error_col,
@@ -453,7 +553,6 @@ unknown_ignores(struct lint_ctx *c, const char *list, int line, int col,
 {
 	char *copy, *p, *tok;
 	const char *best;
-	size_t i, d, bestd;
 
 	if (list == NULL)
 		return;
@@ -462,13 +561,7 @@ unknown_ignores(struct lint_ctx *c, const char *list, int line, int col,
 		if (*tok == '\0' || strcmp(tok, "all") == 0 ||
 		    lint_rule_find(tok) != NULL)
 			continue;
-		best = NULL;
-		bestd = 4;
-		for (i = 0; i < lint_rules_count; i++)
-			if ((d = str_distance(tok, lint_rules[i].id)) < bestd) {
-				best = lint_rules[i].id;
-				bestd = d;
-			}
+		best = rule_near(tok);
 		emit_at(c, "ignore-unknown-rule", line, col, best != NULL ?
 		    xasprintf("%s names '%s', which is not a rule (did you mean "
 		    "'%s'?)", directive, tok, best) : xasprintf("%s names '%s', "

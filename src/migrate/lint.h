@@ -59,7 +59,9 @@ struct lint_options {
 	bool		 assume_in_transaction;	/* the runner wraps each file */
 };
 
+struct cfg_diags;
 struct cfg_migrate;
+struct config;
 
 /*
  * 0 when every name of a "rule,rule" list is a rule; -1 (ERR_INVALID) naming the
@@ -67,11 +69,17 @@ struct cfg_migrate;
  */
 int	lint_rules_check(const char *list, const char *option, struct err *);
 /*
- * The defaults a config's migrate: section sets: into o (which keeps what the section
- * leaves out) and *fail_on. -1 when its exclude names an unknown rule.
+ * The rule ids a loaded config's migrate.exclude and migrate.include name (config/
+ * cannot check them: the rules are migrate's): 0, or -1 with a diagnostic in the
+ * config's form ("FILE:LINE:COL: migrate.exclude: unknown rule …") for each unknown.
  */
-int	lint_options_from_config(const struct cfg_migrate *,
-	    struct lint_options *, enum lint_severity *fail_on, struct err *);
+int	lint_config_check(const struct config *, struct cfg_diags *);
+/*
+ * The defaults a config's migrate: section sets (after lint_config_check): into o
+ * (which keeps what the section leaves out) and *fail_on.
+ */
+void	lint_options_from_config(const struct cfg_migrate *,
+	    struct lint_options *, enum lint_severity *fail_on);
 
 struct lint_finding {
 	const struct lint_rule	*rule;

@@ -1,11 +1,15 @@
 /*
  * Splitting and parsing SQL files with libpg_query. The scanner splits (it tolerates
  * syntax errors), then each statement is parsed on its own so one bad statement does
- * not hide the rest. Positions are computed with one cursor that only moves forward,
- * so a file costs time linear in its size.
+ * not hide the rest. Where the scanner's split falls short (statements without a
+ * keyword, parentheses that do not balance, a scanner error), the text is cut by hand
+ * and splitting resumes after the cut. Positions are computed with one cursor that
+ * only moves forward.
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,6 +74,127 @@ cursor_advance(struct cursor *c, size_t to)
 	}
 }
 
+/*
+ * The length of the valid UTF-8 sequence of more than one byte at p (at most n
+ * bytes), or 0: overlong forms, surrogates and stray continuation bytes are not.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+void
+sql_excerpt(struct buf *b, const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, w = 0;
+	char esc[8];
+
+	while (i < len) {
+		n = 1;
+		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r')
+			snprintf(esc, sizeof(esc), "\\%c", p[i] == '\n' ? 'n' :
+			    p[i] == '\t' ? 't' : 'r');
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+		else if (p[i] < 0x80)
+			esc[0] = '\0';
+		else if ((n = utf8_seq(p + i, len - i)) == 0 ||
+		    (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			/* not UTF-8, or a C1 control character */
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			n = 1;
+		} else
+			esc[0] = '\0';
+		if (w + (esc[0] != '\0' ? strlen(esc) : 1) > max) {
+			buf_addstr(b, "...");
+			return;
+		}
+		if (esc[0] != '\0') {
+			buf_addstr(b, esc);
+			w += strlen(esc);
+		} else {
+			buf_add(b, p + i, n);
+			w++;
+		}
+		i += n;
+	}
+}
+
+/*
+ * The byte offset of character pos (0-based) of s: PostgreSQL's error positions
+ * count characters, as its pg_mbstrlen_with_len() does in UTF-8 (by the first byte
+ * of each, whether or not the rest follow).
+ */
+static size_t
+char_offset(const char *s, size_t len, int pos)
+{
+	size_t off = 0;
+	unsigned char c;
+
+	while (pos-- > 0 && off < len && s[off] != '\0') {
+		c = (unsigned char)s[off];
+		off += (c & 0x80) == 0 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
+		    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+	}
+	return off < len ? off : len;
+}
+
+/*
+ * The characters a parse error's message is kept near: PostgreSQL quotes the text
+ * from the error on ("at or near ..."), which after an unterminated string is the
+ * rest of the file, raw bytes and all.
+ */
+#define SQL_NEAR_MAX	60
+
+/* PostgreSQL's error message as one short printable line: the caller frees. */
+static char *
+error_message(const char *msg)
+{
+	static const char near[] = " at or near \"";
+	const char *q = strstr(msg, near);
+	struct buf b = BUF_INIT;
+	size_t len = strlen(msg), head;
+
+	if (q == NULL || len == 0 || msg[len - 1] != '"' ||
+	    (size_t)(q - msg) + sizeof(near) - 1 >= len) {
+		sql_excerpt(&b, msg, len, SIZE_MAX);
+		return buf_detach(&b);
+	}
+	head = (size_t)(q - msg) + sizeof(near) - 1;
+	sql_excerpt(&b, msg, head, SIZE_MAX);
+	/* the whole line near SQL_NEAR_MAX characters, but always a little excerpt */
+	sql_excerpt(&b, msg + head, len - head - 1,
+	    head + 16 < SQL_NEAR_MAX ? SQL_NEAR_MAX - head : 16);
+	buf_addch(&b, '"');
+	return buf_detach(&b);
+}
+
 /* Appends the comma-separated rule names of s (up to the end of line) to b. */
 static void
 ignore_add(struct buf *b, const char *s, const char *end)
@@ -116,7 +241,8 @@ comment_directive(const char *s, const char *end, struct buf *next,
 
 /*
  * Skips whitespace, ';' and comments from off up to end, collecting directives;
- * returns the offset of the first token (end when there is none).
+ * returns the offset of the first token or unterminated comment (end when there is
+ * none).
  */
 static size_t
 skip_gap(const char *text, size_t off, size_t end, struct buf *next,
@@ -139,6 +265,7 @@ skip_gap(const char *text, size_t off, size_t end, struct buf *next,
 			comment_directive(text + start, text + off, next, file);
 		} else if (ch == '/' && off + 1 < end && text[off + 1] == '*') {
 			/* PostgreSQL block comments nest */
+			start = off;
 			depth = 1;
 			off += 2;
 			while (off < end && depth > 0) {
@@ -153,6 +280,9 @@ skip_gap(const char *text, size_t off, size_t end, struct buf *next,
 				} else
 					off++;
 			}
+			/* unterminated: an error to report, not a gap */
+			if (depth > 0)
+				return start;
 		} else
 			break;
 	}
@@ -212,6 +342,40 @@ newer_syntax(const char *msg, const char *text, size_t pos)
 	return NULL;
 }
 
+/* Records an error of the statement at byte offset at of the file (taking msg). */
+static void
+stmt_error(struct sql_stmt *st, struct cursor *cur, size_t at, char *msg)
+{
+	st->error = msg;
+	cursor_advance(cur, at);
+	st->error_line = cur->line;
+	st->error_col = cur->col;
+}
+
+/*
+ * A statement that parses but whose tree jansson will not read: bytes that are not
+ * UTF-8 (a server would refuse them as the client's encoding), or a tree nested
+ * deeper than jansson reads. Either way nothing of it could be checked.
+ */
+static void
+tree_error(struct sql_stmt *st, struct cursor *cur, size_t first,
+    const json_error_t *jerr)
+{
+	const unsigned char *p = (const unsigned char *)st->text;
+	size_t i, n, len = strlen(st->text);
+
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (p[i] >= 0x80 && (n = utf8_seq(p + i, len - i)) == 0) {
+			stmt_error(st, cur, first + i, xasprintf("invalid byte "
+			    "sequence for encoding \"UTF8\": 0x%02x", p[i]));
+			return;
+		}
+	}
+	stmt_error(st, cur, first, xasprintf("its parse tree cannot be read (%s)",
+	    jerr->text));
+}
+
 static void
 stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
 {
@@ -221,21 +385,21 @@ stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
 
 	r = pg_query_parse(st->text);
 	if (r.error != NULL) {
-		size_t at = first;
+		const char *msg = r.error->message != NULL ? r.error->message :
+		    "syntax error";
+		size_t at = 0;
 
-		st->error = xstrdup(r.error->message != NULL ?
-		    r.error->message : "syntax error");
 		if (r.error->cursorpos > 0)
-			at = first + (size_t)r.error->cursorpos - 1;
-		if (at > first + strlen(st->text))
-			at = first + strlen(st->text);
-		st->error_newer = newer_syntax(st->error, st->text, at - first);
-		cursor_advance(cur, at);
-		st->error_line = cur->line;
-		st->error_col = cur->col;
+			at = char_offset(st->text, strlen(st->text),
+			    r.error->cursorpos - 1);
+		st->error_newer = newer_syntax(msg, st->text, at);
+		stmt_error(st, cur, first + at, error_message(msg));
 		goto out;
 	}
-	root = json_loads(r.parse_tree, 0, &jerr);
+	if ((root = json_loads(r.parse_tree, 0, &jerr)) == NULL) {
+		tree_error(st, cur, first, &jerr);
+		goto out;
+	}
 	stmts = json_object_get(root, "stmts");
 	one = json_array_get(stmts, 0);
 	if (one != NULL && json_object_get(one, "stmt") != NULL)
@@ -286,20 +450,27 @@ ignore_file_scan(const char *text, size_t len, struct buf *file)
 }
 
 /*
- * The end (just past the ';') of the statement starting at from, ignoring parentheses
- * but not quotes, comments or dollar quotes: for a statement the scanner would not end.
+ * Finds the ';' that ends the statement starting at from, before tail, skipping
+ * quotes, comments and dollar quotes, and with parens what is inside parentheses:
+ * *end is just past it, or tail when there is none (false).
  */
-static size_t
-stmt_cut(const char *text, size_t from, size_t tail)
+static bool
+stmt_cut(const char *text, size_t from, size_t tail, bool parens, size_t *end)
 {
 	size_t off = from, k;
+	long depth = 0;
 
 	while (off < tail) {
 		char ch = text[off];
 
-		if (ch == ';')
-			return off + 1;
-		if (ch == '\'' || ch == '"') {
+		if (ch == ';' && (!parens || depth == 0)) {
+			*end = off + 1;
+			return true;
+		}
+		if (ch == '(' || ch == ')') {
+			depth += ch == '(' ? 1 : -1;
+			off++;
+		} else if (ch == '\'' || ch == '"') {
 			bool esc = ch == '\'' && off > from &&
 			    (text[off - 1] == 'E' || text[off - 1] == 'e');
 
@@ -339,38 +510,150 @@ stmt_cut(const char *text, size_t from, size_t tail)
 		} else
 			off++;
 	}
-	return tail;
+	*end = tail;
+	return false;
 }
 
-/* Hands the statement in [gap_start, end) (after its leading comments) to fn. */
-static int
-stmt_emit(struct sql_file *out, const char *owned, size_t gap_start,
-    size_t end, struct buf *next, struct cursor *cur,
-    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
-    void *arg)
+/* A file on its way through the splitter. */
+struct split {
+	struct sql_file	*out;
+	char		*text;		/* the SQL, NUL-terminated at tail */
+	size_t		 tail;
+	size_t		 done;		/* the text before was handed to fn */
+	struct buf	 next;		/* directives for the next statement */
+	struct cursor	 cur;
+	int		(*fn)(const struct sql_file *, const struct sql_stmt *,
+			    void *);
+	void		*arg;
+	bool		 stop;		/* fn returned -1 */
+};
+
+/* The offset of the first token in [from, end), or end (directives are not kept). */
+static size_t
+next_token(const struct split *sp, size_t from, size_t end)
+{
+	struct buf scratch = BUF_INIT;
+
+	from = skip_gap(sp->text, from, end, &scratch, &scratch);
+	buf_release(&scratch);
+	return from;
+}
+
+/*
+ * Hands the statement in [sp->done, end) to fn, without its leading comments (which
+ * end at first_max at the latest: where a scanner error is), and moves done to end.
+ * rest: an unterminated quote or comment at offset first_max (PostgreSQL's message)
+ * takes in the rest of the file, so that error is the statement's.
+ */
+static void
+stmt_emit(struct split *sp, size_t end, size_t first_max, const char *rest)
 {
 	struct sql_stmt st;
-	size_t first = skip_gap(owned, gap_start, end, next, NULL);
-	int r;
+	size_t first = skip_gap(sp->text, sp->done,
+	    end < first_max ? end : first_max, &sp->next, NULL);
 
+	sp->done = end;
 	if (first >= end)
-		return 0;	/* only comments */
+		return;	/* only comments */
 	memset(&st, 0, sizeof(st));
-	cursor_advance(cur, first);
+	cursor_advance(&sp->cur, first);
 	st.offset = first;
-	st.line = cur->line;
-	st.col = cur->col;
-	st.text = xstrndup(owned + first, end - first);
-	if (next->len > 0)
-		st.ignore = buf_detach(next);
-	stmt_parse(&st, cur, first);
-	out->n++;
-	r = fn(out, &st, arg);
+	st.line = sp->cur.line;
+	st.col = sp->cur.col;
+	st.text = xstrndup(sp->text + first, end - first);
+	if (sp->next.len > 0)
+		st.ignore = buf_detach(&sp->next);
+	if (rest != NULL) {
+		stmt_error(&st, &sp->cur, first_max, error_message(rest));
+		st.error_rest = true;
+	} else
+		stmt_parse(&st, &sp->cur, first);
+	sp->out->n++;
+	sp->stop = sp->fn(sp->out, &st, sp->arg) < 0;
 	free(st.text);
 	json_decref(st.tree);
 	free(st.error);
 	free(st.ignore);
-	return r;
+}
+
+/*
+ * pg_query_split_with_scanner() leaves out a statement without a keyword ("SELEC 1;",
+ * "FOO;"), taking it for an empty one: each such statement ended by a ';' before
+ * limit is handed over on its own (it will not parse), so that the next statement
+ * does not start with it.
+ */
+static void
+emit_keywordless(struct split *sp, size_t limit)
+{
+	size_t first, end;
+
+	while (!sp->stop && (first = next_token(sp, sp->done, limit)) < limit &&
+	    stmt_cut(sp->text, first, limit, true, &end))
+		stmt_emit(sp, end, SIZE_MAX, NULL);
+}
+
+/*
+ * Splits the text from sp->done and hands over the statements the scanner ends, then
+ * one statement it does not end, cut by hand: one whose parentheses do not balance
+ * (the scanner will not end a statement inside them), or the one with a scanner
+ * error (which fails the whole split, so the text before the error is split again).
+ * The caller calls again while text is left.
+ */
+static void
+split_some(struct split *sp)
+{
+	PgQuerySplitResult sr;
+	size_t base = sp->done, limit = sp->tail, loc, end, first;
+	bool scan_error = false;
+	char saved, *unterminated = NULL;
+	int i;
+
+	sr = pg_query_split_with_scanner(sp->text + base);
+	if (sr.error != NULL) {
+		scan_error = true;
+		/* an unterminated quote, comment or dollar quote takes in the rest */
+		if (sr.error->message != NULL &&
+		    strncmp(sr.error->message, "unterminated ", 13) == 0)
+			unterminated = xstrdup(sr.error->message);
+		limit = base;
+		if (sr.error->cursorpos > 0)
+			limit += char_offset(sp->text + base, sp->tail - base,
+			    sr.error->cursorpos - 1);
+		pg_query_free_split_result(sr);
+		saved = sp->text[limit];
+		sp->text[limit] = '\0';
+		sr = pg_query_split_with_scanner(sp->text + base);
+		sp->text[limit] = saved;
+	}
+	for (i = 0; sr.error == NULL && i < sr.n_stmts && !sp->stop; i++) {
+		loc = base + (size_t)sr.stmts[i]->stmt_location;
+		end = sr.stmts[i]->stmt_len == 0 ? limit :
+		    loc + (size_t)sr.stmts[i]->stmt_len;
+		if (end > limit)
+			end = limit;
+		if (scan_error && end >= limit)
+			break;	/* no ';' before the error: the one cut below */
+		emit_keywordless(sp, loc);
+		if (!sp->stop)
+			stmt_emit(sp, end, SIZE_MAX, NULL);
+	}
+	pg_query_free_split_result(sr);
+	emit_keywordless(sp, limit);
+	if (sp->stop)
+		goto out;
+	first = next_token(sp, sp->done, sp->tail);
+	if (scan_error && first > limit)
+		first = limit;	/* an unterminated comment */
+	if (first >= sp->tail)
+		goto out;
+	if (unterminated != NULL)
+		stmt_emit(sp, sp->tail, limit, unterminated);
+	else {
+		stmt_cut(sp->text, first, sp->tail, false, &end);
+		stmt_emit(sp, end, first, NULL);
+	}
+out:
+	free(unterminated);
 }
 
 int
@@ -379,84 +662,50 @@ sql_file_each(const char *path, const char *text, size_t len,
     int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
     void *arg, struct err *e)
 {
-	struct buf next = BUF_INIT, file = BUF_INIT, scratch = BUF_INIT;
-	PgQuerySplitResult sr;
+	struct buf file = BUF_INIT;
+	struct split sp;
 	struct sql_stmt st;
-	struct cursor cur;
 	const char *nul;
-	char *owned = NULL;
-	size_t i, prev_end = 0, first, end, tail, base = 0;
-	int ret = -1, stop = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->path = xstrdup(path);
 	if (len >= SQL_FILE_MAX)
 		return err_set(e, "'%s' is too large to parse (%zu bytes)", path,
 		    len);
+	memset(&sp, 0, sizeof(sp));
+	sp.out = out;
+	sp.fn = fn;
+	sp.arg = arg;
+	sp.next = (struct buf)BUF_INIT;
 	/* the scanner needs a NUL-terminated string; a NUL byte ends the SQL */
-	tail = len;
+	sp.tail = len;
 	if ((nul = memchr(text, '\0', len)) != NULL)
-		tail = (size_t)(nul - text);
-	owned = xstrndup(text, tail);
-	out->ignore_file_line = ignore_file_scan(owned, tail, &file);
+		sp.tail = (size_t)(nul - text);
+	sp.text = xstrndup(text, sp.tail);
+	out->ignore_file_line = ignore_file_scan(sp.text, sp.tail, &file);
 	if (file.len > 0)
 		out->ignore_file = buf_detach(&file);
-	cur.text = owned;
-	cur.off = 0;
-	cur.line = 1;
-	cur.col = 1;
+	sp.cur.text = sp.text;
+	sp.cur.line = 1;
+	sp.cur.col = 1;
 
-	/*
-	 * The scanner's split stops at a statement whose parentheses do not balance
-	 * (it will not end a statement inside them): such a statement is cut at its next
-	 * semicolon by hand, reported as it parses, and splitting resumes after it.
-	 */
-	while (base < tail && !stop) {
-		sr = pg_query_split_with_scanner(owned + base);
-		if (sr.error != NULL) {
-			err_set(e, "%s: cannot split: %s", path,
-			    sr.error->message);
-			pg_query_free_split_result(sr);
-			goto out;
-		}
-		for (i = 0; i < (size_t)sr.n_stmts && !stop; i++) {
-			size_t loc = base + (size_t)sr.stmts[i]->stmt_location;
-
-			end = sr.stmts[i]->stmt_len == 0 ? tail :
-			    loc + (size_t)sr.stmts[i]->stmt_len;
-			if (end > tail)
-				end = tail;
-			stop = stmt_emit(out, owned, prev_end, end, &next, &cur,
-			    fn, arg) < 0;
-			prev_end = end;
-		}
-		pg_query_free_split_result(sr);
-		first = skip_gap(owned, prev_end, tail, &scratch, NULL);
-		buf_release(&scratch);
-		if (first >= tail || stop)
-			break;
-		end = stmt_cut(owned, first, tail);
-		stop = stmt_emit(out, owned, prev_end, end, &next, &cur, fn,
-		    arg) < 0;
-		prev_end = base = end;
-	}
-	if (nul != NULL && !stop) {
+	while (!sp.stop && next_token(&sp, sp.done, sp.tail) < sp.tail)
+		split_some(&sp);
+	if (nul != NULL && !sp.stop) {
 		memset(&st, 0, sizeof(st));
-		cursor_advance(&cur, tail);
-		st.offset = tail;
-		st.line = st.error_line = cur.line;
-		st.col = st.error_col = cur.col;
+		cursor_advance(&sp.cur, sp.tail);
+		st.offset = sp.tail;
+		st.line = st.error_line = sp.cur.line;
+		st.col = st.error_col = sp.cur.col;
 		st.text = "";
 		st.error = "unexpected NUL byte: not a text file";
 		out->n++;
 		fn(out, &st, arg);
 	}
-	ret = 0;
-out:
-	buf_release(&next);
+	buf_release(&sp.next);
 	buf_release(&file);
-	free(owned);
-	return ret;
+	free(sp.text);
+	return 0;
 }
 
 /* Keeps each streamed statement (taking its allocations). */
@@ -480,6 +729,7 @@ collect(const struct sql_file *f, const struct sql_stmt *st, void *arg)
 	copy->error_line = st->error_line;
 	copy->error_col = st->error_col;
 	copy->error_newer = st->error_newer;
+	copy->error_rest = st->error_rest;
 	copy->ignore = st->ignore != NULL ? xstrdup(st->ignore) : NULL;
 	return 0;
 }

@@ -1,11 +1,15 @@
 /*
  * SQL files as statements, parsed by PostgreSQL's own grammar (libpg_query 15).
- * A file is split first (the scanner tolerates errors), then each statement is parsed
- * on its own, so one bad statement does not hide the rest of the file.
+ * A file is split first (the scanner tolerates syntax errors), then each statement is
+ * parsed on its own, so one bad statement does not hide the rest of the file. What
+ * does not parse is a statement with an error, never a failure of the whole file:
+ * only an unterminated quote or comment hides what follows it (as it does from
+ * PostgreSQL).
  */
 #ifndef OPSDECK_SQL_H
 #define OPSDECK_SQL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -21,10 +25,13 @@ struct sql_stmt {
 	size_t	 offset;	/* byte offset of its first token in the file */
 	int	 line, col;	/* 1-based position of its first token */
 	json_t	*tree;		/* the "stmt" object of pg_query_parse, or NULL */
-	char	*error;		/* parse error message, or NULL */
+	char	*error;		/* parse error message (one printable line), or NULL */
 	int	 error_line, error_col;	/* position of the error in the file */
 	/* when the error is a known shape of newer PostgreSQL syntax, what it is */
 	const char *error_newer;
+	/* the error is an unterminated quote, comment or dollar quote, which takes in
+	 * the rest of the file: nothing after it was split */
+	bool	 error_rest;
 	char	*ignore;	/* rules named by "-- opsdeck-ignore A, B" before it, or NULL */
 };
 
@@ -36,7 +43,7 @@ struct sql_file {
 	int		 ignore_file_line;	/* of the first such comment */
 };
 
-/* Splits and parses text (named path in messages). -1 only when nothing can be read. */
+/* Splits and parses text (named path in messages). -1 only when it is too large. */
 int	sql_file_parse(const char *path, const char *text, size_t len,
 	    struct sql_file *out, struct err *);
 /*
@@ -52,6 +59,12 @@ int	sql_file_each(const char *path, const char *text, size_t len,
 /* Reads and parses a file (statement by statement, so large files are fine). */
 int	sql_file_load(const char *path, struct sql_file *out, struct err *);
 void	sql_file_release(struct sql_file *);
+/*
+ * Appends len bytes of s for a message on one line: newline, tab and CR as \n, \t,
+ * \r, other control characters and bytes that are not UTF-8 as \xNN, and only the
+ * first max characters, then "...".
+ */
+void	sql_excerpt(struct buf *, const char *s, size_t len, size_t max);
 /* The node type of a parsed statement: "CreateStmt", "AlterTableStmt", … or NULL. */
 const char *sql_stmt_type(const struct sql_stmt *);
 

@@ -39,12 +39,22 @@ check "naming the place and the choices" grep -q "opsdeck.yaml:7:11: migrate.pol
 sed -i 's/policy: additive/policy: none/; s/exclude: \[drop-table\]/exclude: [drop-tabel]/' "$T/opsdeck.yaml"
 out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint "$T/m.sql" 2>&1) && rc=0 || rc=$?
 check "an unknown rule id in exclude is refused (exit 2)" test "$rc" = 2
-check "and named" grep -q "drop-tabel" <<<"$out"
+want="$T/opsdeck.yaml:6:13: migrate.exclude: unknown rule 'drop-tabel' (did you mean 'drop-table'?): \`opsdeck migrate rules\` lists them"
+check "and named at its place, as config check does" grep -qxF "$want" <<<"$out"
+out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
+check "config check refuses an unknown rule id in exclude (exit 2)" test "$rc" = 2
+check "naming it at its place" grep -qxF "$want" <<<"$out"
+check "and counting it" grep -qxF "$T/opsdeck.yaml: 1 error" <<<"$out"
+sed -i 's/exclude: \[drop-tabel\]/exclude: "drop-table, nosuch"/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
+want="$T/opsdeck.yaml:6:12: migrate.exclude: unknown rule 'nosuch': \`opsdeck migrate rules\` lists them"
+check "a name without a near rule, in a string (exit 2)" \
+    bash -c "[ $rc = 2 ] && grep -qxF \"\$1\" <<<\"\$2\"" _ "$want" "$out"
+sed -i 's/exclude: "drop-table, nosuch"/exclude: [drop-table]/' "$T/opsdeck.yaml"
 out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
 check "config check accepts the migrate section" test "$rc" = 0
 
 # Opt-in rules: off by default, on when the config (or --include) names them.
-sed -i 's/exclude: \[drop-tabel\]/exclude: [drop-table]/' "$T/opsdeck.yaml"
 out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc "$T/m.sql") || true
 check "require-table-schema is off unless included" bash -c "! grep -q 'require-table-schema' <<<'$out'"
 echo "  include: [require-table-schema]" >> "$T/opsdeck.yaml"
@@ -54,7 +64,11 @@ out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint --format gcc --exclude requir
 check "and --exclude wins over it" bash -c "! grep -q 'require-table-schema' <<<'$out'"
 sed -i 's/include: \[require-table-schema\]/include: [require-table-shema]/' "$T/opsdeck.yaml"
 out=$("$OPSDECK" -c "$T/opsdeck.yaml" migrate lint "$T/m.sql" 2>&1) && rc=0 || rc=$?
+want="$T/opsdeck.yaml:10:13: migrate.include: unknown rule 'require-table-shema' (did you mean 'require-table-schema'?): \`opsdeck migrate rules\` lists them"
 check "an unknown rule in include is refused (exit 2), naming where" \
-    bash -c "[ $rc = 2 ] && grep -q \"unknown rule 'require-table-shema' in migrate.include\" <<<\"\$1\"" _ "$out"
+    bash -c "[ $rc = 2 ] && grep -qxF \"\$1\" <<<\"\$2\"" _ "$want" "$out"
+out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
+check "config check refuses it the same way" \
+    bash -c "[ $rc = 2 ] && grep -qxF \"\$1\" <<<\"\$2\"" _ "$want" "$out"
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]

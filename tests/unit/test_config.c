@@ -477,7 +477,9 @@ test_missing_file(void **state)
 	assert_int_equal(d.n, 1);
 	line = cfg_diag_format(&d.items[0]);
 	assert_string_equal(line, "tests/data/configs/nope.yaml: cannot open "
-	    "'tests/data/configs/nope.yaml': No such file or directory");
+	    "'tests/data/configs/nope.yaml': No such file or directory: name "
+	    "the config with -c FILE or $OPSDECK_CONFIG (an example: "
+	    "examples/hotdash/opsdeck.yaml)");
 	free(line);
 	cfg_diags_release(&d);
 	assert_int_equal(d.n, 0);

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,68 @@ test_nul_and_empty(void **state)
 	sql_file_release(&f);
 }
 
+/*
+ * What the scanner cannot split is a statement with an error, never a failure: the
+ * statements around it are kept, and an unterminated quote says it took in the rest.
+ */
+static void
+test_scanner_errors(void **state)
+{
+	static const char typo[] = "SELEC 1;\nDROP TABLE x;\n";
+	static const char junk[] = "DROP TABLE a; SELECT 1x;\nDROP TABLE b;";
+	static const char open[] = "DROP TABLE a;\nUPDATE t SET s = 'x;\nDROP TABLE b;";
+	struct sql_file f;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(sql_file_parse("t.sql", typo, strlen(typo), &f, &e), 0);
+	assert_int_equal(f.n, 2);
+	assert_non_null(f.stmts[0].error);
+	assert_string_equal(sql_stmt_type(&f.stmts[1]), "DropStmt");
+	assert_int_equal(f.stmts[1].line, 2);
+	sql_file_release(&f);
+
+	assert_int_equal(sql_file_parse("j.sql", junk, strlen(junk), &f, &e), 0);
+	assert_int_equal(f.n, 3);
+	assert_string_equal(f.stmts[1].error,
+	    "trailing junk after numeric literal at or near \"1x\"");
+	assert_int_equal(f.stmts[1].error_col, 22);
+	assert_false(f.stmts[1].error_rest);
+	assert_string_equal(sql_stmt_type(&f.stmts[2]), "DropStmt");
+	sql_file_release(&f);
+
+	assert_int_equal(sql_file_parse("o.sql", open, strlen(open), &f, &e), 0);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(sql_stmt_type(&f.stmts[0]), "DropStmt");
+	assert_string_equal(f.stmts[1].error, "unterminated quoted string at or "
+	    "near \"'x;\\nDROP TABLE b;\"");
+	assert_int_equal(f.stmts[1].error_line, 2);
+	assert_int_equal(f.stmts[1].error_col, 18);
+	assert_true(f.stmts[1].error_rest);
+	sql_file_release(&f);
+}
+
+/* Messages quote the file as one printable line. */
+static void
+test_excerpt(void **state)
+{
+	static const char raw[] = "a\tb\nc\x01\x7f\xff\xc3\xa9\xc2\x85\xed\xa0\x80";
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	sql_excerpt(&b, raw, strlen(raw), SIZE_MAX);
+	/* é stays; a C1 control, a lone byte and a surrogate do not */
+	assert_string_equal(buf_str(&b),
+	    "a\\tb\\nc\\x01\\x7f\\xff\xc3\xa9\\xc2\\x85\\xed\\xa0\\x80");
+	buf_reset(&b);
+	sql_excerpt(&b, "abc\xc3\xa9" "f", 6, 4);
+	assert_string_equal(buf_str(&b), "abc\xc3\xa9...");
+	buf_reset(&b);
+	sql_excerpt(&b, "ab\n", 3, 3);
+	assert_string_equal(buf_str(&b), "ab...");
+	buf_release(&b);
+}
+
 /* A large file is linear: 20000 statements, each one parsed once. */
 static void
 test_large_file(void **state)
@@ -392,6 +455,8 @@ main(void)
 		cmocka_unit_test(test_every_rule_has_cases),
 		cmocka_unit_test(test_positions_and_ignores),
 		cmocka_unit_test(test_nul_and_empty),
+		cmocka_unit_test(test_scanner_errors),
+		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_large_file),
 		cmocka_unit_test(test_lock_matrix),
 		cmocka_unit_test(test_locks_per_statement),
