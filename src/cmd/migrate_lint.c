@@ -121,7 +121,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			opts.exclude = optarg;
 			break;
 		case 'i':
-			if (lint_rules_check(optarg, "--include", &e) < 0) {
+			if (lint_include_check(optarg, "--include", &e) < 0) {
 				cmd_fail(NAME, &e);
 				goto out;
 			}

@@ -26,12 +26,13 @@ print_markdown(void)
 	    "| rule | severity | squawk | what it catches | fix |\n"
 	    "|---|---|---|---|---|\n");
 	for (i = 0; i < lint_rules_count; i++)
-		printf("| `%s` | %s | %s%s%s | %s | %s |\n", lint_rules[i].id,
+		printf("| `%s` | %s | %s%s%s | %s%s | %s |\n", lint_rules[i].id,
 		    lint_severity_str(lint_rules[i].severity),
 		    lint_rules[i].squawk != NULL ? "`" : "",
 		    lint_rules[i].squawk != NULL ? lint_rules[i].squawk : "—",
 		    lint_rules[i].squawk != NULL ? "`" : "",
-		    lint_rules[i].summary, lint_rules[i].fix);
+		    lint_rules[i].summary, lint_rules[i].opt_in ?
+		    " (opt-in: `--include`)" : "", lint_rules[i].fix);
 	printf("\n## Locks\n\n"
 	    "For every statement the report names the table-level lock "
 	    "PostgreSQL takes, on which relation, and what it blocks:\n\n"
@@ -71,19 +72,21 @@ cmd_migrate_rules_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (mode == 't') {
 		for (i = 0; i < lint_rules_count; i++)
-			printf("%-30s %-8s %s\n", lint_rules[i].id,
+			printf("%-30s %-8s %s%s\n", lint_rules[i].id,
 			    lint_severity_str(lint_rules[i].severity),
-			    lint_rules[i].summary);
+			    lint_rules[i].summary, lint_rules[i].opt_in ?
+			    " (opt-in: --include)" : "");
 		return EXIT_OK;
 	}
 	a = json_array();
 	for (i = 0; i < lint_rules_count; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s?}",
-		    "id", lint_rules[i].id,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s?, "
+		    "s:b}", "id", lint_rules[i].id,
 		    "severity", lint_severity_str(lint_rules[i].severity),
 		    "summary", lint_rules[i].summary,
 		    "fix", lint_rules[i].fix,
-		    "squawk", lint_rules[i].squawk));
+		    "squawk", lint_rules[i].squawk,
+		    "opt_in", lint_rules[i].opt_in));
 	cmd_print_json(a);
 	json_decref(a);
 	return EXIT_OK;

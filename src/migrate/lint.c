@@ -94,6 +94,27 @@ lint_rules_check(const char *list, const char *option, struct err *e)
 	return ret;
 }
 
+int
+lint_include_check(const char *list, const char *option, struct err *e)
+{
+	char *copy, *p, *tok;
+	const struct lint_rule *r;
+	int ret = 0;
+
+	if (lint_rules_check(list, option, e) < 0)
+		return -1;
+	p = copy = xstrdup(list);
+	while (ret == 0 && (tok = strsep(&p, ",")) != NULL) {
+		tok += strspn(tok, " ");
+		if ((r = lint_rule_find(tok)) != NULL && !r->opt_in)
+			ret = err_setk(e, ERR_INVALID, "'%s' runs by default: %s "
+			    "names opt-in rules only (`opsdeck migrate rules` "
+			    "marks them)", r->id, option);
+	}
+	free(copy);
+	return ret;
+}
+
 /* The rule whose id is nearest name, for "did you mean", or NULL. */
 static const char *
 rule_near(const char *name)
@@ -127,8 +148,10 @@ config_diag(struct cfg_diags *d, const char *file, struct cfg_pos pos,
 /* One diagnostic per unknown name of list, at its position in at. */
 static int
 config_rules_check(const char *file, const char *list,
-    const struct cfg_pos *at, const char *keypath, struct cfg_diags *d)
+    const struct cfg_pos *at, const char *keypath, bool opt_in_only,
+    struct cfg_diags *d)
 {
+	const struct lint_rule *r;
 	char *copy, *p, *tok, *end;
 	const char *near;
 	struct buf name = BUF_INIT;
@@ -145,10 +168,19 @@ config_rules_check(const char *file, const char *list,
 		for (end = tok + strlen(tok); end > tok && end[-1] == ' '; end--)
 			;
 		*end = '\0';
-		if (*tok == '\0' || lint_rule_find(tok) != NULL)
+		if (*tok == '\0')
 			continue;
 		if (at != NULL)
 			pos = at[i];
+		if ((r = lint_rule_find(tok)) != NULL) {
+			if (opt_in_only && !r->opt_in) {
+				config_diag(d, file, pos, keypath, xasprintf("'%s' "
+				    "runs by default: include names opt-in rules "
+				    "only", r->id));
+				bad++;
+			}
+			continue;
+		}
 		buf_reset(&name);
 		sql_excerpt(&name, tok, strlen(tok), 60);
 		near = rule_near(tok);
@@ -171,9 +203,9 @@ lint_config_check(const struct config *cfg, struct cfg_diags *d)
 	int bad;
 
 	bad = config_rules_check(cfg->path, m->exclude, m->exclude_at,
-	    "migrate.exclude", d);
+	    "migrate.exclude", false, d);
 	bad += config_rules_check(cfg->path, m->include, m->include_at,
-	    "migrate.include", d);
+	    "migrate.include", true, d);
 	return bad > 0 ? -1 : 0;
 }
 
@@ -570,10 +602,16 @@ unknown_ignores(struct lint_ctx *c, const char *list, int line, int col,
 	free(copy);
 }
 
-/* Removes the findings of one rule (they were raised before the file was known). */
-static void
-findings_drop(struct lint_report *r, const char *rule)
+size_t
+lint_stmt_count(const struct lint_ctx *c)
 {
+	return c->rep->nstmts;
+}
+
+void
+lint_drop(struct lint_ctx *c, const char *rule)
+{
+	struct lint_report *r = c->rep;
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nfindings; i++) {
@@ -672,6 +710,8 @@ ctx_init(struct lint_ctx *c, const struct lint_options *opts,
 static void
 ctx_finish(struct lint_ctx *c, const struct sql_file *f)
 {
+	size_t i;
+
 	c->file = f;
 	c->stmt = NULL;
 	if (f->n == 0)
@@ -682,9 +722,9 @@ ctx_finish(struct lint_ctx *c, const struct sql_file *f)
 		    xstrdup("transaction opened here is never committed"));
 	unknown_ignores(c, f->ignore_file, f->ignore_file_line, 1,
 	    "-- opsdeck-ignore-file");
-	/* One statement applies whole or not at all: running it again is safe. */
-	if (c->rep->nstmts <= 1)
-		findings_drop(c->rep, "prefer-robust-statement");
+	for (i = 0; i < lint_rules_count; i++)
+		if (lint_rules[i].finish != NULL)
+			lint_rules[i].finish(c);
 	findings_sort(c->rep);
 	json_decref(c->new_rels);
 	json_decref(c->memo);

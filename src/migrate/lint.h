@@ -37,6 +37,8 @@ struct lint_rule {
 	 * uncommitted-transaction) or by another row's check (drop-schema). */
 	void			(*check)(struct lint_ctx *, const json_t *node);
 	bool			 opt_in;	/* off unless named by --include */
+	/* Called once the whole file is read (findings that need the end), or NULL. */
+	void			(*finish)(struct lint_ctx *);
 };
 
 extern const struct lint_rule lint_rules[];
@@ -68,6 +70,8 @@ struct config;
  * others and where the list came from (option, "--exclude").
  */
 int	lint_rules_check(const char *list, const char *option, struct err *);
+/* The same for --include, whose rules must also be opt-in ones. */
+int	lint_include_check(const char *list, const char *option, struct err *);
 /*
  * The rule ids a loaded config's migrate.exclude and migrate.include name (config/
  * cannot check them: the rules are migrate's): 0, or -1 with a diagnostic in the
@@ -146,6 +150,10 @@ bool	lint_has_statement_timeout(const struct lint_ctx *);
 bool	lint_first(struct lint_ctx *, const char *rule);
 /* The current statement's kind in SQL words ("DROP INDEX"). */
 const char *lint_stmt_words(const struct lint_ctx *);
+/* Statements read so far (in a finish hook: the file's). */
+size_t	lint_stmt_count(const struct lint_ctx *);
+/* Removes the findings of rule raised so far in this file (for finish hooks). */
+void	lint_drop(struct lint_ctx *, const char *rule);
 /* Notes a rule keeps for later statements of the file (a constraint dropped…). */
 void	lint_note(struct lint_ctx *, const char *key);
 bool	lint_noted(const struct lint_ctx *, const char *key);

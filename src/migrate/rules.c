@@ -1068,12 +1068,6 @@ check_additive(struct lint_ctx *c, const json_t *n)
 
 #define ROBUST "prefer-robust-statement"
 
-static bool
-flag_is(const json_t *n, const char *key)
-{
-	return json_is_true(json_object_get(n, key));
-}
-
 static void
 robust_missing(struct lint_ctx *c, const char *what, const char *guard)
 {
@@ -1092,15 +1086,20 @@ robust_create(struct lint_ctx *c, const json_t *n)
 		if (str_is(rv, "relpersistence", "t"))
 			return;		/* a temporary table: a new one per run */
 	} else if (strcmp(kind, "IndexStmt") == 0) {
-		if (json_str(n, "idxname") == NULL)
-			return;		/* IF NOT EXISTS needs a name */
+		if (json_str(n, "idxname") == NULL) {
+			lint_emit_fix(c, ROBUST, "name the index and add IF NOT "
+			    "EXISTS", "CREATE INDEX without a name builds a second "
+			    "index when the migration runs again after failing "
+			    "part way");
+			return;
+		}
 	} else if (strcmp(kind, "ViewStmt") == 0 ||
 	    strcmp(kind, "CreateFunctionStmt") == 0) {
-		if (!flag_is(n, "replace"))
+		if (!json_bool(n, "replace"))
 			robust_missing(c, lint_stmt_words(c), "OR REPLACE");
 		return;
 	}
-	if (!flag_is(n, "if_not_exists"))
+	if (!json_bool(n, "if_not_exists"))
 		robust_missing(c, lint_stmt_words(c), "IF NOT EXISTS");
 }
 
@@ -1112,13 +1111,13 @@ robust_alter_cmd(struct lint_ctx *c, const char *rel, const json_t *cmd)
 	char *key;
 
 	if (str_is(cmd, "subtype", "AT_AddColumn")) {
-		if (!flag_is(cmd, "missing_ok"))
+		if (!json_bool(cmd, "missing_ok"))
 			robust_missing(c, "ADD COLUMN", "IF NOT EXISTS");
 	} else if (str_is(cmd, "subtype", "AT_DropColumn")) {
-		if (!flag_is(cmd, "missing_ok"))
+		if (!json_bool(cmd, "missing_ok"))
 			robust_missing(c, "DROP COLUMN", "IF EXISTS");
 	} else if (str_is(cmd, "subtype", "AT_DropConstraint")) {
-		if (!flag_is(cmd, "missing_ok")) {
+		if (!json_bool(cmd, "missing_ok")) {
 			robust_missing(c, "DROP CONSTRAINT", "IF EXISTS");
 			return;
 		}
@@ -1148,19 +1147,34 @@ check_robust(struct lint_ctx *c, const json_t *n)
 
 	if (lint_in_transaction(c))
 		return;
+	/* CONCURRENTLY is not atomic: even alone in its file, a failure leaves
+	 * an INVALID index behind (see robust_finish). */
+	if (json_bool(n, "concurrent"))
+		lint_note(c, ROBUST ":concurrently");
 	if (str_index(kind, creates, sizeof(creates) / sizeof(creates[0])) >= 0)
 		robust_create(c, n);
 	else if (strcmp(kind, "AlterTableStmt") == 0)
 		each_cmd(c, n, NULL, true, robust_alter_cmd);
-	else if (strcmp(kind, "DropStmt") == 0 && !flag_is(n, "missing_ok"))
+	else if (strcmp(kind, "DropStmt") == 0 && !json_bool(n, "missing_ok"))
 		robust_missing(c, lint_stmt_words(c), "IF EXISTS");
 	else if (strcmp(kind, "AlterEnumStmt") == 0 &&
-	    json_str(n, "newVal") != NULL && !flag_is(n, "skipIfNewValExists"))
+	    json_str(n, "newVal") != NULL && !json_bool(n, "skipIfNewValExists"))
 		robust_missing(c, "ALTER TYPE … ADD VALUE", "IF NOT EXISTS");
-	else if (strcmp(kind, "RenameStmt") == 0 && !flag_is(n, "missing_ok"))
+	else if (strcmp(kind, "RenameStmt") == 0 && !json_bool(n, "missing_ok"))
 		lint_emit_fix(c, ROBUST, "run the file in one transaction, or rename "
 		    "a table with ALTER TABLE IF EXISTS", "RENAME fails when the "
 		    "migration runs again after failing part way");
+}
+
+/*
+ * A file of one statement outside CONCURRENTLY applies whole or not at all: running
+ * it again is safe, so what the check raised on it is dropped.
+ */
+static void
+robust_finish(struct lint_ctx *c)
+{
+	if (lint_stmt_count(c) <= 1 && !lint_noted(c, ROBUST ":concurrently"))
+		lint_drop(c, ROBUST);
 }
 
 /* require-table-schema (opt-in): a bare table name goes wherever search_path says. */
@@ -1204,9 +1218,12 @@ check_table_schema(struct lint_ctx *c, const json_t *n)
 }
 
 #define R(id, sev, sum, fix, squawk, kind, fn) \
-	{ id, LINT_##sev, sum, fix, squawk, kind, fn, false }
+	{ id, LINT_##sev, sum, fix, squawk, kind, fn, false, NULL }
 #define R_OPT_IN(id, sev, sum, fix, squawk, kind, fn) \
-	{ id, LINT_##sev, sum, fix, squawk, kind, fn, true }
+	{ id, LINT_##sev, sum, fix, squawk, kind, fn, true, NULL }
+/* A rule with a finish hook, run once the file is read. */
+#define R_FINISH(id, sev, sum, fix, squawk, kind, fn, finish) \
+	{ id, LINT_##sev, sum, fix, squawk, kind, fn, false, finish }
 
 const struct lint_rule lint_rules[] = {
 R("parse-error", ERROR, "a statement does not parse with PostgreSQL 15's grammar",
@@ -1350,13 +1367,13 @@ R("delete-without-where", ERROR, "DELETE without WHERE removes every row",
 R("update-without-where", WARNING, "UPDATE without WHERE rewrites every row "
     "in one transaction", "backfill in batches with a WHERE on a key range",
     NULL, "UpdateStmt", check_update),
-R("prefer-robust-statement", WARNING, "outside a transaction, a statement "
-    "that fails when run a second time stops the rerun of a migration that "
-    "failed part way", "add IF NOT EXISTS / IF EXISTS (OR REPLACE for views "
-    "and functions), or run the file in one transaction", "prefer-robust-stmts",
-    NULL, check_robust),
+R_FINISH("prefer-robust-statement", WARNING, "outside a transaction, a "
+    "statement that fails (or doubles) when run a second time spoils the rerun "
+    "of a migration that failed part way", "add IF NOT EXISTS / IF EXISTS (OR "
+    "REPLACE for views and functions), or run the file in one transaction",
+    "prefer-robust-stmts", NULL, check_robust, robust_finish),
 R_OPT_IN("require-table-schema", WARNING, "a table named without its schema "
-    "lands wherever search_path points (opt-in: --include)", "write "
+    "lands wherever search_path points", "write "
     "schema.table, such as public.users", "require-table-schema", NULL,
     check_table_schema),
 R("ignore-unknown-rule", WARNING, "an opsdeck-ignore comment names a rule that "

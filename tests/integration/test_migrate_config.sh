@@ -70,5 +70,12 @@ check "an unknown rule in include is refused (exit 2), naming where" \
 out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
 check "config check refuses it the same way" \
     bash -c "[ $rc = 2 ] && grep -qxF \"\$1\" <<<\"\$2\"" _ "$want" "$out"
+# include names opt-in rules only: a default rule there is a mistake.
+sed -i 's/include: \[require-table-shema\]/include: [drop-column]/' "$T/opsdeck.yaml"
+out=$("$OPSDECK" config check -c "$T/opsdeck.yaml" 2>&1) && rc=0 || rc=$?
+check "a default rule in include is refused by config check" \
+    bash -c "[ $rc = 2 ] && grep -qF \"opsdeck.yaml:10:13: migrate.include: 'drop-column' runs by default\" <<<\"\$1\"" _ "$out"
+out=$("$OPSDECK" migrate lint --include drop-column "$T/m.sql" 2>&1) && rc=0 || rc=$?
+check "and by --include" bash -c "[ $rc = 2 ] && grep -q \"'drop-column' runs by default: --include names opt-in rules only\" <<<\"\$1\"" _ "$out"
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
