@@ -1,7 +1,9 @@
 /*
  * The file is read in order into a list of expectations (a table made, a column
  * added, an index built…); a later DROP or RENAME in the same file updates the list.
- * Each expectation is then checked by one query of the table below.
+ * What belongs to a table (columns, indexes, constraints, triggers) records the
+ * table, so dropping or renaming the table takes it along. Each expectation is then
+ * checked by one query.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,10 @@ enum expect_kind {
 };
 
 #define KIND(k)		(1u << (k))
-#define ALL_KINDS	(~0u)
+/* Kinds whose rel is the relation itself, not the table they belong to. */
+#define RELATION_KINDS	(KIND(EX_RELATION) | KIND(EX_INDEX))
+/* Kinds whose rel is a bare name, not a quoted, qualified one. */
+#define BARE_KINDS	(KIND(EX_SCHEMA) | KIND(EX_EXTENSION) | KIND(EX_FUNCTION))
 
 /*
  * Constraint types an unnamed constraint is found by (with its columns): the name
@@ -50,9 +55,19 @@ static const struct con_type {
 
 struct expect {
 	enum expect_kind kind;
-	char	*rel;		/* quoted, qualified relation, or the object's name */
+	/*
+	 * What the check looks up: the table of a column, constraint, trigger or
+	 * unnamed index; a relation, named index or type (all quoted, qualified as
+	 * the file writes them); the bare name of a schema, extension or function.
+	 */
+	char	*rel;
+	/* the quoted, qualified table it belongs to, or NULL when it stands alone */
+	char	*table;
 	char	*sub;		/* column, constraint or trigger name, or NULL */
-	/* an unnamed index's or constraint's columns, NULL for an expression */
+	/*
+	 * An index's or constraint's columns, NULL for an expression: the key an
+	 * unnamed one is found by, and for all what DROP COLUMN takes along.
+	 */
 	char	**cols;
 	size_t	 ncols;
 	const struct con_type *con;	/* unnamed constraint: its type */
@@ -71,20 +86,6 @@ struct expect {
 struct expects {
 	struct expect	*v;
 	size_t		 n, cap;
-};
-
-static const char *const kind_names[] = {
-	[EX_RELATION] = "relation",
-	[EX_COLUMN] = "column",
-	[EX_INDEX] = "index",
-	[EX_UNNAMED_INDEX] = "index",
-	[EX_CONSTRAINT] = "constraint",
-	[EX_UNNAMED_CONSTRAINT] = "constraint",
-	[EX_TRIGGER] = "trigger",
-	[EX_TYPE] = "type",
-	[EX_SCHEMA] = "schema",
-	[EX_EXTENSION] = "extension",
-	[EX_FUNCTION] = "function",
 };
 
 /* ALTER TABLE … ENABLE/DISABLE TRIGGER: whether the file leaves a trigger off. */
@@ -174,6 +175,17 @@ expect_add(struct expects *x, enum expect_kind k, char *rel, const char *sub,
 	return e;
 }
 
+/* An expectation on a table: a column, index, constraint or trigger of it. */
+static struct expect *
+expect_add_on(struct expects *x, enum expect_kind k, const char *table,
+    const char *sub, int line)
+{
+	struct expect *e = expect_add(x, k, xstrdup(table), sub, line);
+
+	e->table = xstrdup(table);
+	return e;
+}
+
 static void
 expects_release(struct expects *x)
 {
@@ -181,6 +193,7 @@ expects_release(struct expects *x)
 
 	for (i = 0; i < x->n; i++) {
 		free(x->v[i].rel);
+		free(x->v[i].table);
 		free(x->v[i].sub);
 		for (j = 0; j < x->v[i].ncols; j++)
 			free(x->v[i].cols[j]);
@@ -213,7 +226,7 @@ cols_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Marks expectations of the kinds on rel (and sub, when given) as dropped later. */
+/* Marks expectations of the kinds named rel (and sub, when given) as dropped later. */
 static void
 expect_drop(struct expects *x, unsigned kinds, const char *rel, const char *sub)
 {
@@ -225,16 +238,80 @@ expect_drop(struct expects *x, unsigned kinds, const char *rel, const char *sub)
 			x->v[i].dropped = 1;
 }
 
-/* DROP COLUMN also drops the indexes and constraints that involve the column. */
+/* A relation dropped: it, and all that belongs to it. */
 static void
-expect_drop_column(struct expects *x, const char *rel, const char *col)
+expect_drop_relation(struct expects *x, const char *rel)
 {
 	struct expect *e;
 	size_t i;
 
 	for (i = 0; i < x->n; i++) {
 		e = &x->v[i];
-		if (strcmp(e->rel, rel) == 0 && ((e->kind == EX_COLUMN &&
+		if (str_eq(e->table, rel) || ((RELATION_KINDS & KIND(e->kind)) &&
+		    strcmp(e->rel, rel) == 0))
+			e->dropped = 1;
+	}
+}
+
+/*
+ * A relation renamed (ALTER TABLE/INDEX/VIEW … RENAME TO): what was expected of it
+ * is expected under the new name. A named index of a renamed table keeps its name.
+ */
+static void
+expect_rename_relation(struct expects *x, const char *from, const char *to)
+{
+	struct expect *e;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		e = &x->v[i];
+		if (str_eq(e->table, from)) {
+			free(e->table);
+			e->table = xstrdup(to);
+		}
+		if ((e->table != NULL || (RELATION_KINDS & KIND(e->kind))) &&
+		    strcmp(e->rel, from) == 0) {
+			free(e->rel);
+			e->rel = xstrdup(to);
+		}
+	}
+}
+
+/*
+ * DROP SCHEMA (CASCADE, or of a schema already empty): it and what the file names
+ * in it. What the file names unqualified is taken to be elsewhere.
+ */
+static void
+expect_drop_schema(struct expects *x, const char *schema)
+{
+	struct buf prefix = BUF_INIT;
+	struct expect *e;
+	size_t i;
+
+	/* a quoted identifier ends at a lone '"': "s". is the start of no other name */
+	sql_quote_ident_always(&prefix, schema);
+	buf_addch(&prefix, '.');
+	for (i = 0; i < x->n; i++) {
+		e = &x->v[i];
+		if (BARE_KINDS & KIND(e->kind)) {
+			if (e->kind == EX_SCHEMA && strcmp(e->rel, schema) == 0)
+				e->dropped = 1;
+		} else if (strncmp(e->rel, buf_str(&prefix), prefix.len) == 0)
+			e->dropped = 1;	/* a named index is in its table's schema */
+	}
+	buf_release(&prefix);
+}
+
+/* DROP COLUMN also drops the indexes and constraints that involve the column. */
+static void
+expect_drop_column(struct expects *x, const char *table, const char *col)
+{
+	struct expect *e;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		e = &x->v[i];
+		if (str_eq(e->table, table) && ((e->kind == EX_COLUMN &&
 		    str_eq(e->sub, col)) || cols_has(e, col)))
 			e->dropped = 1;
 	}
@@ -245,7 +322,7 @@ expect_drop_column(struct expects *x, const char *rel, const char *col)
  * constraint on it stays, now over the new name.
  */
 static void
-expect_rename_column(struct expects *x, const char *rel, const char *from,
+expect_rename_column(struct expects *x, const char *table, const char *from,
     const char *to)
 {
 	struct expect *e;
@@ -253,7 +330,7 @@ expect_rename_column(struct expects *x, const char *rel, const char *from,
 
 	for (i = 0; i < x->n; i++) {
 		e = &x->v[i];
-		if (strcmp(e->rel, rel) != 0 || from == NULL || to == NULL)
+		if (!str_eq(e->table, table) || from == NULL || to == NULL)
 			continue;
 		if (e->kind == EX_COLUMN && str_eq(e->sub, from))
 			e->dropped = 1;
@@ -291,18 +368,19 @@ expr_columns(struct expect *e, json_t *n)
 
 /* col: the column of a column constraint, NULL for a table constraint. */
 static void
-constraint_columns(struct expect *e, const json_t *con, const char *col)
+constraint_columns(struct expect *e, const struct con_type *ct, const json_t *con,
+    const char *col)
 {
 	const json_t *l;
 	size_t i;
 
-	if (strcmp(e->con->contype, "c") == 0) {
+	if (strcmp(ct->contype, "c") == 0) {
 		expr_columns(e, json_object_get(con, "raw_expr"));
 		if (e->ncols > 1)	/* a set: twins compare equal in any order */
 			qsort(e->cols, e->ncols, sizeof(*e->cols), cols_cmp);
 		return;
 	}
-	l = json_object_get(con, strcmp(e->con->contype, "f") == 0 ? "fk_attrs" :
+	l = json_object_get(con, strcmp(ct->contype, "f") == 0 ? "fk_attrs" :
 	    "keys");
 	if (json_array_size(l) == 0 && col != NULL)
 		cols_add(e, col);
@@ -311,30 +389,31 @@ constraint_columns(struct expect *e, const json_t *con, const char *col)
 }
 
 static void
-constraint_expect(struct expects *x, const char *rel, const json_t *con,
+constraint_expect(struct expects *x, const char *table, const json_t *con,
     const char *col, int line)
 {
 	const char *name = json_str(con, "conname"), *t = json_str(con, "contype");
+	const struct con_type *ct = NULL;
 	struct expect *e;
 	size_t i;
 
 	if (t == NULL || strcmp(t, "CONSTR_NOTNULL") == 0 ||
 	    strcmp(t, "CONSTR_DEFAULT") == 0 || strcmp(t, "CONSTR_NULL") == 0)
 		return;
+	for (i = 0; i < sizeof(con_types) / sizeof(con_types[0]); i++)
+		if (strcmp(t, con_types[i].node) == 0)
+			ct = &con_types[i];
 	if (name == NULL)	/* ADD UNIQUE USING INDEX i: the constraint is named i */
 		name = json_str(con, "indexname");
-	if (name != NULL) {
-		expect_add(x, EX_CONSTRAINT, xstrdup(rel), name, line);
+	if (name != NULL)
+		e = expect_add_on(x, EX_CONSTRAINT, table, name, line);
+	else if (ct != NULL) {
+		e = expect_add_on(x, EX_UNNAMED_CONSTRAINT, table, NULL, line);
+		e->con = ct;
+	} else
 		return;
-	}
-	for (i = 0; i < sizeof(con_types) / sizeof(con_types[0]); i++)
-		if (strcmp(t, con_types[i].node) == 0) {
-			e = expect_add(x, EX_UNNAMED_CONSTRAINT, xstrdup(rel), NULL,
-			    line);
-			e->con = &con_types[i];
-			constraint_columns(e, con, col);
-			return;
-		}
+	if (ct != NULL)
+		constraint_columns(e, ct, con, col);
 }
 
 /* A column of CREATE TABLE or ADD COLUMN, with the constraints written on it. */
@@ -345,7 +424,7 @@ column_expect(struct expects *x, const char *rel, const json_t *cd, int line)
 	const char *col = json_str(cd, "colname");
 	size_t i;
 
-	expect_add(x, EX_COLUMN, xstrdup(rel), col, line);
+	expect_add_on(x, EX_COLUMN, rel, col, line);
 	for (i = 0; i < json_array_size(cons); i++)
 		constraint_expect(x, rel, json_object_get(json_array_get(cons, i),
 		    "Constraint"), col, line);
@@ -381,7 +460,7 @@ trigger_switch(struct expects *x, const char *rel, const char *sub,
 		if (strcmp(sub, trigger_switches[i].subtype) != 0)
 			continue;
 		for (j = 0; j < x->n; j++)
-			if (x->v[j].kind == EX_TRIGGER && strcmp(x->v[j].rel, rel) == 0 &&
+			if (x->v[j].kind == EX_TRIGGER && str_eq(x->v[j].table, rel) &&
 			    (trigger_switches[i].all || str_eq(x->v[j].sub, name)))
 				x->v[j].disabled_ok = trigger_switches[i].disabled;
 		return;
@@ -402,7 +481,7 @@ collect_alter_cmd(struct expects *x, const char *rel, const json_t *c, int line)
 		constraint_expect(x, rel, json_object_get(def, "Constraint"), NULL,
 		    line);
 	else if (strcmp(sub, "AT_ValidateConstraint") == 0 && name != NULL)
-		expect_add(x, EX_CONSTRAINT, xstrdup(rel), name, line);
+		expect_add_on(x, EX_CONSTRAINT, rel, name, line);
 	else if (strcmp(sub, "AT_DropColumn") == 0)
 		expect_drop_column(x, rel, name);
 	else if (strcmp(sub, "AT_DropConstraint") == 0)
@@ -429,59 +508,146 @@ collect_index(struct expects *x, const json_t *n, int line)
 {
 	const json_t *rv = json_object_get(n, "relation");
 	const json_t *params = json_object_get(n, "indexParams");
+	char *table = qualify_rv(rv);
 	struct expect *e;
 	size_t i;
 
 	if (json_str(n, "idxname") != NULL) {
-		expect_add(x, EX_INDEX, qualify(json_str(rv, "schemaname"),
+		/* the index lives in its table's schema */
+		e = expect_add(x, EX_INDEX, qualify(json_str(rv, "schemaname"),
 		    json_str(n, "idxname")), NULL, line);
-		return;
+		e->table = table;
+	} else {
+		/* PostgreSQL names it (with a suffix when taken): found by what
+		 * it indexes */
+		e = expect_add_on(x, EX_UNNAMED_INDEX, table, NULL, line);
+		e->unique = json_bool(n, "unique");
+		free(table);
 	}
-	/* PostgreSQL picks the name (with a suffix when taken): found by what it indexes */
-	e = expect_add(x, EX_UNNAMED_INDEX, qualify_rv(rv), NULL, line);
-	e->unique = json_bool(n, "unique");
 	for (i = 0; i < json_array_size(params); i++)
 		cols_add(e, json_str(json_object_get(json_array_get(params, i),
 		    "IndexElem"), "name"));
 }
 
+/* DROP TABLE/VIEW/INDEX/SEQUENCE …: [schema,] name */
+static void
+drop_relation(struct expects *x, const json_t *o)
+{
+	char *rel = qualify_names(o, 0);
+
+	expect_drop_relation(x, rel);
+	free(rel);
+}
+
+/* DROP TRIGGER: [schema,] table, trigger */
+static void
+drop_trigger(struct expects *x, const json_t *o)
+{
+	const json_t *items = json_object_get(json_object_get(o, "List"), "items");
+	char *table = qualify_names(o, 1);
+
+	expect_drop(x, KIND(EX_TRIGGER), table, names_item(items,
+	    json_array_size(items) - 1));
+	free(table);
+}
+
+static void
+drop_type(struct expects *x, const json_t *o)
+{
+	char *type = qualify_names(json_object_get(json_object_get(o, "TypeName"),
+	    "names"), 0);
+
+	expect_drop(x, KIND(EX_TYPE), type, NULL);
+	free(type);
+}
+
+static void
+drop_schema(struct expects *x, const json_t *o)
+{
+	const char *name = json_str(json_object_get(o, "String"), "sval");
+
+	if (name != NULL)
+		expect_drop_schema(x, name);
+}
+
+static void
+drop_extension(struct expects *x, const json_t *o)
+{
+	const char *name = json_str(json_object_get(o, "String"), "sval");
+
+	if (name != NULL)
+		expect_drop(x, KIND(EX_EXTENSION), name, NULL);
+}
+
+/* A function is expected by its name only, so DROP of one overload ends it. */
+static void
+drop_function(struct expects *x, const json_t *o)
+{
+	const json_t *fn = json_object_get(json_object_get(o, "ObjectWithArgs"),
+	    "objname");
+	const char *name = names_item(fn, json_array_size(fn) - 1);
+
+	if (name != NULL)
+		expect_drop(x, KIND(EX_FUNCTION), name, NULL);
+}
+
+/* DropStmt.removeType: how one of its objects names what it drops. */
+static const struct {
+	const char	*remove_type;
+	void		(*drop)(struct expects *, const json_t *);
+} drop_types[] = {
+	{ "OBJECT_TABLE", drop_relation },
+	{ "OBJECT_VIEW", drop_relation },
+	{ "OBJECT_MATVIEW", drop_relation },
+	{ "OBJECT_FOREIGN_TABLE", drop_relation },
+	{ "OBJECT_SEQUENCE", drop_relation },
+	{ "OBJECT_INDEX", drop_relation },
+	{ "OBJECT_TRIGGER", drop_trigger },
+	{ "OBJECT_TYPE", drop_type },
+	{ "OBJECT_DOMAIN", drop_type },
+	{ "OBJECT_SCHEMA", drop_schema },
+	{ "OBJECT_EXTENSION", drop_extension },
+	{ "OBJECT_FUNCTION", drop_function },
+	{ "OBJECT_PROCEDURE", drop_function },
+	{ "OBJECT_ROUTINE", drop_function },
+};
+
 static void
 collect_drop(struct expects *x, const json_t *n)
 {
-	const json_t *objs = json_object_get(n, "objects"), *o, *items;
+	const json_t *objs = json_object_get(n, "objects");
 	const char *rt = json_str(n, "removeType");
-	size_t i;
-	char *q;
+	size_t i, j;
 
-	for (i = 0; i < json_array_size(objs); i++) {
-		o = json_array_get(objs, i);
-		if (str_eq(rt, "OBJECT_TRIGGER")) {	/* [schema,] table, trigger */
-			items = json_object_get(json_object_get(o, "List"), "items");
-			q = qualify_names(o, 1);
-			expect_drop(x, KIND(EX_TRIGGER), q, names_item(items,
-			    json_array_size(items) - 1));
-		} else {
-			q = qualify_names(o, 0);
-			expect_drop(x, ALL_KINDS, q, NULL);
-		}
-		free(q);
+	for (i = 0; i < sizeof(drop_types) / sizeof(drop_types[0]); i++) {
+		if (!str_eq(rt, drop_types[i].remove_type))
+			continue;
+		for (j = 0; j < json_array_size(objs); j++)
+			drop_types[i].drop(x, json_array_get(objs, j));
+		return;
 	}
 }
 
 static void
 collect_rename(struct expects *x, const json_t *n)
 {
+	const json_t *rv = json_object_get(n, "relation");
 	const char *rt = json_str(n, "renameType"), *sub = json_str(n, "subname");
-	char *rel = qualify_rv(json_object_get(n, "relation"));
+	const char *to = json_str(n, "newname");
+	char *rel = qualify_rv(rv), *newrel;
 
 	if (str_eq(rt, "OBJECT_COLUMN"))
-		expect_rename_column(x, rel, sub, json_str(n, "newname"));
+		expect_rename_column(x, rel, sub, to);
 	else if (str_eq(rt, "OBJECT_TABCONSTRAINT"))
 		expect_drop(x, KIND(EX_CONSTRAINT), rel, sub);
 	else if (str_eq(rt, "OBJECT_TRIGGER"))
 		expect_drop(x, KIND(EX_TRIGGER), rel, sub);
-	else if (sub == NULL)	/* the relation (a policy or rule has a subname) */
-		expect_drop(x, ALL_KINDS, rel, NULL);
+	else if (sub == NULL && to != NULL) {
+		/* the relation (a policy or rule has a subname), in its schema */
+		newrel = qualify(json_str(rv, "schemaname"), to);
+		expect_rename_relation(x, rel, newrel);
+		free(newrel);
+	}
 	free(rel);
 }
 
@@ -504,10 +670,13 @@ collect(const struct sql_file *f, struct expects *x)
 			collect_alter(x, n, line);
 		else if (strcmp(type, "IndexStmt") == 0)
 			collect_index(x, n, line);
-		else if (strcmp(type, "CreateTrigStmt") == 0)
-			expect_add(x, EX_TRIGGER, qualify_rv(json_object_get(n,
-			    "relation")), json_str(n, "trigname"), line);
-		else if (strcmp(type, "ViewStmt") == 0)
+		else if (strcmp(type, "CreateTrigStmt") == 0) {
+			char *table = qualify_rv(json_object_get(n, "relation"));
+
+			expect_add_on(x, EX_TRIGGER, table, json_str(n, "trigname"),
+			    line);
+			free(table);
+		} else if (strcmp(type, "ViewStmt") == 0)
 			expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
 			    "view")), NULL, line);
 		else if (strcmp(type, "CreateTableAsStmt") == 0)
@@ -596,16 +765,18 @@ q(PGconn *c, const char *sql, const char *a, const char *b, struct err *e)
 	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] " \
 	"WHERE i.indexrelid = $1::regclass"
 /*
- * The unnamed lookups take $1 table, $2 uniqueness or contype, $3 columns (text[],
- * NULL for an expression), $4 how many newer matches to pass over. Indexes of
- * constraints are left out: those are the constraints' own, not the file's CREATE INDEX.
+ * The unnamed lookups take $1 table, $2 uniqueness or contype, $3 columns (a JSON
+ * array of strings, null for an expression), $4 how many newer matches to pass over.
+ * Indexes of constraints are left out: those are the constraints' own, not the
+ * file's CREATE INDEX.
  */
 #define UNNAMED_INDEX_SQL \
 	"SELECT i.indexrelid::regclass::text FROM pg_index i " \
 	"WHERE i.indrelid = to_regclass($1) AND i.indisunique = $2::boolean " \
 	"AND ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) " \
 	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n " \
-	"WHERE k.o <= i.indnkeyatts ORDER BY k.o) = $3::text[] " \
+	"WHERE k.o <= i.indnkeyatts ORDER BY k.o) = " \
+	"ARRAY(SELECT c FROM json_array_elements_text($3::json) WITH ORDINALITY j(c, o) ORDER BY o) " \
 	"AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid " \
 	"AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) " \
 	"ORDER BY i.indexrelid DESC OFFSET $4::int LIMIT 1"
@@ -614,38 +785,32 @@ q(PGconn *c, const char *sql, const char *a, const char *b, struct err *e)
 	"SELECT c.conname, c.convalidated FROM pg_constraint c " \
 	"WHERE c.conrelid = to_regclass($1) AND c.contype = $2::\"char\" " \
 	"AND ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.conrelid " \
-	"AND a.attnum = ANY (c.conkey) ORDER BY 1) = ARRAY(SELECT unnest($3::text[]) ORDER BY 1) " \
+	"AND a.attnum = ANY (c.conkey) ORDER BY 1) = " \
+	"ARRAY(SELECT json_array_elements_text($3::json) ORDER BY 1) " \
 	"ORDER BY c.oid DESC OFFSET $4::int LIMIT 1"
+/* The same columns as the unnamed lookup returns, for a constraint the file names. */
+#define CONSTRAINT_SQL \
+	"SELECT conname, convalidated FROM pg_constraint " \
+	"WHERE conrelid = to_regclass($1) AND conname = $2"
 #define TRIGGER_SQL \
 	"SELECT tgenabled <> 'D' FROM pg_trigger WHERE tgrelid = to_regclass($1) " \
 	"AND tgname = $2 AND NOT tgisinternal"
 
-/* The columns as a text[] literal, each quoted so that no name reads as NULL. */
+/* The columns as a JSON array, the form the unnamed lookups take them in. */
 static char *
-cols_array(const struct expect *x)
+cols_json(const struct expect *x)
 {
-	struct buf b = BUF_INIT;
-	const char *p;
+	json_t *a = json_array();
+	char *s;
 	size_t i;
 
-	buf_addch(&b, '{');
-	for (i = 0; i < x->ncols; i++) {
-		if (i > 0)
-			buf_addch(&b, ',');
-		if (x->cols[i] == NULL) {
-			buf_addstr(&b, "NULL");
-			continue;
-		}
-		buf_addch(&b, '"');
-		for (p = x->cols[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addch(&b, '\\');
-			buf_addch(&b, *p);
-		}
-		buf_addch(&b, '"');
-	}
-	buf_addch(&b, '}');
-	return buf_detach(&b);
+	for (i = 0; i < x->ncols; i++)
+		json_array_append_new(a, x->cols[i] != NULL ?
+		    json_string(x->cols[i]) : json_null());
+	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+		fatalx("verify: out of memory");
+	json_decref(a);
+	return s;
 }
 
 /* One of the UNNAMED_*_SQL queries for x; NULL when it failed. */
@@ -653,7 +818,7 @@ static PGresult *
 find_unnamed(PGconn *c, const struct expect *x, const char *sql, const char *type,
     struct err *e)
 {
-	char *cols = cols_array(x), skip[16];
+	char *cols = cols_json(x), skip[16];
 	const char *p[4] = { x->rel, type, cols, skip };
 	PGresult *r;
 
@@ -757,19 +922,25 @@ out:
 	return ret;
 }
 
+/* A constraint, found by its type and columns when the file gave it no name. */
 static int
-check_unnamed_constraint(PGconn *c, const struct expect *x, json_t *o,
+check_constraint(PGconn *c, const struct expect *x, json_t *o,
     const char **status, struct buf *detail, struct err *e)
 {
 	PGresult *r;
 
-	if ((r = find_unnamed(c, x, UNNAMED_CONSTRAINT_SQL, x->con->contype,
-	    e)) == NULL)
+	if (x->kind == EX_UNNAMED_CONSTRAINT)
+		r = find_unnamed(c, x, UNNAMED_CONSTRAINT_SQL, x->con->contype, e);
+	else
+		r = q(c, CONSTRAINT_SQL, x->rel, x->sub, e);
+	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		*status = "missing";
 	else {
-		json_object_set_new(o, "constraint", json_string(PQgetvalue(r, 0, 0)));
+		if (x->kind == EX_UNNAMED_CONSTRAINT)
+			json_object_set_new(o, "constraint",
+			    json_string(PQgetvalue(r, 0, 0)));
 		if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
 			not_validated(x->rel, PQgetvalue(r, 0, 0), status, detail);
 	}
@@ -803,62 +974,52 @@ check_trigger(PGconn *c, const struct expect *x, json_t *o, const char **status,
 	return 0;
 }
 
-/* The kinds checked by one query that says whether the object is there. */
+static int check_exists(PGconn *, const struct expect *, json_t *,
+    const char **, struct buf *, struct err *);
+
+/*
+ * Each kind: its name in the report, and how it is checked: by a function, or by
+ * check_exists with a query of $1 (expect.rel) and $2 (expect.sub, when it has one)
+ * that says whether the object is there.
+ */
+static const struct kind_check {
+	const char	*name;
+	int		(*check)(PGconn *, const struct expect *, json_t *,
+			    const char **status, struct buf *detail,
+			    struct err *);
+	const char	*exists_sql;
+} kind_checks[] = {
+	[EX_RELATION] = { "relation", check_exists,
+	    "SELECT to_regclass($1) IS NOT NULL" },
+	[EX_COLUMN] = { "column", check_exists,
+	    "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) "
+	    "AND attname = $2 AND attnum > 0 AND NOT attisdropped)" },
+	[EX_INDEX] = { "index", check_index, NULL },
+	[EX_UNNAMED_INDEX] = { "index", check_index, NULL },
+	[EX_CONSTRAINT] = { "constraint", check_constraint, NULL },
+	[EX_UNNAMED_CONSTRAINT] = { "constraint", check_constraint, NULL },
+	[EX_TRIGGER] = { "trigger", check_trigger, NULL },
+	[EX_TYPE] = { "type", check_exists, "SELECT to_regtype($1) IS NOT NULL" },
+	[EX_SCHEMA] = { "schema", check_exists,
+	    "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)" },
+	[EX_EXTENSION] = { "extension", check_exists,
+	    "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = $1)" },
+	[EX_FUNCTION] = { "function", check_exists,
+	    "SELECT EXISTS (SELECT FROM pg_proc WHERE proname = $1)" },
+};
+
 static int
-check_simple(PGconn *c, const struct expect *x, const char **status,
+check_exists(PGconn *c, const struct expect *x, json_t *o, const char **status,
     struct buf *detail, struct err *e)
 {
-	PGresult *r = NULL;
+	PGresult *r;
 
-	switch (x->kind) {
-	case EX_RELATION:
-		r = q(c, "SELECT to_regclass($1) IS NOT NULL", x->rel, NULL, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-			*status = "missing";
-		break;
-	case EX_COLUMN:
-		r = q(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) "
-		    "AND attname = $2 AND attnum > 0 AND NOT attisdropped",
-		    x->rel, x->sub, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			*status = "missing";
-		break;
-	case EX_CONSTRAINT:
-		r = q(c, "SELECT convalidated FROM pg_constraint WHERE "
-		    "conrelid = to_regclass($1) AND conname = $2", x->rel, x->sub, e);
-		if (r != NULL && PQntuples(r) == 0)
-			*status = "missing";
-		else if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-			not_validated(x->rel, x->sub, status, detail);
-		break;
-	case EX_TYPE:
-		r = q(c, "SELECT to_regtype($1) IS NOT NULL", x->rel, NULL, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-			*status = "missing";
-		break;
-	case EX_SCHEMA:
-		r = q(c, "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-		    x->rel, NULL, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			*status = "missing";
-		break;
-	case EX_EXTENSION:
-		r = q(c, "SELECT count(*) FROM pg_extension WHERE extname = $1",
-		    x->rel, NULL, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			*status = "missing";
-		break;
-	case EX_FUNCTION:
-		r = q(c, "SELECT count(*) FROM pg_proc WHERE proname = $1",
-		    x->rel, NULL, e);
-		if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "0") == 0)
-			*status = "missing";
-		break;
-	default:
-		BUG("verify: expectation kind %d has no simple check", (int)x->kind);
-	}
-	if (r == NULL)
+	(void)o;
+	(void)detail;
+	if ((r = q(c, kind_checks[x->kind].exists_sql, x->rel, x->sub, e)) == NULL)
 		return -1;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		*status = "missing";
 	PQclear(r);
 	return 0;
 }
@@ -874,21 +1035,7 @@ check(PGconn *c, const struct expect *x, json_t *o, struct err *e)
 	const char *status = "ok";
 	int ret;
 
-	switch (x->kind) {
-	case EX_INDEX:
-	case EX_UNNAMED_INDEX:
-		ret = check_index(c, x, o, &status, &detail, e);
-		break;
-	case EX_UNNAMED_CONSTRAINT:
-		ret = check_unnamed_constraint(c, x, o, &status, &detail, e);
-		break;
-	case EX_TRIGGER:
-		ret = check_trigger(c, x, o, &status, &detail, e);
-		break;
-	default:
-		ret = check_simple(c, x, &status, &detail, e);
-		break;
-	}
+	ret = kind_checks[x->kind].check(c, x, o, &status, &detail, e);
 	if (ret == 0) {
 		json_object_set_new(o, "status", json_string(status));
 		if (detail.len > 0)
@@ -907,8 +1054,10 @@ expect_json(const struct expect *x)
 	size_t i;
 
 	json_object_set_new(o, "line", json_integer(x->line));
-	json_object_set_new(o, "kind", json_string(kind_names[x->kind]));
+	json_object_set_new(o, "kind", json_string(kind_checks[x->kind].name));
 	json_object_set_new(o, "object", json_string(x->rel));
+	if (x->kind == EX_INDEX && x->table != NULL)	/* the index's own name above */
+		json_object_set_new(o, "table", json_string(x->table));
 	if (x->sub != NULL)
 		json_object_set_new(o, "name", json_string(x->sub));
 	if (x->con != NULL)
@@ -985,7 +1134,10 @@ out:
 	return ret;
 }
 
-/* trg of "t", FOREIGN KEY (a) of "t": t_a_fkey, UNIQUE (a, b) of "t": t_a_b_idx */
+/*
+ * trg of "t", FOREIGN KEY (a) of "t": t_a_fkey, UNIQUE (a, b) of "t": t_a_b_idx,
+ * "t_a" on "t"
+ */
 static void
 print_subject(const json_t *o, FILE *out)
 {
@@ -1008,6 +1160,8 @@ print_subject(const json_t *o, FILE *out)
 		fputs(") of ", out);
 	}
 	fputs(json_str(o, "object"), out);
+	if (json_str(o, "table") != NULL)
+		fprintf(out, " on %s", json_str(o, "table"));
 	if (found != NULL)
 		fprintf(out, ": %s", found);
 }

@@ -236,6 +236,92 @@ check "disabled trigger says how to enable it" grep -q \
     'run ALTER TABLE "bin" ENABLE TRIGGER bin_touch$' "$W/out"
 check "exactly the four broken objects are problems" grep -q '^4 problems$' "$W/out"
 
+# DROP TABLE takes with it what belongs to the table, named index included
+printf 'CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\nDROP TABLE t;\n' >"$W/vd.sql"
+"$OPSDECK" migrate apply "$W/vd.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vd.sql" --db "$PGURL" --json
+check "verify after CREATE INDEX and DROP TABLE exits 0" [ "$rc" = 0 ]
+check "a named index of a dropped table is not expected" jq -e \
+    '.checks | all(.object != "\"t_a\"")' "$W/out"
+# the same for what else goes with the object: DROP COLUMN, MATERIALIZED VIEW,
+# SCHEMA … CASCADE, TYPE, FUNCTION
+cat >"$W/vd2.sql" <<'SQL'
+CREATE TABLE t2 (a int, b int);
+CREATE INDEX t2_b ON t2 (b);
+ALTER TABLE t2 ADD CONSTRAINT t2_b_pos CHECK (b > 0);
+ALTER TABLE t2 DROP COLUMN b;
+CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one;
+CREATE INDEX mv_one ON mv (one);
+DROP MATERIALIZED VIEW mv;
+CREATE SCHEMA gone;
+CREATE TABLE gone.u (b int CONSTRAINT u_b_pos CHECK (b > 0));
+CREATE INDEX u_b ON gone.u (b);
+CREATE TYPE gone.mood AS ENUM ('up');
+DROP SCHEMA gone CASCADE;
+CREATE TYPE mood2 AS ENUM ('x');
+DROP TYPE mood2;
+CREATE FUNCTION f2() RETURNS int LANGUAGE sql AS 'SELECT 1';
+DROP FUNCTION f2();
+SQL
+"$OPSDECK" migrate apply "$W/vd2.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vd2.sql" --db "$PGURL" --json
+check "verify after drops of what the file made exits 0" [ "$rc" = 0 ]
+check "DROP COLUMN takes its named index and constraint" jq -e \
+    '.checks | all(.object != "\"t2_b\"" and (.name // "") != "t2_b_pos")' "$W/out"
+check "DROP MATERIALIZED VIEW takes its index" jq -e \
+    '.checks | all(.object != "\"mv_one\"")' "$W/out"
+check "DROP SCHEMA CASCADE takes all in it" jq -e \
+    '.checks | all(.object | startswith("\"gone\"") | not) and all(.object != "gone")' "$W/out"
+check "DROP TYPE and DROP FUNCTION take theirs" jq -e \
+    '.checks | all(.object != "\"mood2\"" and .object != "f2")' "$W/out"
+check "what stays is still checked" jq -e \
+    '.checks | any(.kind == "column" and .object == "\"t2\"" and .name == "a" and .status == "ok")' "$W/out"
+
+# RENAME TO carries what belongs to the table (and a renamed index) to the new name
+cat >"$W/vr.sql" <<'SQL'
+CREATE TABLE r1 (a int CONSTRAINT r1_a_pos CHECK (a > 0), b int);
+CREATE INDEX r1_a ON r1 (a);
+CREATE INDEX ON r1 (b);
+ALTER TABLE r1 RENAME TO r2;
+CREATE INDEX r1_ab ON r2 (a, b);
+ALTER INDEX r1_ab RENAME TO r2_ab;
+SQL
+"$OPSDECK" migrate apply "$W/vr.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vr.sql" --db "$PGURL" --json
+check "verify after RENAME TO exits 0" [ "$rc" = 0 ]
+check "the renamed table is checked under its new name" jq -e \
+    '.checks | any(.kind == "relation" and .object == "\"r2\"" and .status == "ok") and all(.object != "\"r1\"")' "$W/out"
+check "a named index is checked on the renamed table" jq -e \
+    '.checks | any(.kind == "index" and .object == "\"r1_a\"" and .table == "\"r2\"" and .status == "ok")' "$W/out"
+check "an unnamed index is found on the renamed table" jq -e \
+    '.checks | any(.kind == "index" and .object == "\"r2\"" and .columns == ["b"] and .index == "r1_b_idx" and .status == "ok")' "$W/out"
+check "a column and a named constraint follow the table" jq -e \
+    '.checks | any(.kind == "constraint" and .object == "\"r2\"" and .name == "r1_a_pos" and .status == "ok") and any(.kind == "column" and .object == "\"r2\"" and .name == "b")' "$W/out"
+check "a renamed index is checked under its new name" jq -e \
+    '.checks | any(.kind == "index" and .object == "\"r2_ab\"" and .status == "ok") and all(.object != "\"r1_ab\"")' "$W/out"
+pg_psql -c "DROP INDEX r1_b_idx, r1_a"
+run migrate verify "$W/vr.sql" --db "$PGURL"
+check "indexes gone from the renamed table reported missing" bash -c \
+    "grep -q '^missing .*vr.sql:2: index \"r1_a\" on \"r2\"\$' '$W/out' && grep -q '^missing .*vr.sql:3: index (b) of \"r2\"\$' '$W/out'"
+
+# column names with quotes, commas, braces and a backslash reach the lookups intact
+cat >"$W/vw.sql" <<'SQL'
+CREATE TABLE odd ("we,ird""{col}\" int, n int);
+CREATE INDEX ON odd ("we,ird""{col}\", n);
+ALTER TABLE odd ADD CHECK ("we,ird""{col}\" > n);
+SQL
+"$OPSDECK" migrate apply "$W/vw.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vw.sql" --db "$PGURL" --json
+check "verify of an odd column name exits 0" [ "$rc" = 0 ]
+check "unnamed index on an odd column name found" jq -e \
+    '.checks | any(.kind == "index" and .columns == ["we,ird\"{col}\\", "n"] and .index != null and .status == "ok")' "$W/out"
+check "unnamed CHECK on an odd column name found" jq -e \
+    '.checks | any(.constraint_type == "CHECK" and .columns == ["n", "we,ird\"{col}\\"] and .constraint == "odd_check" and .status == "ok")' "$W/out"
+pg_psql -c 'ALTER TABLE odd DROP CONSTRAINT odd_check'
+run migrate verify "$W/vw.sql" --db "$PGURL" --json
+check "a dropped CHECK on an odd column name is missing" jq -e \
+    '.checks | any(.constraint_type == "CHECK" and .status == "missing")' "$W/out"
+
 # --- bad input and connection errors --------------------------------------------
 run migrate apply "$M" --db "postgresql://%zz"
 check "bad URL: usage error, exit 2" [ "$rc" = 2 ]
