@@ -47,8 +47,14 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	app = argv[optind];
 	if (cmd_check_name("deploy", "app name", app) < 0)
 		return EXIT_USAGE;
-	/* Nothing is written to the state dir for a daemon that is not there. */
-	if ((rel = cmd_call(ctx, "deploy", "GET", "/v1/ping", &code)) == NULL)
+	/*
+	 * Nothing is written to the state dir for a daemon that is not there, nor
+	 * for an app it does not know.
+	 */
+	path = xasprintf("/v1/apps/%s/releases", app);
+	rel = cmd_call(ctx, "deploy", "GET", path, &code);
+	free(path);
+	if (rel == NULL)
 		return code;
 	json_decref(rel);
 	/* The CLI imports the artifact: the daemon's loop never copies files. */

@@ -130,8 +130,11 @@ check "and the release's reason names the program and why" \
     bash -c "'$OPSDECK' --state '$STATE' release web-app $noprog --json | jq -r .reason | grep -q \"did not start: cannot run '.*start.sh': no such file or directory\""
 check "without promising a restart" \
     bash -c "! '$OPSDECK' --state '$STATE' release web-app $noprog --json | grep -q 'restart in'"
-out=$(od deploy nosuch --artifact "$T/good" 2>&1) && rc=0 || rc=$?
+make_artifact orphan orphan-build
+nart=$(ls "$STATE/artifacts" | wc -l)
+out=$(od deploy nosuch --artifact "$T/orphan" 2>&1) && rc=0 || rc=$?
 check "an unknown app is refused" grep -q "no app 'nosuch'" <<<"$out"
+check "before its artifact is stored" test "$(ls "$STATE/artifacts" | wc -l)" = "$nart"
 out=$(od release web-app v99 2>&1) && rc=0 || rc=$?
 check "an unknown version is refused" grep -q "has no release v99" <<<"$out"
 # 2^32 + 1: a version that would wrap around to v1 if it were cut to 32 bits.
