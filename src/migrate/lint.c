@@ -580,21 +580,23 @@ parse_error(struct lint_ctx *c, const struct sql_stmt *st)
 
 /* A name in an ignore list that is no rule: a typo that would ignore nothing. */
 static void
-unknown_ignores(struct lint_ctx *c, const char *list, int line, int col,
-    const char *directive)
+unknown_ignores(struct lint_ctx *c, const char *list, const int *lines,
+    int line, int col, const char *directive)
 {
 	char *copy, *p, *tok;
 	const char *best;
+	size_t i;
 
 	if (list == NULL)
 		return;
 	p = copy = xstrdup(list);
-	while ((tok = strsep(&p, ",")) != NULL) {
+	for (i = 0; (tok = strsep(&p, ",")) != NULL; i++) {
 		if (*tok == '\0' || strcmp(tok, "all") == 0 ||
 		    lint_rule_find(tok) != NULL)
 			continue;
 		best = rule_near(tok);
-		emit_at(c, "ignore-unknown-rule", line, col, best != NULL ?
+		emit_at(c, "ignore-unknown-rule", lines != NULL ? lines[i] : line,
+		    col, best != NULL ?
 		    xasprintf("%s names '%s', which is not a rule (did you mean "
 		    "'%s'?)", directive, tok, best) : xasprintf("%s names '%s', "
 		    "which is not a rule", directive, tok));
@@ -653,7 +655,7 @@ lint_stmt(struct lint_ctx *c, const struct sql_stmt *st)
 	ls->line = st->line;
 	ls->col = st->col;
 	ls->words = sql_node_words(NULL);
-	unknown_ignores(c, st->ignore, st->line, st->col,
+	unknown_ignores(c, st->ignore, NULL, st->line, st->col,
 	    "the -- opsdeck-ignore before this statement");
 	if (st->error != NULL) {
 		parse_error(c, st);
@@ -720,7 +722,7 @@ ctx_finish(struct lint_ctx *c, const struct sql_file *f)
 	if (c->in_tx)
 		emit_at(c, "uncommitted-transaction", c->tx_line, c->tx_col,
 		    xstrdup("transaction opened here is never committed"));
-	unknown_ignores(c, f->ignore_file, f->ignore_file_line, 1,
+	unknown_ignores(c, f->ignore_file, f->ignore_file_lines, 1, 1,
 	    "-- opsdeck-ignore-file");
 	for (i = 0; i < lint_rules_count; i++)
 		if (lint_rules[i].finish != NULL)

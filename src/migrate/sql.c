@@ -425,13 +425,21 @@ count_byte(const char *from, const char *to, char ch)
  * File-wide directives may come anywhere, even after the last statement, so they
  * are found by a scan first: "--" then blanks then "opsdeck-ignore-file".
  */
-static int
-ignore_file_scan(const char *text, size_t len, struct buf *file)
+/* Names in a "a,b" list. */
+static size_t
+list_count(const struct buf *b)
 {
-	int line = 0;
+	return b->len == 0 ? 0 : 1 + count_byte(b->data, b->data + b->len, ',');
+}
 
+/* Collects the names into file and the line of each name into *lines. */
+static void
+ignore_file_scan(const char *text, size_t len, struct buf *file, int **lines)
+{
 	static const char dir[] = "opsdeck-ignore-file";
-	const char *p = text, *end = text + len, *q, *eol;
+	const char *p = text, *end = text + len, *q, *eol, *counted = text;
+	size_t before, k;
+	int line = 1;
 
 	while ((p = memmem(p, (size_t)(end - p), dir, sizeof(dir) - 1)) != NULL) {
 		for (q = p; q > text && (q[-1] == ' ' || q[-1] == '\t'); q--)
@@ -440,13 +448,17 @@ ignore_file_scan(const char *text, size_t len, struct buf *file)
 		if (eol == NULL)
 			eol = end;
 		if (q - text >= 2 && q[-1] == '-' && q[-2] == '-') {
+			before = list_count(file);
 			comment_directive(p, eol, &(struct buf)BUF_INIT, file);
-			if (line == 0)
-				line = 1 + (int)count_byte(text, p, '\n');
+			line += (int)count_byte(counted, p, '\n');
+			counted = p;
+			*lines = xreallocarray(*lines, list_count(file) + 1,
+			    sizeof(**lines));
+			for (k = before; k < list_count(file); k++)
+				(*lines)[k] = line;
 		}
 		p += sizeof(dir) - 1;
 	}
-	return line;
 }
 
 /*
@@ -682,7 +694,7 @@ sql_file_each(const char *path, const char *text, size_t len,
 	if ((nul = memchr(text, '\0', len)) != NULL)
 		sp.tail = (size_t)(nul - text);
 	sp.text = xstrndup(text, sp.tail);
-	out->ignore_file_line = ignore_file_scan(sp.text, sp.tail, &file);
+	ignore_file_scan(sp.text, sp.tail, &file, &out->ignore_file_lines);
 	if (file.len > 0)
 		out->ignore_file = buf_detach(&file);
 	sp.cur.text = sp.text;
@@ -745,7 +757,7 @@ sql_file_parse(const char *path, const char *text, size_t len,
 	ret = sql_file_each(path, text, len, &walk, collect, out, e);
 	out->path = walk.path;
 	out->ignore_file = walk.ignore_file;
-	out->ignore_file_line = walk.ignore_file_line;
+	out->ignore_file_lines = walk.ignore_file_lines;
 	return ret;
 }
 
@@ -781,6 +793,7 @@ sql_file_release(struct sql_file *f)
 	free(f->stmts);
 	free(f->path);
 	free(f->ignore_file);
+	free(f->ignore_file_lines);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -40,7 +40,7 @@ struct sql_file {
 	struct sql_stmt	*stmts;
 	size_t		 n;
 	char		*ignore_file;	/* rules of "-- opsdeck-ignore-file", or NULL */
-	int		 ignore_file_line;	/* of the first such comment */
+	int		*ignore_file_lines;	/* the line of each of its names */
 };
 
 /* Splits and parses text (named path in messages). -1 only when it is too large. */
