@@ -225,9 +225,13 @@ cmd_main(const struct cmd_entry *const *table, int argc, char **argv)
 		argv[1] = "version";
 	if ((c = cmd_find(table, argc, argv, &nwords)) == NULL)
 		return cmd_unknown(table, argc, argv);
-	/* `opsdeck deploy --help` is `opsdeck help deploy`. */
+	/*
+	 * `opsdeck deploy --help` is `opsdeck help deploy`; not the value of an
+	 * option (`--message -h`), so not after an argument starting with '-'.
+	 */
 	for (i = nwords + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if ((strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") ==
+		    0) && (i == nwords + 1 || argv[i - 1][0] != '-')) {
 			cmd_help_command(c);
 			return EXIT_OK;
 		}
@@ -375,12 +379,18 @@ release_final(const char *status)
 /* Said on Ctrl-C while following: the deploy is the daemon's, it goes on. */
 static char follow_note[256];
 
+/*
+ * Dies of SIGINT after saying so, so that a shell loop running deploys stops too
+ * (a plain exit would tell it the command handled the interrupt).
+ */
 static void
 follow_interrupted(int sig)
 {
-	(void)sig;
-	if (write(STDERR_FILENO, follow_note, strlen(follow_note)) < 0)
-		_exit(130);
+	ssize_t n = write(STDERR_FILENO, follow_note, strlen(follow_note));
+
+	(void)n;	/* nothing more can be said */
+	signal(sig, SIG_DFL);
+	raise(sig);
 	_exit(130);
 }
 
@@ -394,11 +404,14 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 	json_t *j = NULL, *step;
 	int code = EXIT_FAILED;
 	const char *status;
+	void (*before)(int);
 
 	snprintf(follow_note, sizeof(follow_note), "\nopsdeck %s: stopped "
 	    "following; the deploy of %s %s goes on in the daemon: `opsdeck "
 	    "release %s %s` shows it\n", name, app, version, app, version);
-	signal(SIGINT, follow_interrupted);
+	/* Started with SIGINT ignored (a background job): leave it so. */
+	if ((before = signal(SIGINT, follow_interrupted)) == SIG_IGN)
+		signal(SIGINT, SIG_IGN);
 	for (;;) {
 		json_decref(j);
 		if ((j = cmd_call(ctx, name, "GET", path, &code)) == NULL)
@@ -437,7 +450,7 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 		    json_str(j, "reason") : "");
 	code = strcmp(status, "live") == 0 ? EXIT_OK : EXIT_FAILED;
 out:
-	signal(SIGINT, SIG_DFL);
+	signal(SIGINT, before);
 	json_decref(j);
 	free(path);
 	return code;

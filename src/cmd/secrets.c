@@ -80,6 +80,7 @@ add_pair(json_t *obj, const char *pair, const char *where)
 {
 	const char *eq = strchr(pair, '=');
 	char *name;
+	json_t *v;
 
 	if (eq == NULL || eq == pair) {
 		fprintf(stderr, "opsdeck secrets set: %s: expected NAME=VALUE\n",
@@ -94,7 +95,13 @@ add_pair(json_t *obj, const char *pair, const char *where)
 		free(name);
 		return -1;
 	}
-	json_object_set_new(obj, name, json_string(eq + 1));
+	if ((v = json_string(eq + 1)) == NULL) {
+		fprintf(stderr, "opsdeck secrets set: %s: the value of %s is not "
+		    "UTF-8 text: encode binary values (base64)\n", where, name);
+		free(name);
+		return -1;
+	}
+	json_object_set_new(obj, name, v);
 	free(name);
 	return 0;
 }

@@ -1634,8 +1634,8 @@ config_load(const char *file, bool check_commands, struct config *cfg,
 		ld.diags = diags;
 		if (access(file, F_OK) < 0)
 			diag_at(&ld, 0, 0, "", "%s: name the config with -c FILE "
-			    "or $OPSDECK_CONFIG (an example: "
-			    "examples/hotdash/opsdeck.yaml)", e.msg);
+			    "or $OPSDECK_CONFIG (opsdeck.yaml(5) describes it)",
+			    e.msg);
 		else
 			diag_at(&ld, 0, 0, "", "%s", e.msg);
 		buf_release(&text);

@@ -509,7 +509,7 @@ cutover(struct deploy *dp)
 
 static void smoke_over(uv_timer_t *);
 
-/* What the gate saw of each machine of the batch: "web[0] 3 passes in 4 checks". */
+/* What the gate saw of each machine: "web[0] 3 passes in a row, 4 checks". */
 static char *
 gate_detail(const struct deploy *dp)
 {

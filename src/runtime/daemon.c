@@ -113,6 +113,10 @@ do_reload(void *arg, struct err *e)
 	struct config *cfg;
 	int i, n;
 
+	/* SIGHUP puts a reload off during deploys; this holds for any caller. */
+	if (d->ndeploys > 0)
+		return err_setk(e, ERR_CONFLICT, "a deploy of '%s' is running: "
+		    "reload once it has ended", deploy_app(d->deploys[0]));
 	if ((cfg = daemon_load_config(d->config_path)) == NULL)
 		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
 		    "running config", d->config_path);

@@ -652,8 +652,8 @@ machine_spawn(struct machine *m)
 		m->term_signal = 0;
 		snprintf(detail, sizeof(detail), "cannot run '%s': %s",
 		    m->cfg->argv[0], uv_strerror(rc));
-		/* a deploy's machine is not restarted: the deploy fails on it */
-		if (m->hook != NULL)
+		/* a deploy's new machine is not restarted: the deploy fails on it */
+		if (m->deploying)
 			machine_transition(m, MACHINE_FAILED, detail);
 		else
 			machine_crashed(m, detail);

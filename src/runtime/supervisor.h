@@ -68,7 +68,7 @@ struct machine {
 	const struct cfg_process *prev_cfg;	/* during supervisor_apply only */
 	int		 port;		/* 0: none */
 	enum machine_state state;
-	char		 why[256];	/* the detail of its last transition */
+	char		 why[512];	/* the detail of its last transition */
 	bool		 want_running;	/* what the operator asked for */
 	bool		 restart_after_stop;
 	int		 pid;

@@ -52,12 +52,15 @@ check "leaving no process" test -z "$(fleet_pids)"
 
 # Ctrl-C on `opsdeck deploy` stops the following, not the deploy: it says so.
 start_daemon
-"$OPSDECK" --state "$STATE" deploy web-app --artifact "$T/good" > "$T/ctrlc.out" 2> "$T/ctrlc.err" &
+# A background job starts with SIGINT ignored: give it the default, as a terminal would.
+env --default-signal=INT "$OPSDECK" --state "$STATE" deploy web-app \
+    --artifact "$T/good" > "$T/ctrlc.out" 2> "$T/ctrlc.err" &
 cpid=$!
-sleep 0.5
+following() { grep -q "v3: deploying" "$T/ctrlc.out"; }
+wait_for 10 following
 kill -INT "$cpid"
 wait "$cpid" && rc=0 || rc=$?
-check "Ctrl-C on deploy exits 130 (exit $rc)" test "$rc" = 130
+check "Ctrl-C on deploy ends it by SIGINT, as a shell expects (exit $rc)" test "$rc" = 130
 check "saying the deploy goes on in the daemon" grep -q "the deploy of web-app v3 goes on in the daemon" "$T/ctrlc.err"
 goes_live() { [ "$(release_q v3 .status)" = live ]; }
 check "which makes it live" wait_for 15 goes_live

@@ -478,8 +478,8 @@ test_missing_file(void **state)
 	line = cfg_diag_format(&d.items[0]);
 	assert_string_equal(line, "tests/data/configs/nope.yaml: cannot open "
 	    "'tests/data/configs/nope.yaml': No such file or directory: name "
-	    "the config with -c FILE or $OPSDECK_CONFIG (an example: "
-	    "examples/hotdash/opsdeck.yaml)");
+	    "the config with -c FILE or $OPSDECK_CONFIG (opsdeck.yaml(5) "
+	    "describes it)");
 	free(line);
 	cfg_diags_release(&d);
 	assert_int_equal(d.n, 0);
