@@ -47,33 +47,6 @@ print_list(struct cmd_ctx *ctx, json_t *j)
 	return EXIT_OK;
 }
 
-/*
- * One line of --stdin, the way .env files are written: blank lines and # comments
- * are skipped, a leading "export " and a CR before the newline (a file saved on
- * Windows) are dropped, and one pair of matching quotes around the value is taken
- * off (nothing inside is unescaped). NULL for a line with nothing to set.
- */
-static char *
-env_line(char *line)
-{
-	char *eq, *end;
-	size_t n;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	line += strspn(line, " \t");
-	if (line[0] == '\0' || line[0] == '#')
-		return NULL;
-	if (strncmp(line, "export ", 7) == 0)
-		line += 7 + strspn(line + 7, " \t");
-	if ((eq = strchr(line, '=')) != NULL && (n = strlen(eq + 1)) >= 2 &&
-	    (eq[1] == '"' || eq[1] == '\'') && eq[n] == eq[1]) {
-		end = eq + n;
-		memmove(eq + 1, eq + 2, (size_t)(end - eq - 2));
-		end[-1] = '\0';
-	}
-	return line;
-}
-
 /* NAME=VALUE into obj; the value never reaches a message. */
 static int
 add_pair(json_t *obj, const char *pair, const char *where)
@@ -165,7 +138,7 @@ set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    "bytes\n", where, SECRETS_VALUE_MAX);
 			goto out;
 		}
-		if ((pair = env_line(line)) != NULL &&
+		if ((pair = secrets_env_line(line)) != NULL &&
 		    add_pair(set, pair, where) < 0)
 			goto out;
 	}

@@ -273,10 +273,9 @@ show(struct shown *out, const char *s)
 }
 
 static void
-vdiag(struct loader *ld, int line, int col, const char *path, const char *fmt,
-    va_list ap)
+vdiag_add(struct cfg_diags *d, const char *file, int line, int col,
+    const char *path, const char *fmt, va_list ap)
 {
-	struct cfg_diags *d = ld->diags;
 	struct cfg_diag *it;
 	struct buf msg = BUF_INIT;
 	char *p;
@@ -284,7 +283,7 @@ vdiag(struct loader *ld, int line, int col, const char *path, const char *fmt,
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	it = &d->items[d->n++];
 	buf_vprintf(&msg, fmt, ap);
-	it->file = xstrdup(ld->file);
+	it->file = xstrdup(file);
 	it->pos.line = line;
 	it->pos.col = col;
 	it->keypath = xstrdup(path != NULL ? path : "");
@@ -296,6 +295,24 @@ vdiag(struct loader *ld, int line, int col, const char *path, const char *fmt,
 	for (p = it->keypath; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
+}
+
+void
+cfg_diags_add(struct cfg_diags *d, const char *file, struct cfg_pos pos,
+    const char *keypath, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag_add(d, file, pos.line, pos.col, keypath, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vdiag(struct loader *ld, int line, int col, const char *path, const char *fmt,
+    va_list ap)
+{
+	vdiag_add(ld->diags, ld->file, line, col, path, fmt, ap);
 }
 
 static void

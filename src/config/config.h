@@ -151,6 +151,10 @@ void	 config_release(struct config *);
 /* "FILE:LINE:COL: key.path: message" for one diagnostic; the caller frees. */
 char	*cfg_diag_format(const struct cfg_diag *);
 void	 cfg_diags_release(struct cfg_diags *);
+/* Adds a diagnostic in the loader's form (for checks made outside config/). */
+void	 cfg_diags_add(struct cfg_diags *, const char *file, struct cfg_pos,
+	    const char *keypath, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 /* Prints every diagnostic, one formatted line each. */
 void	 cfg_diags_print(FILE *, const struct cfg_diags *);
 

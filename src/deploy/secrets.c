@@ -239,6 +239,27 @@ secrets_key_release(struct secrets_key *key)
 
 /* ---- sealing ---------------------------------------------------------------- */
 
+char *
+secrets_env_line(char *line)
+{
+	char *eq, *end;
+	size_t n;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	line += strspn(line, " \t");
+	if (line[0] == '\0' || line[0] == '#')
+		return NULL;
+	if (strncmp(line, "export ", 7) == 0)
+		line += 7 + strspn(line + 7, " \t");
+	if ((eq = strchr(line, '=')) != NULL && (n = strlen(eq + 1)) >= 2 &&
+	    (eq[1] == '"' || eq[1] == '\'') && eq[n] == eq[1]) {
+		end = eq + n;
+		memmove(eq + 1, eq + 2, (size_t)(end - eq - 2));
+		end[-1] = '\0';
+	}
+	return line;
+}
+
 bool
 secrets_name_valid(const char *name)
 {

@@ -44,6 +44,13 @@ void	 secrets_key_release(struct secrets_key *);
 
 /* True when NAME is a usable environment variable name: [A-Z_][A-Z0-9_]*, <= 255 bytes. */
 bool	 secrets_name_valid(const char *name);
+/*
+ * One line of a .env file, in place: blank lines and # comments give NULL; a
+ * leading "export " and a CR before the newline (a file saved on Windows) are
+ * dropped, and one pair of matching quotes around the value is taken off (nothing
+ * inside is unescaped). Returns the NAME=VALUE text.
+ */
+char	*secrets_env_line(char *line);
 
 /*
  * Stages NAME=VALUE for app (encrypted); NAME must match [A-Z_][A-Z0-9_]* (env var

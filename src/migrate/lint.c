@@ -130,21 +130,6 @@ rule_near(const char *name)
 	return best;
 }
 
-/* Adds one diagnostic as config_load does (taking msg). */
-static void
-config_diag(struct cfg_diags *d, const char *file, struct cfg_pos pos,
-    const char *keypath, char *msg)
-{
-	struct cfg_diag *it;
-
-	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
-	it = &d->items[d->n++];
-	it->file = xstrdup(file);
-	it->pos = pos;
-	it->keypath = xstrdup(keypath);
-	it->msg = msg;
-}
-
 /* One diagnostic per unknown name of list, at its position in at. */
 static int
 config_rules_check(const char *file, const char *list,
@@ -174,9 +159,9 @@ config_rules_check(const char *file, const char *list,
 			pos = at[i];
 		if ((r = lint_rule_find(tok)) != NULL) {
 			if (opt_in_only && !r->opt_in) {
-				config_diag(d, file, pos, keypath, xasprintf("'%s' "
-				    "runs by default: include names opt-in rules "
-				    "only", r->id));
+				cfg_diags_add(d, file, pos, keypath, "'%s' runs "
+				    "by default: include names opt-in rules only",
+				    r->id);
 				bad++;
 			}
 			continue;
@@ -184,11 +169,13 @@ config_rules_check(const char *file, const char *list,
 		buf_reset(&name);
 		sql_excerpt(&name, tok, strlen(tok), 60);
 		near = rule_near(tok);
-		config_diag(d, file, pos, keypath, near != NULL ?
-		    xasprintf("unknown rule '%s' (did you mean '%s'?): "
-		    "`opsdeck migrate rules` lists them", buf_str(&name), near) :
-		    xasprintf("unknown rule '%s': `opsdeck migrate rules` lists "
-		    "them", buf_str(&name)));
+		if (near != NULL)
+			cfg_diags_add(d, file, pos, keypath, "unknown rule '%s' "
+			    "(did you mean '%s'?): `opsdeck migrate rules` lists "
+			    "them", buf_str(&name), near);
+		else
+			cfg_diags_add(d, file, pos, keypath, "unknown rule '%s': "
+			    "`opsdeck migrate rules` lists them", buf_str(&name));
 		bad++;
 	}
 	buf_release(&name);

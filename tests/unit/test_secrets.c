@@ -656,6 +656,40 @@ test_freeze_joins_callers_transaction(void **state)
 	json_decref(l);
 }
 
+/* .env lines as editors and Windows write them. */
+static void
+test_env_line(void **state)
+{
+	static const struct {
+		const char *in, *out;	/* out NULL: nothing to set */
+	} cases[] = {
+		{ "A=1\n", "A=1" },
+		{ "A=1\r\n", "A=1" },
+		{ "export A=\"two words\"\r\n", "A=two words" },
+		{ "  B='x=y'\n", "B=x=y" },
+		{ "C=\"unclosed\n", "C=\"unclosed" },
+		{ "D=\"mixed'\n", "D=\"mixed'" },
+		{ "E=\"\"\n", "E=" },
+		{ "F=\"a\\\"b\"\n", "F=a\\\"b" },
+		{ "# a comment\n", NULL },
+		{ "   \r\n", NULL },
+		{ "\n", NULL },
+	};
+	char buf[64];
+	const char *got;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		got = secrets_env_line(buf);
+		if (cases[i].out == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].out);
+	}
+}
+
 int
 main(void)
 {
@@ -673,6 +707,7 @@ main(void)
 		T(test_value_size_cap),
 		T(test_digest_is_keyed),
 		T(test_freeze_joins_callers_transaction),
+		cmocka_unit_test(test_env_line),
 #undef T
 	};
 
