@@ -183,6 +183,23 @@ pg_url_redact(const char *url)
 	return buf_detach(&b);
 }
 
+/* msg with every copy of url written as safe (libpq quotes the URL it refuses). */
+static char *
+url_replaced(const char *msg, const char *url, const char *safe)
+{
+	struct buf b = BUF_INIT;
+	const char *p = msg, *hit;
+	size_t n = strlen(url);
+
+	while (n > 0 && (hit = strstr(p, url)) != NULL) {
+		buf_add(&b, p, (size_t)(hit - p));
+		buf_addstr(&b, safe);
+		p = hit + n;
+	}
+	buf_addstr(&b, p);
+	return buf_detach(&b);
+}
+
 int
 pg_connect(const char *url, const char *dbname, PGconn **out, struct err *e)
 {
@@ -202,10 +219,12 @@ pg_connect(const char *url, const char *dbname, PGconn **out, struct err *e)
 	if ((opts = PQconninfoParse(url, &msg)) == NULL) {
 		if (msg != NULL && (nl = strchr(msg, '\n')) != NULL)
 			*nl = '\0';
+		/* the password must not reach the message through libpq's quote */
+		m = url_replaced(msg != NULL ? msg : "cannot parse", url, safe);
 		err_setk(e, ERR_INVALID, "invalid database URL '%s': %s; use "
 		    "postgresql://USER@HOST:PORT/DB or key=value pairs such as "
-		    "'host=HOST dbname=DB'", safe,
-		    msg != NULL ? msg : "cannot parse");
+		    "'host=HOST dbname=DB'", safe, m);
+		free(m);
 		PQfreemem(msg);
 		goto out;
 	}

@@ -129,5 +129,14 @@ check "a README: its apostrophe is an unterminated quote" has \
 check "a README: the other file is linted" has "other.sql:1:1: error: dropping table 'z'"
 check "a README: printable" printable
 
+# A URL libpq cannot parse: its message quotes the URL, never the password.
+echo "SELECT 1;" > "$T/one.sql"
+for url in 'postgresql://u:s3cret@[::1]x/db' 'postgresql://u:s3cret@[::1/db' \
+    "host=/tmp password='s3cret dbname=x"; do
+	out=$("$OPSDECK" migrate dryrun "$T/one.sql" --db "$url" 2>&1) && rc=0 || rc=$?
+	check "an unparsable --db is a usage error (exit $rc): $url" test "$rc" = 2
+	check "whose message hides the password" bash -c "! grep -q s3cret <<<\"\$1\"" _ "$out"
+done
+
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
