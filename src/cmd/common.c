@@ -179,12 +179,20 @@ cmd_unknown(const struct cmd_entry *const *table, int argc, char **argv)
 {
 	size_t i, n = strlen(argv[1]);
 	int found = 0;
+	bool help = argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+	    strcmp(argv[2], "-h") == 0);
 
 	for (i = 0; table[i] != NULL; i++) {
 		const char *name = table[i]->name;
 
 		if (strncmp(name, argv[1], n) != 0 || name[n] != ' ')
 			continue;
+		/* `opsdeck migrate --help`: every command of the group */
+		if (help) {
+			cmd_help_command(table[i]);
+			found++;
+			continue;
+		}
 		if (!found++)
 			fprintf(stderr, "opsdeck %s: %s%s%s: use one of:", argv[1],
 			    argc > 2 ? "unknown subcommand '" : "needs a "
@@ -192,6 +200,8 @@ cmd_unknown(const struct cmd_entry *const *table, int argc, char **argv)
 			    argc > 2 ? "'" : "");
 		fprintf(stderr, " %s", name + n + 1);
 	}
+	if (found && help)
+		return EXIT_OK;
 	if (found)
 		fprintf(stderr, "\n");
 	else

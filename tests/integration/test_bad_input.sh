@@ -34,6 +34,7 @@ expect "--help after a command is that command's help" 0 "usage: opsdeck deploy 
 expect "and -h too, without a daemon" 0 "usage: opsdeck status" od status -h
 expect "even after other arguments" 0 "usage: opsdeck migrate lint" od migrate lint x.sql -h
 expect "but not as an option's value (--message -h)" 3 "not running on state dir" od deploy web-app --artifact /tmp --message -h
+expect "a group's --help lists its commands" 0 "usage: opsdeck migrate verify" od migrate --help
 expect "a group without its subcommand names them" 2 "opsdeck machine: needs a subcommand: use one of: start stop restart" od machine
 expect "an unknown subcommand is named" 2 "unknown subcommand 'reboot'" od machine reboot x
 expect "an unknown option is named, before any daemon check" 2 "opsdeck status: unknown option '--bogus'" od status --bogus
