@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "migrate/lint.h"
 
 int
 cmd_usage(const struct cmd_entry *c)
@@ -464,4 +465,31 @@ out:
 	json_decref(j);
 	free(path);
 	return code;
+}
+
+int
+cmd_migrate_config(struct cmd_ctx *ctx, const char *name, struct config *cfg,
+    bool *have)
+{
+	const char *path = cmd_config_path(ctx);
+	struct cfg_diags diags = { NULL, 0 };
+	int loaded;
+
+	*have = false;
+	if (ctx->config_path == NULL && getenv("OPSDECK_CONFIG") == NULL &&
+	    access(path, F_OK) < 0)
+		return 0;
+	if ((loaded = config_load(path, false, cfg, &diags)) < 0 ||
+	    lint_config_check(cfg, &diags) < 0) {
+		cfg_diags_print(stderr, &diags);
+		fprintf(stderr, "opsdeck %s: '%s' has errors: fix them (opsdeck "
+		    "config check -c %s) or run without -c\n", name, path,
+		    path);
+		cfg_diags_release(&diags);
+		if (loaded == 0)
+			config_release(cfg);
+		return -1;
+	}
+	*have = true;
+	return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef OPSDECK_CMD_COMMON_H
 #define OPSDECK_CMD_COMMON_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "cmd/cmd.h"
@@ -13,6 +15,15 @@ extern const struct cmd_entry *const cmd_table[];
 int	 cmd_main(const struct cmd_entry *const *, int argc, char **argv);
 /* The config file: -c, $OPSDECK_CONFIG, or ./opsdeck.yaml. */
 const char *cmd_config_path(const struct cmd_ctx *);
+struct config;
+/*
+ * Loads the config for its migrate: section (rule ids checked), which migrate lint and
+ * migrate apply both follow: -c FILE, $OPSDECK_CONFIG, or ./opsdeck.yaml when it
+ * exists. *have is false when there is none; -1 (after printing its errors) when it
+ * has errors, since its settings would be silently lost. config_release when *have.
+ */
+int	 cmd_migrate_config(struct cmd_ctx *, const char *name, struct config *,
+	    bool *have);
 /* Prints "opsdeck NAME: message" to stderr and returns the exit code for e's kind. */
 int	 cmd_fail(const char *name, const struct err *);
 /* Calls the daemon; on failure prints the error. NULL then, with *code set. */

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cmd/common.h"
+#include "config/config.h"
+#include "migrate/lint.h"
 #include "migrate/db.h"
 #include "migrate/files.h"
 
@@ -20,7 +22,11 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "actor", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct apply_options o = { NULL, NULL, NULL, NULL, NULL };
+	struct apply_options o = { 0 };
+	struct lint_options lo = { 0 };
+	enum lint_severity fail_on = LINT_ERROR;
+	struct config cfg;
+	bool have_cfg = false;
 	struct sql_files files = SQL_FILES_INIT;
 	struct err e = { 0 };
 	const struct migrate_db *db;
@@ -50,6 +56,16 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind != 1 || o.url == NULL)
 		return cmd_usage(&cmd_migrate_apply_entry);
+	/*
+	 * Lint errors block with the rules and policy migrate lint follows, so apply
+	 * refuses exactly what `migrate lint FILE` reports (its fail_on sets lint's exit
+	 * status only: apply blocks on errors).
+	 */
+	if (cmd_migrate_config(ctx, "migrate apply", &cfg, &have_cfg) < 0)
+		return EXIT_USAGE;
+	if (have_cfg)
+		lint_options_from_config(&cfg.migrate, &lo, &fail_on);
+	o.lint = &lo;
 	if (o.actor == NULL)
 		o.actor = getenv("USER");
 	if ((o.actor == NULL || *o.actor == '\0') &&
@@ -71,12 +87,14 @@ cmd_migrate_apply_exec(struct cmd_ctx *ctx, int argc, char **argv)
 out:
 	json_decref(rep);
 	sql_files_release(&files);
+	if (have_cfg)
+		config_release(&cfg);
 	return ret;
 }
 
 const struct cmd_entry cmd_migrate_apply_entry = {
 	"migrate apply",
-	"FILE|DIR --db URL [--override REASON] [--actor NAME] [--json]",
+	"FILE|DIR --db URL [--override REASON] [--actor NAME] [-c FILE] [--json]",
 	"apply migrations in name order, each in its own transaction, recorded in a ledger",
 	CMD_JSON, cmd_migrate_apply_exec,
 };

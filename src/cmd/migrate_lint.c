@@ -19,37 +19,6 @@ extern const struct cmd_entry cmd_migrate_lint_entry;
 
 #define NAME "migrate lint"
 
-/*
- * Reads the migrate: section of -c FILE (or $OPSDECK_CONFIG, or ./opsdeck.yaml when it
- * exists), its rule ids included. A config with errors stops the lint: its settings
- * would be silently lost.
- */
-static int
-load_migrate_config(struct cmd_ctx *ctx, struct config *cfg, bool *have)
-{
-	const char *path = cmd_config_path(ctx);
-	struct cfg_diags diags = { NULL, 0 };
-	int loaded;
-
-	*have = false;
-	if (ctx->config_path == NULL && getenv("OPSDECK_CONFIG") == NULL &&
-	    access(path, F_OK) < 0)
-		return 0;
-	if ((loaded = config_load(path, false, cfg, &diags)) < 0 ||
-	    lint_config_check(cfg, &diags) < 0) {
-		cfg_diags_print(stderr, &diags);
-		fprintf(stderr, "opsdeck %s: '%s' has errors: fix them (opsdeck "
-		    "config check -c %s) or lint without -c\n", NAME, path,
-		    path);
-		cfg_diags_release(&diags);
-		if (loaded == 0)
-			config_release(cfg);
-		return -1;
-	}
-	*have = true;
-	return 0;
-}
-
 /* "13" or "13.4": the major version. */
 static int
 pg_version_parse(const char *s, int *out)
@@ -90,7 +59,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int ch, i, worst, ret = EXIT_USAGE;
 
 	/* The config's migrate: section first; flags override it. */
-	if (load_migrate_config(ctx, &cfg, &have_cfg) < 0)
+	if (cmd_migrate_config(ctx, NAME, &cfg, &have_cfg) < 0)
 		return EXIT_USAGE;
 	if (have_cfg)
 		lint_options_from_config(&cfg.migrate, &opts, &fail_on);

@@ -39,8 +39,11 @@ cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rb.irreversible > 0 && !ctx->json)
 		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s cannot be undone (listed at the top of the script)\n",
 		    f.path, rb.irreversible, rb.irreversible == 1 ? "" : "s");
+	if (rb.conditional > 0 && !ctx->json)
+		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s IF NOT EXISTS: the down drops what may have existed before (listed at the top of the script)\n",
+		    f.path, rb.conditional, rb.conditional == 1 ? " uses" : "s use");
 	/* 1 tells CI the file is not fully reversible; the script is printed anyway */
-	ret = rb.irreversible > 0 ? EXIT_FAILED : EXIT_OK;
+	ret = rb.irreversible > 0 || rb.conditional > 0 ? EXIT_FAILED : EXIT_OK;
 out:
 	json_decref(j);
 	rollback_release(&rb);
@@ -50,6 +53,6 @@ out:
 
 const struct cmd_entry cmd_migrate_rollback_sql_entry = {
 	"migrate rollback-sql", "FILE [--json]",
-	"print down SQL for an up migration (exit 1 if some of it is irreversible)",
+	"print down SQL for an up migration (exit 1 if some of it is irreversible or conditional)",
 	CMD_JSON, cmd_migrate_rollback_sql_exec,
 };

@@ -36,6 +36,13 @@
 	"INSERT INTO public.opsdeck_migrations " \
 	"(file, sha256, applied_by, duration_ms, override_reason) " \
 	"VALUES ($1, $2, $3, $4, $5)"
+/*
+ * Before each file: the session as it was at connect time, so what a file SETs
+ * (search_path, role, timeouts) cannot change where or how the next one runs.
+ * RESET ALL leaves role and session authorization alone, hence the other two.
+ */
+#define SESSION_RESET \
+	"RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL"
 /* one apply at a time per database */
 #define APPLY_LOCK "SELECT pg_try_advisory_lock(hashtext('opsdeck_migrations'))"
 
@@ -93,6 +100,49 @@ ledger_load(PGconn *c, json_t **out, struct err *e)
 	return 0;
 }
 
+/*
+ * Server NOTICE/WARNING messages: kept in the current file's "notices" (printed after
+ * its status line), or printed on their own line when no file is running, instead of
+ * libpq's default of writing them raw to stderr in the middle of apply's output.
+ */
+struct notice_ctx {
+	json_t	*fj;		/* the file running, or NULL */
+	FILE	*out;		/* for messages outside a file */
+};
+
+static void
+notice_receive(void *arg, const PGresult *r)
+{
+	struct notice_ctx *nc = arg;
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	json_t *a, *o;
+	char lower[32];
+	size_t i;
+
+	if (msg == NULL)
+		msg = PQresultErrorMessage(r);
+	if (sev == NULL)
+		sev = "notice";
+	for (i = 0; sev[i] != '\0' && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)(sev[i] >= 'A' && sev[i] <= 'Z' ?
+		    sev[i] - 'A' + 'a' : sev[i]);
+	lower[i] = '\0';
+	if (nc->fj == NULL) {
+		fprintf(nc->out, "  %s: %s\n", lower, msg);
+		fflush(nc->out);
+		return;
+	}
+	if ((a = json_object_get(nc->fj, "notices")) == NULL) {
+		a = json_array();
+		json_object_set_new(nc->fj, "notices", a);
+	}
+	o = json_object();
+	json_object_set_new(o, "severity", json_string(lower));
+	json_object_set_new(o, "message", json_string(msg));
+	json_array_append_new(a, o);
+}
+
 static void
 add_findings(json_t *fj, const struct lint_report *rep, const char *path)
 {
@@ -122,7 +172,7 @@ add_findings(json_t *fj, const struct lint_report *rep, const char *path)
  */
 static int
 apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
-    const char *sha, json_t *fj, struct err *e)
+    const char *sha, const char *override, json_t *fj, struct err *e)
 {
 	const char *params[5];
 	char ms[32];
@@ -131,6 +181,9 @@ apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
 	uint64_t t0 = mono_ms();
 	int ret = -1;
 
+	if (pg_exec(c, SESSION_RESET, "resetting the session before the file",
+	    e) < 0)
+		goto fail;
 	for (i = 0; i < f->n; i++) {
 		const struct sql_stmt *st = &f->stmts[i];
 		const char *nt = pg_stmt_nontransactional(st);
@@ -172,7 +225,11 @@ apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
 	params[1] = sha;
 	params[2] = o->actor;
 	params[3] = ms;
-	params[4] = o->override;
+	params[4] = override;
+	/* the ledger row is written as the connecting user, whatever role the file set */
+	if (pg_exec(c, "RESET SESSION AUTHORIZATION; RESET ROLE",
+	    "resetting the role for the ledger", e) < 0)
+		goto fail;
 	{
 		PGresult *r = pg_query(c, LEDGER_INSERT, 5, params,
 		    "recording the file in public.opsdeck_migrations", e);
@@ -210,6 +267,7 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 	PGconn *c = NULL;
 	PGresult *r = NULL;
 	json_t *rep = json_object(), *files = json_array(), *ledger = NULL;
+	struct notice_ctx nc = { NULL, o->progress != NULL ? o->progress : stderr };
 	char *safe = pg_url_redact(o->url);
 	size_t i;
 	int failed = 0, ret = -1;
@@ -224,6 +282,7 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 	json_object_set_new(rep, "files", files);
 	if (pg_connect(o->url, NULL, &c, e) < 0)
 		goto out;
+	PQsetNoticeReceiver(c, notice_receive, &nc);
 	if ((r = pg_query(c, APPLY_LOCK, 0, NULL, "taking the apply lock", e)) == NULL)
 		goto out;
 	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
@@ -239,16 +298,22 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 	for (i = 0; i < n && !failed; i++) {
 		struct sql_file f = { 0 };
 		struct lint_report lr;
-		struct lint_options lo = { .assume_in_transaction = true };
+		struct lint_options lo = { 0 };
 		struct buf text = BUF_INIT;
 		struct err fe = { 0 };
 		const json_t *row;
 		json_t *fj = json_object();
 		const char *name = base_name(paths[i]), *status = "failed";
+		const char *override = NULL;
+		int applied;
 		char sha[65] = "";
 		size_t k;
 
 		memset(&lr, 0, sizeof(lr));
+		if (o->lint != NULL)
+			lo = *o->lint;
+		/* apply wraps each file in a transaction, whatever the config says */
+		lo.assume_in_transaction = true;
 		json_array_append_new(files, fj);
 		json_object_set_new(fj, "file", json_string(name));
 		if (file_read(paths[i], APPLY_FILE_MAX, &text, &fe) < 0)
@@ -271,11 +336,9 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 		if (sql_file_parse(paths[i], text.data != NULL ? text.data : "",
 		    text.len, &f, &fe) < 0)
 			goto next;
-		if (f.n == 0) {
-			status = "refused";
-			err_set(&fe, "'%s' holds no SQL statement", paths[i]);
-			goto next;
-		}
+		if (f.n == 0)	/* comments only (Prisma's empty migration): nothing to run */
+			json_object_set_new(fj, "note", json_string(
+			    "no SQL statement: recorded as applied"));
 		for (k = 0; k < f.n; k++) {
 			if (f.stmts[k].error != NULL) {
 				status = "refused";
@@ -304,16 +367,21 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 				    paths[i], paths[i]);
 				goto next;
 			}
+			override = o->override;
 			json_object_set_new(fj, "override_reason",
-			    json_string(o->override));
+			    json_string(override));
 		}
 		if (o->gate != NULL && o->gate->approve != NULL &&
 		    o->gate->approve(o->gate->ctx, name, sha, &fe) < 0) {
 			status = "refused";
 			goto next;
 		}
-		if (apply_file(c, o, &f, sha, fj, &fe) < 0)
+		nc.fj = fj;
+		applied = apply_file(c, o, &f, sha, override, fj, &fe);
+		nc.fj = NULL;
+		if (applied < 0)
 			goto next;
+		json_object_set_new(fj, "statements", json_integer((json_int_t)f.n));
 		status = "applied";
 next:
 		json_object_set_new(fj, "status", json_string(status));
@@ -366,6 +434,11 @@ apply_print(const json_t *rep, FILE *out)
 			fprintf(out, " [lint errors overridden: %s]",
 			    json_str(fj, "override_reason"));
 		fputc('\n', out);
+		if (json_str(fj, "note") != NULL)
+			fprintf(out, "         %s\n", json_str(fj, "note"));
+		json_array_foreach(json_object_get(fj, "notices"), j, x)
+			fprintf(out, "  %s (%s): %s\n", json_str(x, "severity"),
+			    json_str(fj, "file"), json_str(x, "message"));
 		if (json_str(fj, "error") != NULL)
 			fprintf(out, "         %s\n", json_str(fj, "error"));
 		le = json_object_get(fj, "lint_errors");

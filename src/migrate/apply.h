@@ -8,7 +8,10 @@
  * (CREATE INDEX CONCURRENTLY, …) runs statement by statement and is recorded, in the
  * transaction of its last part, only when every statement succeeded. Applied files
  * are skipped; a file whose SHA-256 differs from the ledger's is refused; lint errors
- * block unless an override reason is given (and recorded).
+ * (with the rules and policy migrate lint follows) block unless an override reason is
+ * given, recorded on the files whose errors it overrode. Each file starts from a clean
+ * session (RESET ALL, ROLE, SESSION AUTHORIZATION), so what one file SETs does not
+ * reach the next. A file with no statement (comments only) is recorded as applied.
  */
 #ifndef OPSDECK_APPLY_H
 #define OPSDECK_APPLY_H
@@ -33,8 +36,13 @@ struct apply_gate {
 	void	*ctx;
 };
 
+struct lint_options;
+
 struct apply_options {
 	const char		*url;
+	/* exclude, include, policy, pg_version as migrate lint has them (the config's
+	 * migrate: section), or NULL for the defaults; assume_in_transaction is apply's */
+	const struct lint_options *lint;
 	const char		*override;	/* reason lint errors are accepted, or NULL */
 	const char		*actor;		/* applied_by */
 	const struct apply_gate	*gate;		/* NULL: no gate */

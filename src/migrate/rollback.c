@@ -45,6 +45,7 @@ rb_status_str(enum rb_status s)
 		[RB_NOOP] = "noop",
 		[RB_SUBSUMED] = "subsumed",
 		[RB_IRREVERSIBLE] = "irreversible",
+		[RB_CONDITIONAL] = "conditional",
 	};
 
 	return names[s];
@@ -244,6 +245,17 @@ caveat(struct rb_item *it, const char *text)
 	it->reason = xstrdup(text);
 }
 
+#define IF_MISSING_NOTE \
+	"created only if missing: the down drops it even if it existed before"
+
+/* IF NOT EXISTS: the inverse is right only if the object did not exist before. */
+static void
+conditional(struct rb_item *it, const char *text)
+{
+	caveat(it, text);
+	it->status = RB_CONDITIONAL;
+}
+
 /* SQL words in lower case for a sentence ("INDEX" → "index"); the caller frees. */
 static char *
 lowercase(const char *words)
@@ -351,7 +363,7 @@ drop_rangevar(const char *what, const json_t *rv, const json_t *stmt,
 	rb_rangevar(d, rv);
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(stmt, "if_not_exists")))
-		caveat(it, "created only if missing: the down drops it even if it existed before");
+		conditional(it, IF_MISSING_NOTE);
 }
 
 static void
@@ -415,7 +427,7 @@ b_create_index(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	sql_quote_ident(d, name);
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(n, "if_not_exists")))
-		caveat(it, "created only if missing: the down drops it even if it existed before");
+		conditional(it, IF_MISSING_NOTE);
 	made_add(c, json_str(rv, "schemaname"), name, NULL);
 }
 
@@ -521,7 +533,7 @@ b_create_schema(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 		buf_addstr(d, " CASCADE");
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(n, "if_not_exists")))
-		caveat(it, "created only if missing: the down drops it even if it existed before");
+		conditional(it, IF_MISSING_NOTE);
 	made_add(c, NULL, json_str(n, "schemaname"), NULL);
 }
 
@@ -533,7 +545,7 @@ b_create_extension(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	sql_quote_ident(d, json_str(n, "extname") != NULL ? json_str(n, "extname") : "");
 	buf_addch(d, ';');
 	if (json_is_true(json_object_get(n, "if_not_exists")))
-		caveat(it, "created only if missing: the down drops it even if it existed before");
+		conditional(it, IF_MISSING_NOTE);
 	made_add(c, NULL, json_str(n, "extname"), NULL);
 }
 
@@ -639,7 +651,20 @@ enum cmd_undo {
 	CMD_INVERSE,		/* its inverse is in inv */
 	CMD_SUBSUMED,		/* dropping what the file made undoes it */
 	CMD_NOTHING,		/* there is nothing to undo; *note says why */
+	CMD_CONDITIONAL,	/* its inverse is in inv, right only if it was missing */
 };
+
+/* Whether every column of a key list was added by this file (dropped with it). */
+static int
+key_columns_made(const struct rb_ctx *c, const json_t *rv, const json_t *keys)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(keys); i++)
+		if (!made_has_rv(c, rv, sval(json_array_get(keys, i))))
+			return 0;
+	return 1;
+}
 
 /*
  * One ALTER TABLE subcommand: appends its inverse to inv (or says in *undo that none
@@ -682,6 +707,14 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 		buf_addstr(inv, "DROP COLUMN ");
 		sql_quote_ident(inv, json_str(cd, "colname") != NULL ?
 		    json_str(cd, "colname") : "");
+		if (json_is_true(json_object_get(cmd, "missing_ok"))) {
+			/* the column may be an old one, with data: not "made here"
+			 * either, so later changes to it are not taken as undone */
+			*undo = CMD_CONDITIONAL;
+			*note = "added only if missing: the down drops the column "
+			    "(and its data) even if it existed before";
+			return NULL;
+		}
 		made_add_rv(c, rv, json_str(cd, "colname"));
 		return NULL;
 	}
@@ -691,11 +724,25 @@ alter_cmd(struct rb_ctx *c, const json_t *rv, const json_t *cmd,
 			return "unknown constraint form";
 		if (json_str(inner, "indexname") != NULL)
 			return "constraint built on an existing index: dropping it drops the index too";
+		type = json_str(inner, "contype");
+		/*
+		 * Unnamed, PostgreSQL picks a name that is not taken (t_email_key, else
+		 * t_email_key1, …), which the file cannot tell. A table has one primary
+		 * key, so t_pkey is only wrong when a relation of that name exists.
+		 */
+		if (json_str(inner, "conname") == NULL &&
+		    (type == NULL || strcmp(type, "CONSTR_PRIMARY") != 0))
+			return "the constraint has no name and PostgreSQL picks one not taken: name the constraint so it can be dropped";
 		if ((name = constraint_name(json_str(rv, "relname"), inner)) == NULL)
-			return "the constraint has no name and PostgreSQL picks one: name it to make it reversible";
+			return "the constraint has no name and PostgreSQL picks one: name the constraint so it can be dropped";
 		buf_addstr(inv, "DROP CONSTRAINT ");
 		sql_quote_ident(inv, name);
 		free(name);
+		if (type != NULL && strcmp(type, "CONSTR_PRIMARY") == 0 &&
+		    !key_columns_made(c, rv, json_object_get(inner, "keys")))
+			*note = "the columns of the key stay NOT NULL: if they "
+			    "were nullable before, add ALTER COLUMN … DROP NOT "
+			    "NULL for them";
 		return NULL;
 	}
 	if (col != NULL && made_has_rv(c, rv, col)) {
@@ -724,7 +771,7 @@ b_alter_table(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 	const char *words = objtype_words(json_str(n, "objtype"));
 	struct buf one = BUF_INIT, all = BUF_INIT, notes = BUF_INIT;
 	char **parts;
-	size_t i, k = 0, nsub = 0;
+	size_t i, k = 0, nsub = 0, ncond = 0;
 	enum cmd_undo undo;
 	const char *note;
 
@@ -759,7 +806,9 @@ b_alter_table(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 		}
 		if (undo == CMD_SUBSUMED)
 			nsub++;
-		if (undo != CMD_INVERSE)
+		if (undo == CMD_CONDITIONAL)
+			ncond++;
+		else if (undo != CMD_INVERSE)
 			continue;
 		parts[k++] = buf_detach(&one);
 	}
@@ -776,6 +825,8 @@ b_alter_table(struct rb_ctx *c, const json_t *n, struct rb_item *it,
 		buf_printf(&all, "%s %s", i == k ? "" : ",", parts[i - 1]);
 	buf_addch(&all, ';');
 	buf_addstr(d, buf_str(&all));
+	if (ncond > 0)
+		it->status = RB_CONDITIONAL;
 out:
 	for (i = 0; i < k; i++)
 		free(parts[i]);
@@ -1079,6 +1130,23 @@ build_script(const struct sql_file *f, struct rollback *rb, struct buf *s)
 			buf_addch(s, '\n');
 		}
 	}
+	if (rb->conditional > 0) {
+		buf_printf(s, "-- WARNING: %zu statement%s created only if missing: the script undoes %s even if %s existed before the up:\n",
+		    rb->conditional, rb->conditional == 1 ? " was" : "s were",
+		    rb->conditional == 1 ? "it" : "them",
+		    rb->conditional == 1 ? "it" : "they");
+		for (i = 0; i < rb->n; i++) {
+			const struct rb_item *it = &rb->v[i];
+
+			if (it->status != RB_CONDITIONAL)
+				continue;
+			buf_addstr(s, "--   ");
+			comment_text(s, f->path);
+			buf_printf(s, ":%d: %s: ", it->line, it->kind);
+			comment_text(s, it->reason);
+			buf_addch(s, '\n');
+		}
+	}
 	for (i = rb->n; i > 0; i--) {
 		const struct rb_item *it = &rb->v[i - 1];
 
@@ -1089,7 +1157,7 @@ build_script(const struct sql_file *f, struct rollback *rb, struct buf *s)
 			buf_addch(s, '\n');
 			continue;
 		}
-		if (it->status != RB_REVERSED)
+		if (it->status != RB_REVERSED && it->status != RB_CONDITIONAL)
 			continue;
 		buf_printf(s, "\n-- undoes line %d (%s)", it->line, it->kind);
 		if (it->reason != NULL) {
@@ -1151,12 +1219,15 @@ rollback_generate(const struct sql_file *f, struct rollback *rb, struct err *e)
 			continue;
 		}
 		builders[j].build(&ctx, node, it, &d);
-		if (it->status == RB_REVERSED)
+		if (it->status == RB_REVERSED || it->status == RB_CONDITIONAL)
 			it->down = xstrdup(buf_str(&d));
 	}
-	for (i = 0; i < rb->n; i++)
+	for (i = 0; i < rb->n; i++) {
 		if (rb->v[i].status == RB_IRREVERSIBLE)
 			rb->irreversible++;
+		else if (rb->v[i].status == RB_CONDITIONAL)
+			rb->conditional++;
+	}
 	build_script(f, rb, &script);
 	/* prove the script is SQL PostgreSQL's grammar accepts */
 	pr = pg_query_parse(buf_str(&script));
@@ -1182,8 +1253,10 @@ rollback_json(const struct sql_file *f, const struct rollback *rb)
 	size_t i;
 
 	json_object_set_new(o, "file", json_string(f->path));
-	json_object_set_new(o, "reversible", json_boolean(rb->irreversible == 0));
+	json_object_set_new(o, "reversible", json_boolean(rb->irreversible == 0 &&
+	    rb->conditional == 0));
 	json_object_set_new(o, "irreversible", json_integer((json_int_t)rb->irreversible));
+	json_object_set_new(o, "conditional", json_integer((json_int_t)rb->conditional));
 	for (i = 0; i < rb->n; i++) {
 		const struct rb_item *it = &rb->v[i];
 		json_t *s = json_object();

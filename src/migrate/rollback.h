@@ -1,7 +1,9 @@
 /*
  * Down SQL generated from an up migration: each statement's inverse (CREATE → DROP,
  * ADD COLUMN → DROP COLUMN, RENAME → rename back, …) in reverse order. Statements
- * whose previous state is not in the file are listed as irreversible with the reason.
+ * whose previous state is not in the file are listed as irreversible with the reason;
+ * those made only if missing (IF NOT EXISTS) are undone conditionally: the down drops
+ * the object even if it existed before the up, so they too are not fully reversible.
  * The script is built as text with quoted identifiers (not the 4.0.0 deparser) and
  * re-parsed with libpg_query before it is returned.
  */
@@ -21,6 +23,7 @@ enum rb_status {
 	RB_NOOP,		/* changes no schema (SET, ANALYZE, BEGIN…) */
 	RB_SUBSUMED,		/* undone by dropping what the same file created */
 	RB_IRREVERSIBLE,	/* cannot be undone from what the file says */
+	RB_CONDITIONAL,		/* IF NOT EXISTS: the down is right only if it was missing */
 };
 
 struct rb_item {
@@ -35,17 +38,21 @@ struct rollback {
 	struct rb_item	*v;
 	size_t		 n;
 	size_t		 irreversible;	/* count of RB_IRREVERSIBLE items */
+	size_t		 conditional;	/* count of RB_CONDITIONAL items */
 	char		*sql;		/* the whole down script, comments included */
 };
 
-/* "reversed", "noop", "subsumed", "irreversible". */
+/* "reversed", "noop", "subsumed", "irreversible", "conditional". */
 const char *rb_status_str(enum rb_status);
 /*
  * Builds the down script of a parsed file. -1 when the file has a syntax error
  * (nothing can be said about it) or when the script does not re-parse (a bug).
  */
 int	rollback_generate(const struct sql_file *, struct rollback *, struct err *);
-/* The result as {"file","reversible","irreversible","statements":[…],"sql"}. */
+/*
+ * The result as {"file","reversible","irreversible","conditional","statements":[…],
+ * "sql"}; reversible is false when any statement is irreversible or conditional.
+ */
 json_t	*rollback_json(const struct sql_file *, const struct rollback *);
 void	rollback_release(struct rollback *);
 

@@ -152,6 +152,105 @@ check "changed file refusal exits 1" [ "$rc" = 1 ]
 n=$(pg_psql -At -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'note'")
 check "nothing after the changed file ran" [ "$n" = 0 ]
 
+# --- apply: the config's lint settings, a clean session per file, override, empty
+# files, server notices (each on its own database) ---------------------------------
+for d in ap_cfg ap_set ap_ovr ap_empty ap_notice; do
+	pg_psql -c "CREATE DATABASE $d" || exit 1
+done
+C="$W/cfg"
+mkdir -p "$C/m"
+cat >"$C/opsdeck.yaml" <<'YAML'
+apps:
+  web-app:
+    processes:
+      web: {command: ["/bin/true"]}
+migrate:
+  exclude: [foreign-key-not-valid]
+  policy: additive-only
+YAML
+PGDB=ap_cfg pg_psql -c "CREATE TABLE parent (id int PRIMARY KEY);
+	CREATE TABLE child (id int, parent_id int, note int)"
+printf 'ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id);\n' >"$C/m/001_fk.sql"
+printf 'UPDATE child SET note = 1 WHERE id = 1;\n' >"$C/m/002_update.sql"
+(cd "$C" && "$OPSDECK" migrate lint m --format gcc >"$W/lint.out" 2>&1)
+check "lint with ./opsdeck.yaml: the excluded rule is not reported" bash -c \
+    "! grep -q foreign-key-not-valid '$W/lint.out' && grep -q 'error: UPDATE is not additive' '$W/lint.out'"
+(cd "$C" && "$OPSDECK" migrate apply m --db "$(pg_url ap_cfg)" >"$W/out" 2>"$W/err")
+rc=$?
+check "apply with ./opsdeck.yaml: what lint excludes does not block" grep -q "^applied  001_fk.sql" "$W/out"
+check "apply with ./opsdeck.yaml: the policy lint applies blocks" bash -c \
+    "grep -q '^blocked  002_update.sql' '$W/out' && grep -q '002_update.sql:1:1: additive-only' '$W/out'"
+check "apply blocked by the policy exits 1" [ "$rc" = 1 ]
+n=$(PGDB=ap_cfg pg_psql -At -c "SELECT count(*) FROM child WHERE note = 1")
+rows=$(PGDB=ap_cfg pg_psql -At -c "SELECT string_agg(file, ',' ORDER BY file) FROM opsdeck_migrations")
+check "the UPDATE did not run, the FK file is recorded" [ "$n/$rows" = "0/001_fk.sql" ]
+PGDB=ap_cfg pg_psql -c "DROP TABLE opsdeck_migrations; ALTER TABLE child DROP CONSTRAINT IF EXISTS child_parent_fk"
+run -c "$C/opsdeck.yaml" migrate apply "$C/m/001_fk.sql" --db "$(pg_url ap_cfg)"
+check "apply -c FILE follows its migrate: section" [ "$rc" = 0 ]
+OPSDECK_CONFIG="$C/opsdeck.yaml" run migrate apply "$C/m/002_update.sql" --db "$(pg_url ap_cfg)"
+check "apply with \$OPSDECK_CONFIG follows its policy" bash -c "[ $rc = 1 ] && grep -q additive-only '$W/out'"
+sed -i 's/policy: additive-only/policy: bogus/' "$C/opsdeck.yaml"
+run -c "$C/opsdeck.yaml" migrate apply "$C/m" --db "$(pg_url ap_cfg)"
+check "a config with errors stops apply (exit 2) naming the place" bash -c \
+    "[ $rc = 2 ] && grep -q 'migrate.policy' '$W/err'"
+
+# a SET in one file does not reach the next; SET ROLE neither
+S="$W/set"
+mkdir "$S"
+PGDB=ap_set pg_psql -c "CREATE SCHEMA app; CREATE ROLE ap_owner; GRANT USAGE, CREATE ON SCHEMA app TO ap_owner"
+printf 'SET search_path = app;\nSET ROLE ap_owner;\nCREATE TABLE a_one (id int);\n' >"$S/001_set.sql"
+printf 'CREATE TABLE t_two (id int);\n' >"$S/002_plain.sql"
+run migrate apply "$S" --db "$(pg_url ap_set)"
+check "apply of a file with SET exits 0" [ "$rc" = 0 ]
+where=$(PGDB=ap_set pg_psql -At -c "SELECT n.nspname || '/' || pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE relname = 't_two'")
+check "the next file runs with the default search_path and role" [ "$where" = "public/postgres" ]
+where=$(PGDB=ap_set pg_psql -At -c "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE relname = 'a_one'")
+check "the SET applies within its own file" [ "$where" = app ]
+
+# --override is recorded only on the files whose lint errors it overrode
+O="$W/ovr"
+mkdir "$O"
+printf 'CREATE TABLE clean (id int);\n' >"$O/001_clean.sql"
+printf 'CREATE TABLE dirty2 (id int);\nDROP TABLE clean;\n' >"$O/003_dirty.sql"
+run migrate apply "$O" --db "$(pg_url ap_ovr)" --override "ticket 7"
+check "apply with --override exits 0" [ "$rc" = 0 ]
+rows=$(PGDB=ap_ovr pg_psql -At -c "SELECT string_agg(file || '=' || coalesce(override_reason, '-'), ',' ORDER BY file) FROM opsdeck_migrations")
+check "the reason is recorded only on files with lint errors" \
+    [ "$rows" = "001_clean.sql=-,003_dirty.sql=ticket 7" ]
+check "the lint-clean file's output does not claim an override" bash -c \
+    "grep -q '^applied  001_clean.sql ([0-9]* ms)\$' '$W/out' && grep -q '^applied  003_dirty.sql.*overridden: ticket 7' '$W/out'"
+
+# empty and comment-only files (Prisma writes "-- This is an empty migration.")
+E="$W/empty"
+mkdir "$E"
+: >"$E/001_nothing.sql"
+printf -- '-- This is an empty migration.\n' >"$E/002_prisma_empty.sql"
+printf 'CREATE TABLE after_empty (id int);\n' >"$E/003_after.sql"
+run migrate apply "$E" --db "$(pg_url ap_empty)"
+check "empty and comment-only files do not block the directory" [ "$rc" = 0 ]
+rows=$(PGDB=ap_empty pg_psql -At -c "SELECT string_agg(file, ',' ORDER BY file) FROM opsdeck_migrations")
+check "empty files are recorded as applied" [ "$rows" = "001_nothing.sql,002_prisma_empty.sql,003_after.sql" ]
+check "the output says the file held no statement" grep -q "no SQL statement: recorded as applied" "$W/out"
+run migrate status "$E" --db "$(pg_url ap_empty)" --json
+check "status shows the empty files applied" jq -e '[.files[].status] == ["applied","applied","applied"]' "$W/out"
+
+# server NOTICE/WARNING: on their own line, named with the file; in --json per file
+N="$W/notice"
+mkdir "$N"
+printf 'CREATE TABLE IF NOT EXISTS opsdeck_migrations (x int);\n' >"$N/001_exists.sql"
+printf 'DO $$BEGIN RAISE WARNING %s; END$$;\n' "'careful now'" >"$N/002_warn.sql"
+run migrate apply "$N" --db "$(pg_url ap_notice)" --override "notices"
+check "apply with notices exits 0" [ "$rc" = 0 ]
+check "no raw NOTICE on stderr" bash -c "! grep -q 'NOTICE\|WARNING' '$W/err'"
+check "a NOTICE on its own line, with the file" grep -q \
+    '^  notice (001_exists.sql): relation "opsdeck_migrations" already exists, skipping$' "$W/out"
+check "a WARNING on its own line, with the file" grep -q \
+    '^  warning (002_warn.sql): careful now$' "$W/out"
+printf 'DO $$BEGIN RAISE NOTICE %s; END$$;\n' "'hello json'" >"$N/003_json.sql"
+run migrate apply "$N" --db "$(pg_url ap_notice)" --override "notices" --json
+check "--json: notices in the file's entry, stderr quiet" bash -c \
+    "command jq -e '.files[2].notices == [{\"severity\":\"notice\",\"message\":\"hello json\"}]' '$W/out' >/dev/null && ! [ -s '$W/err' ]"
+
 # --- verify -------------------------------------------------------------------
 cat >"$W/v.sql" <<'SQL'
 CREATE TABLE shelf (id bigint PRIMARY KEY, item_id bigint, label text,
@@ -375,6 +474,46 @@ sed -i '/^UPDATE/d' "$W/rb.sql"
 pg_psql -f "$W/rb.sql" && pg_psql -f "$W/down.sql"
 n=$(pg_psql -At -c "SELECT to_regclass('\"Order\"') IS NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'owner_id')")
 check "the generated down runs and undoes the up" [ "$n" = t ]
+
+# IF NOT EXISTS column, unnamed constraints, primary key on an existing column
+cat >"$W/rb6.sql" <<'SQL'
+ALTER TABLE item ADD COLUMN IF NOT EXISTS user_id bigint;
+ALTER TABLE item ADD UNIQUE (user_id);
+ALTER TABLE item ADD FOREIGN KEY (user_id) REFERENCES item (id);
+SQL
+run migrate rollback-sql "$W/rb6.sql" --json
+check "ADD COLUMN IF NOT EXISTS: not claimed reversible (exit 1)" bash -c \
+    "[ $rc = 1 ] && command jq -e '.reversible == false and .conditional == 1' '$W/out' >/dev/null"
+check "ADD COLUMN IF NOT EXISTS: conditional, with a warning" jq -e \
+    '.statements[0].status == "conditional" and (.statements[0].reason | test("even if it existed before"))' "$W/out"
+check "unnamed UNIQUE and FOREIGN KEY: irreversible, asking for a name" jq -e \
+    '[.statements[1,2] | .status == "irreversible" and (.reason | test("name the constraint"))] == [true, true]' "$W/out"
+check "no guessed constraint name is dropped" jq -e '.sql | test("DROP CONSTRAINT") | not' "$W/out"
+run migrate rollback-sql "$W/rb6.sql"
+check "the script warns about the pre-existing column" grep -q \
+    '^-- WARNING: .*only if missing' "$W/out"
+# the column existed with data: the down must not be claimed safe
+printf 'ALTER TABLE item ADD COLUMN IF NOT EXISTS user_id bigint;\n' >"$W/rb6b.sql"
+run migrate rollback-sql "$W/rb6b.sql"
+check "a file of only ADD COLUMN IF NOT EXISTS exits 1" [ "$rc" = 1 ]
+check "and says why on stderr" grep -q "IF NOT EXISTS" "$W/err"
+# two unnamed UNIQUE on the same column: PostgreSQL names them _key and _key1
+printf 'ALTER TABLE item ADD UNIQUE (id);\nALTER TABLE item ADD UNIQUE (id);\n' >"$W/rb6c.sql"
+run migrate rollback-sql "$W/rb6c.sql" --json
+check "two unnamed UNIQUE: both irreversible, no identical DROPs" jq -e \
+    '.irreversible == 2 and ([.statements[].down] == [null, null])' "$W/out"
+# unnamed constraints of a table the file creates go with its DROP
+printf 'CREATE TABLE fresh (id int, email text);\nALTER TABLE fresh ADD UNIQUE (email);\nALTER TABLE fresh ADD PRIMARY KEY (id);\n' >"$W/rb6d.sql"
+run migrate rollback-sql "$W/rb6d.sql" --json
+check "unnamed constraints on a new table: subsumed, exit 0" bash -c \
+    "[ $rc = 0 ] && command jq -e '[.statements[1,2].status] == [\"subsumed\",\"subsumed\"]' '$W/out' >/dev/null"
+# ADD PRIMARY KEY on an existing nullable column: the down drops the key but the
+# column stays NOT NULL; the output says so
+pg_psql -c "CREATE TABLE pk_later (id int, v text)"
+printf 'ALTER TABLE pk_later ADD PRIMARY KEY (id);\n' >"$W/rb6e.sql"
+run migrate rollback-sql "$W/rb6e.sql" --json
+check "ADD PRIMARY KEY: reversed with a NOT NULL note" jq -e \
+    '.statements[0].status == "reversed" and (.statements[0].reason | test("stay NOT NULL")) and (.sql | test("DROP CONSTRAINT pk_later_pkey"))' "$W/out"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
