@@ -1,9 +1,11 @@
 /* opsdeck migrate dryrun FILE --db URL: run a migration and roll it back, reporting locks. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/common.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "migrate/db.h"
 #include "migrate/sql.h"
@@ -80,6 +82,17 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(rep);
 	else
 		db->dryrun_print(rep, stdout);
+	if (r == DRYRUN_INTERRUPTED) {
+		int sig = (int)json_int(rep, "signal", SIGINT);
+
+		/* die of it, so that a shell loop running dry runs stops too */
+		fflush(stdout);
+		json_decref(rep);
+		sql_file_release(&f);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return 128 + sig;
+	}
 	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
 out:
 	json_decref(rep);

@@ -1,4 +1,5 @@
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,16 @@
 #define SNAP_SQL \
 	"SELECT oid::int8, relfilenode::int8, relkind, oid::regclass::text " \
 	"FROM pg_class WHERE oid >= 16384 AND relkind IN ('r', 'm', 'i') " \
+	"ORDER BY 1"
+/* both in ms, the unit pg_settings reports them in */
+#define TIMEOUTS_SQL \
+	"SELECT name, setting::int8 FROM pg_settings " \
+	"WHERE name IN ('lock_timeout', 'statement_timeout') ORDER BY 1"
+/* nextval is not transactional: what advanced is left advanced by the rollback */
+#define SEQS_SQL \
+	"SELECT c.oid::int8, c.oid::regclass::text, s.last_value::text " \
+	"FROM pg_sequences s JOIN pg_namespace n ON n.nspname = s.schemaname " \
+	"JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = s.sequencename " \
 	"ORDER BY 1"
 #define LOCKS_SQL \
 	"SELECT l.relation::int8, l.mode, l.relation::regclass::text " \
@@ -61,6 +72,36 @@ struct dr {
 	struct lockset	 held;		/* locks held by the open transaction */
 	struct err	*e;
 };
+
+/*
+ * SIGINT/SIGTERM while a statement runs: the handler cancels it (PQcancel on a
+ * PGcancel made beforehand is async-signal-safe) and dryrun_run cleans up
+ * through its normal path: ROLLBACK, or DROP DATABASE of the copy.
+ */
+static volatile sig_atomic_t dr_signal;
+static PGcancel *volatile dr_cancel;
+
+static void
+dr_on_signal(int sig)
+{
+	char errbuf[256];
+	PGcancel *c = dr_cancel;
+
+	dr_signal = sig;
+	if (c != NULL)
+		(void)PQcancel(c, errbuf, sizeof(errbuf));
+}
+
+/* Makes the handler cancel what runs on c (NULL: nothing). */
+static void
+dr_cancel_on(PGconn *c)
+{
+	PGcancel *old = dr_cancel;
+
+	dr_cancel = c != NULL ? PQgetCancel(c) : NULL;
+	if (old != NULL)
+		PQfreeCancel(old);
+}
 
 static const struct {
 	const char	*pg;
@@ -286,25 +327,32 @@ run_stmt(struct dr *d, const struct sql_stmt *st, const char *nontx,
 		goto out;
 	}
 	if (nontx == NULL) {
-		char *k = command_kind(r);
+		/* the parse tree names it as lint does; the command tag says SELECT for CREATE TABLE AS */
+		if (strcmp(json_str(s, "kind"), "?") == 0) {
+			char *k = command_kind(r);
 
-		json_object_set_new(s, "kind", json_string(k));
-		free(k);
+			json_object_set_new(s, "kind", json_string(k));
+			free(k);
+		}
 		if (locks_sample(d->c, PQbackendPID(d->c), &seen, d->e) < 0)
 			goto out;
 	}
 	for (i = 0; i < seen.n; i++) {
 		const struct held *h = &seen.v[i];
+		const struct rel *b = snap_find(&d->base, h->oid);
 		enum lock_mode m = mode_of(h->mode);
 		json_t *o;
 
-		if (lockset_has(&d->held, h->oid, h->mode) ||
-		    snap_find(&d->base, h->oid) == NULL)
+		if (lockset_has(&d->held, h->oid, h->mode) || b == NULL)
 			continue;
 		if (nontx == NULL)
 			lockset_add(&d->held, h->oid, h->mode, h->name);
 		o = json_object();
-		json_object_set_new(o, "relation", json_string(h->name));
+		/*
+		 * The name from before the file ran: once the statement drops or
+		 * replaces the relation, pg_locks' oid::regclass is only a number.
+		 */
+		json_object_set_new(o, "relation", json_string(b->name));
 		json_object_set_new(o, "mode", json_string(m != LOCK_NONE ?
 		    lock_mode_str(m) : h->mode));
 		json_object_set_new(o, "blocks", json_string(m != LOCK_NONE ?
@@ -356,6 +404,103 @@ set_timeouts(struct dr *d, const char *scope)
 	r = pg_exec(d->c, sql, "setting statement_timeout", d->e);
 	free(sql);
 	return r;
+}
+
+/*
+ * After a statement of the file: a lock_timeout or statement_timeout it turned off
+ * or raised above the dry run's is set back (a stricter one stays, as the file
+ * means it), and s says so. scope is "LOCAL " in the rolled-back transaction, ""
+ * on the copy, where it must outlast a COMMIT.
+ */
+static int
+timeouts_keep(struct dr *d, const char *scope, json_t *s, json_t *rep)
+{
+	PGresult *r;
+	struct buf note = BUF_INIT;
+	int i, ret = -1;
+
+	if ((r = pg_query(d->c, TIMEOUTS_SQL, 0, NULL, "reading the timeouts",
+	    d->e)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0);
+		long long v = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		long long want = strcmp(name, "lock_timeout") == 0 ?
+		    (long long)d->o->lock_timeout_ms :
+		    (long long)d->o->statement_timeout_ms;
+		char was[32], keep[32], *sql;
+		int x;
+
+		if (v > 0 && v <= want)
+			continue;
+		sql = xasprintf("SET %s%s = '%lldms'", scope, name, want);
+		x = pg_exec(d->c, sql, "keeping the dry run's timeout", d->e);
+		free(sql);
+		if (x < 0)
+			goto out;
+		duration_format(want, keep);
+		if (v > 0)
+			duration_format(v, was);
+		else
+			snprintf(was, sizeof(was), "0 (none)");
+		buf_printf(&note, "%sthe file's %s %s is overridden: the dry run keeps --%s %s",
+		    note.len > 0 ? "; " : "", name, was,
+		    strcmp(name, "lock_timeout") == 0 ? "lock-timeout" :
+		    "statement-timeout", keep);
+	}
+	if (note.len > 0) {
+		json_object_set_new(s, "timeout_override", json_string(buf_str(&note)));
+		json_object_set_new(rep, "timeouts_overridden", json_true());
+	}
+	ret = 0;
+out:
+	PQclear(r);
+	buf_release(&note);
+	return ret;
+}
+
+/* The sequences that exist now and their last_value, as [oid, name, value]. */
+static json_t *
+seqs_take(PGconn *c, struct err *e)
+{
+	PGresult *r;
+	json_t *a;
+	int i;
+
+	if ((r = pg_query(c, SEQS_SQL, 0, NULL, "reading pg_sequences", e)) == NULL)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < PQntuples(r); i++)
+		json_array_append_new(a, json_pack("{s:I, s:s, s:s?}", "oid",
+		    (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "sequence",
+		    PQgetvalue(r, i, 1), "value", PQgetisnull(r, i, 2) ? NULL :
+		    PQgetvalue(r, i, 2)));
+	PQclear(r);
+	return a;
+}
+
+/* The sequences of before whose last_value is not what it was, with both values. */
+static json_t *
+seqs_advanced(const json_t *before, const json_t *after)
+{
+	const json_t *b, *a;
+	json_t *out = json_array();
+	size_t i, j;
+
+	json_array_foreach(before, i, b) {
+		json_array_foreach(after, j, a) {
+			const char *bv = json_str(b, "value"), *av = json_str(a, "value");
+
+			if (json_int(a, "oid", 0) != json_int(b, "oid", 0))
+				continue;
+			if (av != NULL && (bv == NULL || strcmp(av, bv) != 0))
+				json_array_append_new(out, json_pack("{s:s, s:s?, s:s}",
+				    "sequence", json_str(b, "sequence"), "from", bv,
+				    "to", av));
+			break;
+		}
+	}
+	return out;
 }
 
 static int
@@ -410,7 +555,9 @@ copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
 	sql_quote_ident_always(&sql, *copyname);
 	buf_addstr(&sql, " TEMPLATE ");
 	sql_quote_ident_always(&sql, db);
+	dr_cancel_on(*maint);
 	r = PQexec(*maint, buf_str(&sql));
+	dr_cancel_on(NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		struct err ce;
 
@@ -427,6 +574,7 @@ copy_open(struct dr *d, PGconn **maint, char **copyname, json_t *rep)
 	if (pg_connect(d->o->url, *copyname, &d->c, d->e) < 0 ||
 	    pg_connect(d->o->url, *copyname, &d->watch, d->e) < 0)
 		goto out;
+	dr_cancel_on(d->c);
 	/* statements that cannot run in a transaction get them for the session */
 	if (set_timeouts(d, "") < 0)
 		goto out;
@@ -460,6 +608,12 @@ copy_drop(PGconn *maint, const char *copyname)
 	return ret;
 }
 
+static const char *
+signal_str(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
 int
 dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
     json_t **report, struct err *e)
@@ -467,8 +621,9 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 	struct dr d;
 	PGconn *maint = NULL;
 	char *copyname = NULL, *safe = pg_url_redact(o->url);
-	json_t *rep = json_object(), *stmts = json_array();
-	size_t i, nontx = 0;
+	json_t *rep = json_object(), *stmts = json_array(), *seqs = NULL;
+	struct sigaction sa, old_int, old_term;
+	size_t i, nontx = 0, not_run = 0;
 	int in_tx = 0, failed = 0, copy, ret = -1;
 
 	json_object_set_new(rep, "statements", stmts);
@@ -476,6 +631,15 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 	d.o = o;
 	d.e = e;
 	*report = NULL;
+	dr_signal = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dr_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	/* started with SIGINT ignored (a background job): leave it so */
+	if (old_int.sa_handler == SIG_IGN)
+		sigaction(SIGINT, &old_int, NULL);
 	for (i = 0; i < f->n; i++) {
 		if (f->stmts[i].error != NULL) {
 			err_set(e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint %s lists every error)",
@@ -504,6 +668,9 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 		if (copy_open(&d, &maint, &copyname, rep) < 0)
 			goto out;
 	} else {
+		dr_cancel_on(d.c);
+		if ((seqs = seqs_take(d.c, e)) == NULL)
+			goto out;
 		if (begin_tx(&d) < 0)
 			goto out;
 		in_tx = 1;
@@ -519,6 +686,10 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 		int r;
 
 		json_array_append_new(stmts, s);
+		if (dr_signal != 0) {
+			skip(s, "not-run", "interrupted before it ran");
+			continue;
+		}
 		if (failed) {
 			skip(s, "not-run", "an earlier statement failed");
 			continue;
@@ -529,6 +700,7 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 		}
 		if (nt != NULL && !copy) {
 			skip(s, "not-run", "cannot run inside a transaction block: --allow-nontransactional runs the file on a temporary copy of the database");
+			not_run++;
 			continue;
 		}
 		if (copy && nt != NULL && in_tx) {
@@ -542,18 +714,39 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 		}
 		if ((r = run_stmt(&d, st, nt, s)) < 0)
 			goto out;
+		if (dr_signal != 0) {
+			/* its error is the cancel's: say what happened instead */
+			json_object_del(s, "error");
+			skip(s, "interrupted", r == 1 ? "cancelled by the interrupt" :
+			    "ran to its end; the interrupt stopped the dry run after it");
+			failed = 1;
+			continue;
+		}
 		if (r == 1)
 			failed = 1;
+		else if (timeouts_keep(&d, copy ? "" : "LOCAL ", s, rep) < 0)
+			goto out;
 	}
 	if (in_tx && pg_exec(d.c, "ROLLBACK", "rolling back", e) < 0)
 		goto out;
 	in_tx = 0;
+	if (seqs != NULL) {
+		json_t *now = seqs_take(d.c, e);
+
+		if (now == NULL)
+			goto out;
+		json_object_set_new(rep, "sequences_advanced",
+		    seqs_advanced(seqs, now));
+		json_decref(now);
+	}
 	json_object_set_new(rep, "ok", json_boolean(!failed));
+	json_object_set_new(rep, "not_run", json_integer((json_int_t)not_run));
 	json_object_set_new(rep, "rolled_back", json_true());
 	ret = failed ? 1 : 0;
 out:
 	if (d.c != NULL && in_tx)
 		PQclear(PQexec(d.c, "ROLLBACK"));
+	dr_cancel_on(NULL);
 	if (d.c != NULL)
 		PQfinish(d.c);
 	if (d.watch != NULL)
@@ -563,6 +756,16 @@ out:
 		    json_boolean(copy_drop(maint, copyname) == 0));
 	if (maint != NULL)
 		PQfinish(maint);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (dr_signal != 0) {
+		json_object_set_new(rep, "interrupted",
+		    json_string(signal_str(dr_signal)));
+		json_object_set_new(rep, "signal", json_integer(dr_signal));
+		json_object_set_new(rep, "ok", json_false());
+		ret = DRYRUN_INTERRUPTED;
+	}
+	json_decref(seqs);
 	snap_release(&d.base);
 	lockset_release(&d.held);
 	free(copyname);
@@ -595,7 +798,10 @@ dryrun_print(const json_t *rep, FILE *out)
 		fprintf(out, " (one transaction, rolled back)");
 	fprintf(out, ", lock_timeout %s, statement_timeout %s\n", lock_timeout,
 	    statement_timeout);
-	fprintf(out, "locks listed are those each statement newly took; all are held until the end of the transaction\n");
+	if (copy)
+		fprintf(out, "locks listed are those each statement newly took; a statement that cannot run in a transaction holds its locks while it runs, the others hold theirs until the next such statement or the end of the file\n");
+	else
+		fprintf(out, "locks listed are those each statement newly took; all are held until the end of the transaction\n");
 	json_array_foreach(stmts, i, s) {
 		const json_t *locks = json_object_get(s, "locks");
 		const json_t *rw = json_object_get(s, "rewrites"), *x;
@@ -613,6 +819,8 @@ dryrun_print(const json_t *rep, FILE *out)
 			fprintf(out, "           %s\n", json_str(s, "note"));
 		if (json_str(s, "error") != NULL)
 			fprintf(out, "           error: %s\n", json_str(s, "error"));
+		if (json_str(s, "timeout_override") != NULL)
+			fprintf(out, "           %s\n", json_str(s, "timeout_override"));
 		json_array_foreach(locks, j, x)
 			fprintf(out, "           lock %s on %s (blocks %s)\n",
 			    json_str(x, "mode"), json_str(x, "relation"),
@@ -621,11 +829,36 @@ dryrun_print(const json_t *rep, FILE *out)
 			fprintf(out, "           rewrite of %s %s\n",
 			    json_str(x, "kind"), json_str(x, "relation"));
 	}
+	if (json_int(rep, "not_run", 0) > 0)
+		fprintf(out, "warning: %lld statement%s not run: %s cannot run inside a transaction block; run again with --allow-nontransactional to try %s on a temporary copy of the database\n",
+		    json_int(rep, "not_run", 0), json_int(rep, "not_run", 0) == 1 ?
+		    " was" : "s were", json_int(rep, "not_run", 0) == 1 ? "it" :
+		    "they", json_int(rep, "not_run", 0) == 1 ? "it" : "them");
+	if (json_str(rep, "interrupted") != NULL) {
+		if (copy && !json_bool(rep, "copy_dropped"))
+			fprintf(out, "interrupted by %s: the temporary copy '%s' is left behind: drop it by hand\n",
+			    json_str(rep, "interrupted"), json_str(rep, "copy"));
+		else
+			fprintf(out, "interrupted by %s: %s\n",
+			    json_str(rep, "interrupted"), copy ?
+			    "the temporary copy was dropped" :
+			    "the statement was cancelled and the transaction rolled back");
+		return;
+	}
 	if (copy && !json_bool(rep, "copy_dropped"))
 		fprintf(out, "the database was not changed, but the temporary copy '%s' "
 		    "is left behind: drop it by hand\n", json_str(rep, "copy"));
 	else if (copy)
 		fprintf(out, "the temporary copy was dropped: the database was not changed\n");
-	else
+	else if (json_array_size(json_object_get(rep, "sequences_advanced")) > 0) {
+		const json_t *x;
+
+		fprintf(out, "rolled back: the database was not changed, except that sequences are not rolled back (nextval is not transactional):");
+		json_array_foreach(json_object_get(rep, "sequences_advanced"), j, x)
+			fprintf(out, "%s %s %s -> %s", j > 0 ? "," : "",
+			    json_str(x, "sequence"), json_str(x, "from") != NULL ?
+			    json_str(x, "from") : "unused", json_str(x, "to"));
+		fputc('\n', out);
+	} else
 		fprintf(out, "rolled back: the database was not changed\n");
 }

@@ -28,9 +28,15 @@ struct dryrun_options {
 	bool		 allow_nontransactional;
 };
 
+/* dryrun_run's result when SIGINT or SIGTERM stopped it (report "signal" says which) */
+#define DRYRUN_INTERRUPTED	2
+
 /*
- * Runs f and fills *report (the --json shape). 0 when every statement ran, 1 when
- * one failed (the report says which), -1 when it could not run at all (err).
+ * Runs f and fills *report (the --json shape). 0 when every statement that can ran
+ * (those that cannot run in a transaction are counted in "not_run"), 1 when one
+ * failed (the report says which), -1 when it could not run at all (err), and
+ * DRYRUN_INTERRUPTED after SIGINT/SIGTERM: the running statement is cancelled and
+ * rolled back or the copy dropped; the caller re-raises the signal.
  */
 int	dryrun_run(const struct dryrun_options *, const struct sql_file *,
 	    json_t **report, struct err *);
