@@ -71,7 +71,8 @@ struct expect {
 	char	**cols;
 	size_t	 ncols;
 	const struct con_type *con;	/* unnamed constraint: its type */
-	int	 unique;	/* unnamed index: CREATE UNIQUE INDEX */
+	int	 unique;	/* index: CREATE UNIQUE INDEX */
+	char	*nsp;		/* function: the schema the file names, or NULL */
 	int	 line;
 	/*
 	 * Later expectations of the file with the same table, type and columns.
@@ -195,6 +196,7 @@ expects_release(struct expects *x)
 		free(x->v[i].rel);
 		free(x->v[i].table);
 		free(x->v[i].sub);
+		free(x->v[i].nsp);
 		for (j = 0; j < x->v[i].ncols; j++)
 			free(x->v[i].cols[j]);
 		free(x->v[i].cols);
@@ -294,7 +296,8 @@ expect_drop_schema(struct expects *x, const char *schema)
 	for (i = 0; i < x->n; i++) {
 		e = &x->v[i];
 		if (BARE_KINDS & KIND(e->kind)) {
-			if (e->kind == EX_SCHEMA && strcmp(e->rel, schema) == 0)
+			if ((e->kind == EX_SCHEMA && strcmp(e->rel, schema) == 0) ||
+			    (e->kind == EX_FUNCTION && str_eq(e->nsp, schema)))
 				e->dropped = 1;
 		} else if (strncmp(e->rel, buf_str(&prefix), prefix.len) == 0)
 			e->dropped = 1;	/* a named index is in its table's schema */
@@ -517,6 +520,7 @@ collect_index(struct expects *x, const json_t *n, int line)
 		e = expect_add(x, EX_INDEX, qualify(json_str(rv, "schemaname"),
 		    json_str(n, "idxname")), NULL, line);
 		e->table = table;
+		e->unique = json_bool(n, "unique");
 	} else {
 		/* PostgreSQL names it (with a suffix when taken): found by what
 		 * it indexes */
@@ -579,16 +583,27 @@ drop_extension(struct expects *x, const json_t *o)
 		expect_drop(x, KIND(EX_EXTENSION), name, NULL);
 }
 
-/* A function is expected by its name only, so DROP of one overload ends it. */
+/*
+ * A function is expected by its name (and schema, when the file gives one), so DROP
+ * of one overload ends it. Where only one of the two names a schema, it is taken
+ * to be the same function.
+ */
 static void
 drop_function(struct expects *x, const json_t *o)
 {
 	const json_t *fn = json_object_get(json_object_get(o, "ObjectWithArgs"),
 	    "objname");
-	const char *name = names_item(fn, json_array_size(fn) - 1);
+	size_t n = json_array_size(fn), i;
+	const char *name = n > 0 ? names_item(fn, n - 1) : NULL;
+	const char *nsp = n >= 2 ? names_item(fn, n - 2) : NULL;
+	struct expect *e;
 
-	if (name != NULL)
-		expect_drop(x, KIND(EX_FUNCTION), name, NULL);
+	for (i = 0; name != NULL && i < x->n; i++) {
+		e = &x->v[i];
+		if (e->kind == EX_FUNCTION && strcmp(e->rel, name) == 0 &&
+		    (nsp == NULL || e->nsp == NULL || strcmp(e->nsp, nsp) == 0))
+			e->dropped = 1;
+	}
 }
 
 /* DropStmt.removeType: how one of its objects names what it drops. */
@@ -704,9 +719,13 @@ collect(const struct sql_file *f, struct expects *x)
 			    NULL, line);
 		else if (strcmp(type, "CreateFunctionStmt") == 0) {
 			const json_t *fn = json_object_get(n, "funcname");
+			size_t nn = json_array_size(fn);
+			struct expect *e;
 
-			expect_add(x, EX_FUNCTION, xstrdup(names_item(fn,
-			    json_array_size(fn) - 1)), NULL, line);
+			e = expect_add(x, EX_FUNCTION, xstrdup(names_item(fn,
+			    nn - 1)), NULL, line);
+			if (nn >= 2 && names_item(fn, nn - 2) != NULL)
+				e->nsp = xstrdup(names_item(fn, nn - 2));
 		} else if (strcmp(type, "DropStmt") == 0)
 			collect_drop(x, n);
 		else if (strcmp(type, "RenameStmt") == 0 &&
@@ -764,6 +783,29 @@ q(PGconn *c, const char *sql, const char *a, const char *b, struct err *e)
 	"JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = 1 " \
 	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] " \
 	"WHERE i.indexrelid = $1::regclass"
+/*
+ * A named index against the file: $1 the index, $2 the file's table, $3 its key
+ * columns (a JSON array of strings, null when one is an expression). Returns
+ * whether the table is that one, the table, whether the key columns are those,
+ * the key as PostgreSQL has it "(a, lower(b))", and indisunique.
+ */
+#define INDEX_SHAPE_SQL \
+	"SELECT i.indrelid = to_regclass($2), i.indrelid::regclass::text, " \
+	"$3::json IS NULL OR ARRAY(SELECT a.attname::text " \
+	"FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) " \
+	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n " \
+	"WHERE k.o <= i.indnkeyatts ORDER BY k.o) = " \
+	"ARRAY(SELECT c FROM json_array_elements_text($3::json) WITH ORDINALITY j(c, o) ORDER BY o), " \
+	"'(' || (SELECT string_agg(CASE WHEN k.n = 0 " \
+	"THEN pg_get_indexdef(i.indexrelid, k.o::int, true) ELSE quote_ident(a.attname) END, " \
+	"', ' ORDER BY k.o) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) " \
+	"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n " \
+	"WHERE k.o <= i.indnkeyatts) || ')', i.indisunique " \
+	"FROM pg_index i WHERE i.indexrelid = $1::regclass"
+/* $1 the function's name, $2 the schema the file names it in, or NULL for any */
+#define FUNCTION_SQL \
+	"SELECT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace " \
+	"WHERE p.proname = $1 AND ($2::text IS NULL OR n.nspname = $2))"
 /*
  * The unnamed lookups take $1 table, $2 uniqueness or contype, $3 columns (a JSON
  * array of strings, null for an expression), $4 how many newer matches to pass over.
@@ -878,6 +920,61 @@ out:
 	buf_release(&plan);
 }
 
+/*
+ * A named index that is not what the file builds: on another table, other key
+ * columns (when the file's are plain columns: an expression is not compared), or
+ * uniqueness. Sets status "different" and says what differs.
+ */
+static int
+compare_index(PGconn *c, const struct expect *x, const char **status,
+    struct buf *detail, struct err *e)
+{
+	struct buf want = BUF_INIT;
+	char *cols = NULL;
+	const char *p[3] = { x->rel, x->table, NULL };
+	PGresult *r = NULL;
+	size_t i, nd = 0;
+	int ret = -1;
+
+	for (i = 0; i < x->ncols && x->cols[i] != NULL; i++)
+		;
+	if (x->ncols > 0 && i == x->ncols)
+		p[2] = cols = cols_json(x);
+	if ((r = pg_query(c, INDEX_SHAPE_SQL, 3, p, "verify query", e)) == NULL)
+		goto out;
+	ret = 0;
+	if (PQntuples(r) == 0)
+		goto out;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		buf_printf(detail, "%son table %s, the file says %s", nd++ ? "; " : "",
+		    PQgetvalue(r, 0, 1), x->table);
+	if (strcmp(PQgetvalue(r, 0, 2), "t") != 0) {
+		buf_addch(&want, '(');
+		for (i = 0; i < x->ncols; i++) {
+			if (i > 0)
+				buf_addstr(&want, ", ");
+			sql_quote_ident(&want, x->cols[i]);
+		}
+		buf_addch(&want, ')');
+		buf_printf(detail, "%son %s, the file says %s", nd++ ? "; " : "",
+		    PQgetvalue(r, 0, 3), buf_str(&want));
+	}
+	if ((strcmp(PQgetvalue(r, 0, 4), "t") == 0) != (x->unique != 0))
+		buf_printf(detail, "%s%s", nd++ ? "; " : "", x->unique ?
+		    "not unique, the file says UNIQUE" :
+		    "unique, the file does not say UNIQUE");
+	if (nd > 0) {
+		*status = "different";
+		buf_addstr(detail, ": DROP INDEX it and build it as the file says, "
+		    "or correct the file");
+	}
+out:
+	PQclear(r);
+	free(cols);
+	buf_release(&want);
+	return ret;
+}
+
 /* An index, found first by what it indexes when the file gave it no name. */
 static int
 check_index(PGconn *c, const struct expect *x, json_t *o, const char **status,
@@ -910,7 +1007,13 @@ check_index(PGconn *c, const struct expect *x, json_t *o, const char **status,
 	    strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
 		*status = "invalid";
 		buf_addstr(detail, "the index is not valid or not ready (a failed CREATE INDEX CONCURRENTLY?): DROP INDEX CONCURRENTLY it and build it again");
-	} else
+		ret = 0;
+		goto out;
+	}
+	if (x->kind == EX_INDEX && x->table != NULL &&
+	    compare_index(c, x, status, detail, e) < 0)
+		goto out;
+	if (strcmp(*status, "ok") == 0)
 		explain_index(c, r, o);
 	ret = 0;
 	goto out;
@@ -974,6 +1077,24 @@ check_trigger(PGconn *c, const struct expect *x, json_t *o, const char **status,
 	return 0;
 }
 
+/* A function by name, in the schema the file names when it names one. */
+static int
+check_function(PGconn *c, const struct expect *x, json_t *o,
+    const char **status, struct buf *detail, struct err *e)
+{
+	const char *p[2] = { x->rel, x->nsp };
+	PGresult *r;
+
+	(void)o;
+	(void)detail;
+	if ((r = pg_query(c, FUNCTION_SQL, 2, p, "verify query", e)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		*status = "missing";
+	PQclear(r);
+	return 0;
+}
+
 static int check_exists(PGconn *, const struct expect *, json_t *,
     const char **, struct buf *, struct err *);
 
@@ -1004,8 +1125,7 @@ static const struct kind_check {
 	    "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)" },
 	[EX_EXTENSION] = { "extension", check_exists,
 	    "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = $1)" },
-	[EX_FUNCTION] = { "function", check_exists,
-	    "SELECT EXISTS (SELECT FROM pg_proc WHERE proname = $1)" },
+	[EX_FUNCTION] = { "function", check_function, NULL },
 };
 
 static int
@@ -1025,8 +1145,8 @@ check_exists(PGconn *c, const struct expect *x, json_t *o, const char **status,
 }
 
 /*
- * Checks one expectation; sets "status" (ok, missing, invalid, not-validated,
- * disabled).
+ * Checks one expectation; sets "status" (ok, missing, invalid, different,
+ * not-validated, disabled).
  */
 static int
 check(PGconn *c, const struct expect *x, json_t *o, struct err *e)
@@ -1055,7 +1175,14 @@ expect_json(const struct expect *x)
 
 	json_object_set_new(o, "line", json_integer(x->line));
 	json_object_set_new(o, "kind", json_string(kind_checks[x->kind].name));
-	json_object_set_new(o, "object", json_string(x->rel));
+	if (x->nsp != NULL) {	/* a function the file qualifies: s.f */
+		struct buf b = BUF_INIT;
+
+		buf_printf(&b, "%s.%s", x->nsp, x->rel);
+		json_object_set_new(o, "object", json_string(buf_str(&b)));
+		buf_release(&b);
+	} else
+		json_object_set_new(o, "object", json_string(x->rel));
 	if (x->kind == EX_INDEX && x->table != NULL)	/* the index's own name above */
 		json_object_set_new(o, "table", json_string(x->table));
 	if (x->sub != NULL)

@@ -421,6 +421,33 @@ run migrate verify "$W/vw.sql" --db "$PGURL" --json
 check "a dropped CHECK on an odd column name is missing" jq -e \
     '.checks | any(.constraint_type == "CHECK" and .status == "missing")' "$W/out"
 
+# a named index is compared with the file (table, key columns in order, uniqueness);
+# a function the file qualifies is looked for in that schema
+cat >"$W/vx.sql" <<'SQL'
+CREATE SCHEMA s;
+CREATE TABLE some_table (a int, b int);
+CREATE UNIQUE INDEX ix_u ON some_table (a);
+CREATE UNIQUE INDEX ix_e ON some_table (lower(b::text));
+CREATE FUNCTION s.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SQL
+"$OPSDECK" migrate apply "$W/vx.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+run migrate verify "$W/vx.sql" --db "$PGURL" --json
+check "verify of a named unique index and a qualified function exits 0, naming s.f" bash -c \
+    "[ $rc = 0 ] && command jq -e '.checks | any(.kind == \"function\" and .object == \"s.f\" and .status == \"ok\")' '$W/out' >/dev/null"
+pg_psql -c "DROP INDEX ix_u; CREATE INDEX ix_u ON some_table (b);
+	DROP INDEX ix_e; CREATE INDEX ix_e ON some_table (lower(a::text));
+	DROP FUNCTION s.f(); CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+run migrate verify "$W/vx.sql" --db "$PGURL"
+check "a changed named index and a moved function: exit 1" [ "$rc" = 1 ]
+check "a named index on other columns, not unique, is reported different" bash -c \
+    "grep -q '^different .*vx.sql:3: index \"ix_u\" on \"some_table\"\$' '$W/out' &&
+     grep -q 'on (b), the file says (a); not unique, the file says UNIQUE' '$W/out'"
+check "an expression index is compared by table and uniqueness only" bash -c \
+    "grep -q '^different .*vx.sql:4: index \"ix_e\"' '$W/out' && ! grep -q 'the file says (' <(grep -A1 'vx.sql:4:' '$W/out')"
+check "a function gone from its schema is missing, named with the schema" grep -q \
+    '^missing .*vx.sql:5: function s.f$' "$W/out"
+check "exactly the three are problems" grep -q '^3 problems$' "$W/out"
+
 # --- bad input and connection errors --------------------------------------------
 run migrate apply "$M" --db "postgresql://%zz"
 check "bad URL: usage error, exit 2" [ "$rc" = 2 ]
