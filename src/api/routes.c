@@ -33,6 +33,11 @@ static void route_secrets_change(struct daemon *, struct api_request *,
 static void route_secrets_deploy(struct daemon *, struct api_request *,
     struct api_response *);
 
+static void route_migrate_apply(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_migrate_job(struct daemon *, struct api_request *,
+    struct api_response *);
+
 static const struct route {
 	const char	*method;
 	const char	*pattern;
@@ -49,6 +54,8 @@ static const struct route {
 	{ "GET", "/v1/apps/:app/secrets", route_secrets },
 	{ "POST", "/v1/apps/:app/secrets", route_secrets_change },
 	{ "POST", "/v1/apps/:app/secrets/deploy", route_secrets_deploy },
+	{ "POST", "/v1/migrations/apply", route_migrate_apply },
+	{ "GET", "/v1/migrations/apply/:id", route_migrate_job },
 };
 
 const char *
@@ -267,4 +274,27 @@ route_secrets_deploy(struct daemon *d, struct api_request *req,
 
 	answer(res, daemon_secrets_deploy(d, &req->actor, req->params[0], &e),
 	    &e, 201);
+}
+
+static void
+route_migrate_apply(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, daemon_migrate_apply(d, &req->actor, body, &e), &e, 202);
+	json_decref(body);
+}
+
+static void
+route_migrate_job(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_migrate_job(d, req->params[0], api_query(req, "from"),
+	    &e), &e, 200);
 }

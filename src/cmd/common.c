@@ -405,6 +405,18 @@ follow_interrupted(int sig)
 	_exit(130);
 }
 
+sighandler_t
+cmd_follow_interruptible(const char *note)
+{
+	sighandler_t before;
+
+	snprintf(follow_note, sizeof(follow_note), "%s", note);
+	/* Started with SIGINT ignored (a background job): leave it so. */
+	if ((before = signal(SIGINT, follow_interrupted)) == SIG_IGN)
+		signal(SIGINT, SIG_IGN);
+	return before;
+}
+
 int
 cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
     const char *version)
@@ -415,14 +427,13 @@ cmd_follow_release(struct cmd_ctx *ctx, const char *name, const char *app,
 	json_t *j = NULL, *step;
 	int code = EXIT_FAILED;
 	const char *status;
-	void (*before)(int);
+	sighandler_t before;
+	char note[256];
 
-	snprintf(follow_note, sizeof(follow_note), "\nopsdeck %s: stopped "
-	    "following; the deploy of %s %s goes on in the daemon: `opsdeck "
-	    "release %s %s` shows it\n", name, app, version, app, version);
-	/* Started with SIGINT ignored (a background job): leave it so. */
-	if ((before = signal(SIGINT, follow_interrupted)) == SIG_IGN)
-		signal(SIGINT, SIG_IGN);
+	snprintf(note, sizeof(note), "\nopsdeck %s: stopped following; the "
+	    "deploy of %s %s goes on in the daemon: `opsdeck release %s %s` "
+	    "shows it\n", name, app, version, app, version);
+	before = cmd_follow_interruptible(note);
 	for (;;) {
 		json_decref(j);
 		if ((j = cmd_call(ctx, name, "GET", path, &code)) == NULL)

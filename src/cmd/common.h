@@ -2,6 +2,7 @@
 #ifndef OPSDECK_CMD_COMMON_H
 #define OPSDECK_CMD_COMMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -37,6 +38,11 @@ json_t	*cmd_call_body(struct cmd_ctx *, const char *name, const char *method,
  */
 int	 cmd_follow_release(struct cmd_ctx *, const char *name, const char *app,
 	    const char *version);
+/*
+ * While the CLI follows an action that goes on in the daemon: Ctrl-C prints note and
+ * the process dies of SIGINT (exit 130). Returns the handler to put back after.
+ */
+sighandler_t cmd_follow_interruptible(const char *note);
 /*
  * Checks an app name or machine id before it goes into an API path: -1 (after saying
  * what is wrong) for anything but [a-z0-9][a-z0-9_-]*, so nothing can be injected.

@@ -55,3 +55,28 @@ err_errno(struct err *e, const char *fmt, ...)
 	errno = saved;
 	return -1;
 }
+
+static const char *const kind_names[] = {
+	[ERR_FAILED] = "failed",
+	[ERR_NOT_FOUND] = "not_found",
+	[ERR_DENIED] = "denied",
+	[ERR_INVALID] = "invalid",
+	[ERR_CONFLICT] = "conflict",
+};
+
+const char *
+err_kind_str(enum err_kind k)
+{
+	return kind_names[k];
+}
+
+enum err_kind
+err_kind_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (strcmp(kind_names[i], s) == 0)
+			return (enum err_kind)i;
+	return ERR_FAILED;
+}

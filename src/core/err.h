@@ -30,4 +30,8 @@ int	err_errno(struct err *, const char *, ...)
 int	err_setk(struct err *, enum err_kind, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* The kind's name for JSON ("not_found"), and back (ERR_FAILED for any other). */
+const char *err_kind_str(enum err_kind);
+enum err_kind err_kind_parse(const char *);
+
 #endif

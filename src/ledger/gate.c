@@ -22,6 +22,7 @@ static const struct action_def actions[] = {
 	{ "secrets.set", ROLE_OPERATOR, "stage secret values for an app" },
 	{ "secrets.unset", ROLE_OPERATOR, "stage the removal of secrets" },
 	{ "secrets.deploy", ROLE_OPERATOR, "deploy the staged secrets" },
+	{ "migrate.apply", ROLE_OPERATOR, "apply migrations to a database" },
 };
 
 const char *
@@ -67,9 +68,8 @@ evidence_write(struct store *s, const struct actor *a, const char *action,
 }
 
 int
-gate_run(struct store *s, const struct actor *a, const char *action,
-    const char *target, int (*fn)(void *, struct err *), void *arg,
-    struct err *e)
+gate_begin(struct store *s, const struct actor *a, const char *action,
+    const char *target, struct err *e)
 {
 	const struct action_def *def = action_find(action);
 
@@ -83,10 +83,30 @@ gate_run(struct store *s, const struct actor *a, const char *action,
 		return -1;
 	}
 	evidence_write(s, a, action, target, "requested", NULL);
+	return 0;
+}
+
+void
+gate_end(struct store *s, const struct actor *a, const char *action,
+    const char *target, const struct err *failure, const char *detail)
+{
+	if (failure != NULL)
+		evidence_write(s, a, action, target, "failed", failure->msg);
+	else
+		evidence_write(s, a, action, target, "ok", detail);
+}
+
+int
+gate_run(struct store *s, const struct actor *a, const char *action,
+    const char *target, int (*fn)(void *, struct err *), void *arg,
+    struct err *e)
+{
+	if (gate_begin(s, a, action, target, e) < 0)
+		return -1;
 	if (fn(arg, e) < 0) {
-		evidence_write(s, a, action, target, "failed", e->msg);
+		gate_end(s, a, action, target, e, NULL);
 		return -1;
 	}
-	evidence_write(s, a, action, target, "ok", NULL);
+	gate_end(s, a, action, target, NULL, NULL);
 	return 0;
 }

@@ -40,5 +40,15 @@ const struct action_def *action_find(const char *name);
 int	gate_run(struct store *, const struct actor *, const char *action,
 	    const char *target, int (*fn)(void *arg, struct err *), void *arg,
 	    struct err *);
+/*
+ * gate_run in two halves, for an action that ends later (on another thread's
+ * answer): gate_begin checks the role and records the request (-1, recorded as
+ * denied, when refused); gate_end records the result, failed with failure's message
+ * or ok with detail (may be NULL). Every gate_begin that returned 0 gets one gate_end.
+ */
+int	gate_begin(struct store *, const struct actor *, const char *action,
+	    const char *target, struct err *);
+void	gate_end(struct store *, const struct actor *, const char *action,
+	    const char *target, const struct err *failure, const char *detail);
 
 #endif

@@ -22,6 +22,8 @@ struct migrate_db {
 	int	(*verify_run)(const char *url, const struct sql_file *, json_t **,
 		    struct err *);
 	void	(*verify_print)(const json_t *, FILE *);
+	/* The URL (or conninfo) without its password, for evidence; the caller frees. */
+	char	*(*url_redact)(const char *url);
 };
 
 /* Loads the module once; NULL with a message naming the file when it cannot. */

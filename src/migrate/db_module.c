@@ -1,5 +1,6 @@
 /* The opsdeck-pg module's one export: see migrate/db.h. */
 #include "migrate/db.h"
+#include "migrate/pg.h"
 
 extern const struct migrate_db migrate_db_ops;
 
@@ -11,4 +12,5 @@ const struct migrate_db migrate_db_ops = {
 	.apply_status_print = apply_status_print,
 	.verify_run = verify_run,
 	.verify_print = verify_print,
+	.url_redact = pg_url_redact,
 };

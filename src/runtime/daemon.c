@@ -193,6 +193,9 @@ daemon_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_info("%s: stopping all machines", strsignal(signum));
+	/* A migration is not cut off halfway: the loop ends when it has. */
+	if (d->migrate_running != NULL)
+		log_info("migrate apply is running: exiting once it has ended");
 	/* Deploys stop where they are; the next start recovers them (their locks). */
 	daemon_deploy_stop(d);
 	supervisor_shutdown(&d->sv, daemon_closed_all);
@@ -293,6 +296,7 @@ daemon_run(const struct daemon_options *o)
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	ret = 0;
 out_loop:
+	daemon_migrate_release(d);
 	uv_loop_close(&d->loop);
 	store_close(&d->store);
 out:

@@ -45,6 +45,16 @@ json_t	*daemon_secrets_change(struct daemon *, const struct actor *,
 	    const char *app, const json_t *body, struct err *);
 json_t	*daemon_secrets_deploy(struct daemon *, const struct actor *,
 	    const char *app, struct err *);
+/*
+ * migrate apply (daemon_migrate.c): body {path, db, override, config}, with absolute
+ * paths; through the gate, then on the thread pool. Answers {id, state}.
+ */
+json_t	*daemon_migrate_apply(struct daemon *, const struct actor *,
+	    const json_t *body, struct err *);
+/* A job's state, its progress text from byte offset from (NULL: 0) and, once done,
+ * result (apply_run's 0, 1 or -1), error {message, kind} and report. */
+json_t	*daemon_migrate_job(struct daemon *, const char *id, const char *from,
+	    struct err *);
 /* start|stop|restart a machine as actor, through the action gate. */
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);

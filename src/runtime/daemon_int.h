@@ -43,6 +43,9 @@ struct daemon {
 	struct deploy	**deploys;	/* running, one per app at most */
 	size_t		 ndeploys;
 	struct release_config *release_configs;
+	/* migrate apply jobs (daemon_migrate.c), newest first; one runs at a time */
+	struct migrate_job *migrate_jobs, *migrate_running;
+	unsigned	 migrate_last_id;
 };
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
@@ -52,5 +55,8 @@ void	daemon_deploy_release(struct daemon *);
 void	daemon_deploy_stop(struct daemon *);
 /* Called when the last deploy has ended: runs a reload that was put off. */
 void	daemon_deploys_idle(struct daemon *);
+
+/* Frees the migrate apply jobs (at exit, once the loop has ended). */
+void	daemon_migrate_release(struct daemon *);
 
 #endif

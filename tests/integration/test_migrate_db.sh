@@ -8,6 +8,8 @@ set -u
 pg_start || exit 1
 W=$(mktemp -d /tmp/opsdeck-mdb.XXXXXX)
 chmod 755 "$W"
+# --offline records each apply in this state dir's store, not the user's
+export OPSDECK_STATE_DIR="$W/state"
 trap 'rm -rf "$W"; pg_stop' EXIT
 fails=0
 ok() { echo "ok: $1"; }
@@ -104,13 +106,13 @@ printf 'ALTER TABLE item DROP COLUMN title;\n' >"$M/003_drop_title.sql"
 printf 'DROP TABLE item;\n' >"$M/001_item__down.sql"
 run migrate status "$M" --db "$PGURL" --json
 check "status before apply: all pending" jq -e '[.files[].status] == ["pending","pending","pending"]' "$W/out"
-run migrate apply "$M" --db "$PGURL" --actor alice
+run migrate apply --offline "$M" --db "$PGURL" --actor alice
 check "apply stops at a lint error" [ "$rc" = 1 ]
 check "the lint error is named" grep -q "drop-column" "$W/out"
 check "down files are not applied" bash -c "! grep -q __down '$W/out'"
 rows=$(pg_psql -At -c "SELECT string_agg(file || ':' || applied_by, ',' ORDER BY file) FROM opsdeck_migrations")
 check "ledger has the two clean files" [ "$rows" = "001_item.sql:alice,002_item_owner.sql:alice" ]
-run migrate apply "$M" --db "$PGURL" --override "title moved to item_text, ticket 42" --actor bob
+run migrate apply --offline "$M" --db "$PGURL" --override "title moved to item_text, ticket 42" --actor bob
 check "apply with --override exits 0" [ "$rc" = 0 ]
 check "applied files skipped" grep -q "^skipped  001_item.sql" "$W/out"
 reason=$(pg_psql -At -c "SELECT override_reason || '/' || applied_by FROM opsdeck_migrations WHERE file = '003_drop_title.sql'")
@@ -122,7 +124,7 @@ check "duration and time recorded" [ "$dur" = 3 ]
 
 # a file that fails halfway is not recorded and leaves nothing
 printf 'CREATE TABLE half (id int);\nINSERT INTO nosuch VALUES (1);\n' >"$M/004_half.sql"
-run migrate apply "$M" --db "$PGURL"
+run migrate apply --offline "$M" --db "$PGURL"
 check "halfway failure exits 1" [ "$rc" = 1 ]
 check "halfway failure names file and line" grep -q "004_half.sql:2:1" "$W/out"
 n=$(pg_psql -At -c "SELECT count(*) FROM opsdeck_migrations WHERE file = '004_half.sql'")
@@ -131,7 +133,7 @@ n=$(pg_psql -At -c "SELECT to_regclass('half') IS NULL")
 check "halfway file's first statement rolled back" [ "$n" = t ]
 # a file that cannot run in one transaction and fails after a committed CONCURRENTLY
 printf 'CREATE INDEX CONCURRENTLY item_id2_idx ON item (id);\nALTER TABLE nosuch ADD COLUMN x int;\n' >"$M/004_half.sql"
-run migrate apply "$M" --db "$PGURL"
+run migrate apply --offline "$M" --db "$PGURL"
 n=$(pg_psql -At -c "SELECT count(*) FROM opsdeck_migrations WHERE file = '004_half.sql'")
 check "nontransactional halfway file not recorded" [ "$n" = 0 ]
 check "says what was committed" grep -q "NOT recorded" "$W/out"
@@ -146,7 +148,7 @@ check "status lists applied/pending/changed" jq -e \
 check "status exits 1 with a changed file" [ "$rc" = 1 ]
 run migrate status "$M" --db "$PGURL"
 check "status tty" grep -q "^pending  005_note.sql" "$W/out"
-run migrate apply "$M" --db "$PGURL"
+run migrate apply --offline "$M" --db "$PGURL"
 check "changed file refused" grep -q "changed since it was applied" "$W/out"
 check "changed file refusal exits 1" [ "$rc" = 1 ]
 n=$(pg_psql -At -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'note'")
@@ -175,7 +177,7 @@ printf 'UPDATE child SET note = 1 WHERE id = 1;\n' >"$C/m/002_update.sql"
 (cd "$C" && "$OPSDECK" migrate lint m --format gcc >"$W/lint.out" 2>&1)
 check "lint with ./opsdeck.yaml: the excluded rule is not reported" bash -c \
     "! grep -q foreign-key-not-valid '$W/lint.out' && grep -q 'error: UPDATE is not additive' '$W/lint.out'"
-(cd "$C" && "$OPSDECK" migrate apply m --db "$(pg_url ap_cfg)" >"$W/out" 2>"$W/err")
+(cd "$C" && "$OPSDECK" migrate apply --offline m --db "$(pg_url ap_cfg)" >"$W/out" 2>"$W/err")
 rc=$?
 check "apply with ./opsdeck.yaml: what lint excludes does not block" grep -q "^applied  001_fk.sql" "$W/out"
 check "apply with ./opsdeck.yaml: the policy lint applies blocks" bash -c \
@@ -185,12 +187,12 @@ n=$(PGDB=ap_cfg pg_psql -At -c "SELECT count(*) FROM child WHERE note = 1")
 rows=$(PGDB=ap_cfg pg_psql -At -c "SELECT string_agg(file, ',' ORDER BY file) FROM opsdeck_migrations")
 check "the UPDATE did not run, the FK file is recorded" [ "$n/$rows" = "0/001_fk.sql" ]
 PGDB=ap_cfg pg_psql -c "DROP TABLE opsdeck_migrations; ALTER TABLE child DROP CONSTRAINT IF EXISTS child_parent_fk"
-run -c "$C/opsdeck.yaml" migrate apply "$C/m/001_fk.sql" --db "$(pg_url ap_cfg)"
+run -c "$C/opsdeck.yaml" migrate apply --offline "$C/m/001_fk.sql" --db "$(pg_url ap_cfg)"
 check "apply -c FILE follows its migrate: section" [ "$rc" = 0 ]
-OPSDECK_CONFIG="$C/opsdeck.yaml" run migrate apply "$C/m/002_update.sql" --db "$(pg_url ap_cfg)"
+OPSDECK_CONFIG="$C/opsdeck.yaml" run migrate apply --offline "$C/m/002_update.sql" --db "$(pg_url ap_cfg)"
 check "apply with \$OPSDECK_CONFIG follows its policy" bash -c "[ $rc = 1 ] && grep -q additive-only '$W/out'"
 sed -i 's/policy: additive-only/policy: bogus/' "$C/opsdeck.yaml"
-run -c "$C/opsdeck.yaml" migrate apply "$C/m" --db "$(pg_url ap_cfg)"
+run -c "$C/opsdeck.yaml" migrate apply --offline "$C/m" --db "$(pg_url ap_cfg)"
 check "a config with errors stops apply (exit 2) naming the place" bash -c \
     "[ $rc = 2 ] && grep -q 'migrate.policy' '$W/err'"
 
@@ -200,7 +202,7 @@ mkdir "$S"
 PGDB=ap_set pg_psql -c "CREATE SCHEMA app; CREATE ROLE ap_owner; GRANT USAGE, CREATE ON SCHEMA app TO ap_owner"
 printf 'SET search_path = app;\nSET ROLE ap_owner;\nCREATE TABLE a_one (id int);\n' >"$S/001_set.sql"
 printf 'CREATE TABLE t_two (id int);\n' >"$S/002_plain.sql"
-run migrate apply "$S" --db "$(pg_url ap_set)"
+run migrate apply --offline "$S" --db "$(pg_url ap_set)"
 check "apply of a file with SET exits 0" [ "$rc" = 0 ]
 where=$(PGDB=ap_set pg_psql -At -c "SELECT n.nspname || '/' || pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE relname = 't_two'")
 check "the next file runs with the default search_path and role" [ "$where" = "public/postgres" ]
@@ -212,7 +214,7 @@ O="$W/ovr"
 mkdir "$O"
 printf 'CREATE TABLE clean (id int);\n' >"$O/001_clean.sql"
 printf 'CREATE TABLE dirty2 (id int);\nDROP TABLE clean;\n' >"$O/003_dirty.sql"
-run migrate apply "$O" --db "$(pg_url ap_ovr)" --override "ticket 7"
+run migrate apply --offline "$O" --db "$(pg_url ap_ovr)" --override "ticket 7"
 check "apply with --override exits 0" [ "$rc" = 0 ]
 rows=$(PGDB=ap_ovr pg_psql -At -c "SELECT string_agg(file || '=' || coalesce(override_reason, '-'), ',' ORDER BY file) FROM opsdeck_migrations")
 check "the reason is recorded only on files with lint errors" \
@@ -226,7 +228,7 @@ mkdir "$E"
 : >"$E/001_nothing.sql"
 printf -- '-- This is an empty migration.\n' >"$E/002_prisma_empty.sql"
 printf 'CREATE TABLE after_empty (id int);\n' >"$E/003_after.sql"
-run migrate apply "$E" --db "$(pg_url ap_empty)"
+run migrate apply --offline "$E" --db "$(pg_url ap_empty)"
 check "empty and comment-only files do not block the directory" [ "$rc" = 0 ]
 rows=$(PGDB=ap_empty pg_psql -At -c "SELECT string_agg(file, ',' ORDER BY file) FROM opsdeck_migrations")
 check "empty files are recorded as applied" [ "$rows" = "001_nothing.sql,002_prisma_empty.sql,003_after.sql" ]
@@ -239,7 +241,7 @@ N="$W/notice"
 mkdir "$N"
 printf 'CREATE TABLE IF NOT EXISTS opsdeck_migrations (x int);\n' >"$N/001_exists.sql"
 printf 'DO $$BEGIN RAISE WARNING %s; END$$;\n' "'careful now'" >"$N/002_warn.sql"
-run migrate apply "$N" --db "$(pg_url ap_notice)" --override "notices"
+run migrate apply --offline "$N" --db "$(pg_url ap_notice)" --override "notices"
 check "apply with notices exits 0" [ "$rc" = 0 ]
 check "no raw NOTICE on stderr" bash -c "! grep -q 'NOTICE\|WARNING' '$W/err'"
 check "a NOTICE on its own line, with the file" grep -q \
@@ -247,7 +249,7 @@ check "a NOTICE on its own line, with the file" grep -q \
 check "a WARNING on its own line, with the file" grep -q \
     '^  warning (002_warn.sql): careful now$' "$W/out"
 printf 'DO $$BEGIN RAISE NOTICE %s; END$$;\n' "'hello json'" >"$N/003_json.sql"
-run migrate apply "$N" --db "$(pg_url ap_notice)" --override "notices" --json
+run migrate apply --offline "$N" --db "$(pg_url ap_notice)" --override "notices" --json
 check "--json: notices in the file's entry, stderr quiet" bash -c \
     "command jq -e '.files[2].notices == [{\"severity\":\"notice\",\"message\":\"hello json\"}]' '$W/out' >/dev/null && ! [ -s '$W/err' ]"
 
@@ -264,7 +266,7 @@ SQL
 run migrate verify "$W/v.sql" --db "$PGURL" --json
 check "verify before apply exits 1" [ "$rc" = 1 ]
 check "verify finds the table missing" jq -e '.checks | any(.kind == "relation" and .object == "\"shelf\"" and .status == "missing")' "$W/out"
-"$OPSDECK" migrate apply "$W/v.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/v.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/v.sql" --db "$PGURL" --json
 check "verify after apply exits 0" [ "$rc" = 0 ]
 check "verify checks tables, columns, indexes, constraints" jq -e \
@@ -295,7 +297,7 @@ ALTER TABLE bin ADD COLUMN tmp int UNIQUE;
 CREATE INDEX ON bin (tmp, qty);
 ALTER TABLE bin DROP COLUMN tmp;
 SQL
-"$OPSDECK" migrate apply "$W/vu.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vu.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vu.sql" --db "$PGURL" --json
 check "verify of unnamed objects after apply exits 0" [ "$rc" = 0 ]
 check "unnamed index found by its columns" jq -e \
@@ -337,7 +339,7 @@ check "exactly the four broken objects are problems" grep -q '^4 problems$' "$W/
 
 # DROP TABLE takes with it what belongs to the table, named index included
 printf 'CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\nDROP TABLE t;\n' >"$W/vd.sql"
-"$OPSDECK" migrate apply "$W/vd.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vd.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vd.sql" --db "$PGURL" --json
 check "verify after CREATE INDEX and DROP TABLE exits 0" [ "$rc" = 0 ]
 check "a named index of a dropped table is not expected" jq -e \
@@ -362,7 +364,7 @@ DROP TYPE mood2;
 CREATE FUNCTION f2() RETURNS int LANGUAGE sql AS 'SELECT 1';
 DROP FUNCTION f2();
 SQL
-"$OPSDECK" migrate apply "$W/vd2.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vd2.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vd2.sql" --db "$PGURL" --json
 check "verify after drops of what the file made exits 0" [ "$rc" = 0 ]
 check "DROP COLUMN takes its named index and constraint" jq -e \
@@ -385,7 +387,7 @@ ALTER TABLE r1 RENAME TO r2;
 CREATE INDEX r1_ab ON r2 (a, b);
 ALTER INDEX r1_ab RENAME TO r2_ab;
 SQL
-"$OPSDECK" migrate apply "$W/vr.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vr.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vr.sql" --db "$PGURL" --json
 check "verify after RENAME TO exits 0" [ "$rc" = 0 ]
 check "the renamed table is checked under its new name" jq -e \
@@ -409,7 +411,7 @@ CREATE TABLE odd ("we,ird""{col}\" int, n int);
 CREATE INDEX ON odd ("we,ird""{col}\", n);
 ALTER TABLE odd ADD CHECK ("we,ird""{col}\" > n);
 SQL
-"$OPSDECK" migrate apply "$W/vw.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vw.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vw.sql" --db "$PGURL" --json
 check "verify of an odd column name exits 0" [ "$rc" = 0 ]
 check "unnamed index on an odd column name found" jq -e \
@@ -430,7 +432,7 @@ CREATE UNIQUE INDEX ix_u ON some_table (a);
 CREATE UNIQUE INDEX ix_e ON some_table (lower(b::text));
 CREATE FUNCTION s.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
 SQL
-"$OPSDECK" migrate apply "$W/vx.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
+"$OPSDECK" migrate apply --offline "$W/vx.sql" --db "$PGURL" --override "test" >/dev/null 2>&1
 run migrate verify "$W/vx.sql" --db "$PGURL" --json
 check "verify of a named unique index and a qualified function exits 0, naming s.f" bash -c \
     "[ $rc = 0 ] && command jq -e '.checks | any(.kind == \"function\" and .object == \"s.f\" and .status == \"ok\")' '$W/out' >/dev/null"
@@ -449,7 +451,7 @@ check "a function gone from its schema is missing, named with the schema" grep -
 check "exactly the three are problems" grep -q '^3 problems$' "$W/out"
 
 # --- bad input and connection errors --------------------------------------------
-run migrate apply "$M" --db "postgresql://%zz"
+run migrate apply --offline "$M" --db "postgresql://%zz"
 check "bad URL: usage error, exit 2" [ "$rc" = 2 ]
 check "bad URL: says so" grep -q "invalid database URL" "$W/err"
 run migrate status "$M" --db "host=x password=sekrit bogus=1"
@@ -465,10 +467,10 @@ pg_require_password app
 run migrate status "$M" --db "postgresql://app:wrong@/postgres?host=$PGDIR"
 check "wrong password: clear message" grep -q "wrong credentials" "$W/err"
 check "wrong password: the password is not printed" bash -c "! grep -q wrong@ '$W/err'"
-run migrate apply "$W/v.sql" --db "postgresql:///postgres?host=$PGDIR&user=nosuchrole"
+run migrate apply --offline "$W/v.sql" --db "postgresql:///postgres?host=$PGDIR&user=nosuchrole"
 check "unknown role: clear message" grep -q "wrong credentials.*role" "$W/err"
 mkdir "$W/p" && printf 'CREATE TABLE p (id int);\n' >"$W/p/001.sql"
-run migrate apply "$W/p" --db "postgresql:///postgres?host=$PGDIR&user=reader"
+run migrate apply --offline "$W/p" --db "postgresql:///postgres?host=$PGDIR&user=reader"
 check "missing permission: exit 1" [ "$rc" = 1 ]
 check "missing permission: clear message" grep -qh "permission denied.*GRANT" "$W/err" "$W/out"
 run migrate dryrun "$W/v.sql" --db "postgresql:///nosuchdb?host=$PGDIR&user=postgres"
