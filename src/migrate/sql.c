@@ -464,10 +464,12 @@ ignore_file_scan(const char *text, size_t len, struct buf *file, int **lines)
 /*
  * Finds the ';' that ends the statement starting at from, before tail, skipping
  * quotes, comments and dollar quotes, and with parens what is inside parentheses:
- * *end is just past it, or tail when there is none (false).
+ * *end is just past it, or tail when there is none (false). depth (may be NULL) gets
+ * how many more '(' than ')' were passed.
  */
 static bool
-stmt_cut(const char *text, size_t from, size_t tail, bool parens, size_t *end)
+stmt_cut(const char *text, size_t from, size_t tail, bool parens, size_t *end,
+    long *depth_out)
 {
 	size_t off = from, k;
 	long depth = 0;
@@ -477,6 +479,8 @@ stmt_cut(const char *text, size_t from, size_t tail, bool parens, size_t *end)
 
 		if (ch == ';' && (!parens || depth == 0)) {
 			*end = off + 1;
+			if (depth_out != NULL)
+				*depth_out = depth;
 			return true;
 		}
 		if (ch == '(' || ch == ')') {
@@ -523,6 +527,8 @@ stmt_cut(const char *text, size_t from, size_t tail, bool parens, size_t *end)
 			off++;
 	}
 	*end = tail;
+	if (depth_out != NULL)
+		*depth_out = depth;
 	return false;
 }
 
@@ -538,7 +544,28 @@ struct split {
 			    void *);
 	void		*arg;
 	bool		 stop;		/* fn returned -1 */
+	/*
+	 * Every ';' outside quotes and comments, with the parenthesis depth there and
+	 * the next ';' at the same depth: built once, the first time a statement's
+	 * parentheses do not balance within a window (balance_point).
+	 */
+	struct semi {
+		size_t	 pos;
+		long	 depth;
+		size_t	 next;	/* index of the next ';' at this depth, or n */
+	}		*semis;
+	size_t		 nsemis;
+	bool		 semis_built;
 };
+
+/*
+ * The scanner is given a window of at most WINDOW_STMTS statements (or about
+ * WINDOW_BYTES) at a time, cut after a ';' that is outside quotes and comments, so
+ * that the text it scans again after a statement it cannot end is bounded: a file of
+ * broken statements splits in linear time, not in the square of its length.
+ */
+#define WINDOW_STMTS	64
+#define WINDOW_BYTES	65536
 
 /* The offset of the first token in [from, end), or end (directives are not kept). */
 static size_t
@@ -600,36 +627,147 @@ emit_keywordless(struct split *sp, size_t limit)
 	size_t first, end;
 
 	while (!sp->stop && (first = next_token(sp, sp->done, limit)) < limit &&
-	    stmt_cut(sp->text, first, limit, true, &end))
+	    stmt_cut(sp->text, first, limit, true, &end, NULL))
 		stmt_emit(sp, end, SIZE_MAX, NULL);
 }
 
-/*
- * Splits the text from sp->done and hands over the statements the scanner ends, then
- * one statement it does not end, cut by hand: one whose parentheses do not balance
- * (the scanner will not end a statement inside them), or the one with a scanner
- * error (which fails the whole split, so the text before the error is split again).
- * The caller calls again while text is left.
- */
+/* Builds sp->semis (see struct split). */
 static void
-split_some(struct split *sp)
+semis_build(struct split *sp)
+{
+	size_t off = 0, end, i, *last, span;
+	long depth = 0, step, lo = 0, hi = 0;
+
+	sp->semis_built = true;
+	while (stmt_cut(sp->text, off, sp->tail, false, &end, &step)) {
+		depth += step;
+		if (sp->nsemis % 256 == 0)
+			sp->semis = xreallocarray(sp->semis, sp->nsemis + 256,
+			    sizeof(*sp->semis));
+		sp->semis[sp->nsemis].pos = end - 1;
+		sp->semis[sp->nsemis].depth = depth;
+		sp->nsemis++;
+		if (depth < lo)
+			lo = depth;
+		if (depth > hi)
+			hi = depth;
+		off = end;
+	}
+	span = (size_t)(hi - lo) + 1;
+	last = xreallocarray(NULL, span, sizeof(*last));
+	for (i = 0; i < span; i++)
+		last[i] = sp->nsemis;
+	for (i = sp->nsemis; i > 0; i--) {
+		size_t *at = &last[sp->semis[i - 1].depth - lo];
+
+		sp->semis[i - 1].next = *at;
+		*at = i - 1;
+	}
+	free(last);
+}
+
+/*
+ * Where the scanner would end the statement whose first token is at first: at the
+ * next ';' with as many parentheses open as at its start (it counts them from the
+ * statement's start), or SIZE_MAX when there is none before the end of the text.
+ */
+static size_t
+balance_point(struct split *sp, size_t first)
+{
+	size_t lo = 0, hi, j;
+
+	if (!sp->semis_built)
+		semis_build(sp);
+	/* the last ';' before first: the statement starts at its depth */
+	hi = sp->nsemis;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sp->semis[mid].pos < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0)
+		j = sp->semis[lo - 1].next;
+	else
+		for (j = 0; j < sp->nsemis && sp->semis[j].depth != 0; j++)
+			;
+	return j < sp->nsemis ? sp->semis[j].pos : SIZE_MAX;
+}
+
+/*
+ * The end of the scanner's next window: just past the WINDOW_STMTS-th ';' outside
+ * quotes and comments from sp->done, or fewer once WINDOW_BYTES are passed, or the
+ * end of the text.
+ */
+static size_t
+window_end(const struct split *sp)
+{
+	size_t off = sp->done, end;
+	int n;
+
+	for (n = 0; n < WINDOW_STMTS && off - sp->done < WINDOW_BYTES; n++) {
+		if (!stmt_cut(sp->text, off, sp->tail, false, &end, NULL))
+			return sp->tail;
+		off = end;
+	}
+	return off;
+}
+
+/* Hands over the statement whose first token is at first, ended by its first ';'. */
+static void
+hand_cut(struct split *sp, size_t first)
+{
+	size_t end;
+
+	stmt_cut(sp->text, first, sp->tail, false, &end, NULL);
+	stmt_emit(sp, end, first, NULL);
+}
+
+enum scan_result {
+	SCAN_DONE,	/* the window was split */
+	SCAN_OPEN,	/* a statement runs past the window with parentheses open */
+	SCAN_WHOLE,	/* a quote or comment runs past the window: scan to the end */
+};
+
+/*
+ * Splits the text from sp->done to window and hands over the statements the scanner
+ * ends, then, where the window is the rest of the text, one statement it does not
+ * end, cut by hand: one whose parentheses do not balance (the scanner will not end a
+ * statement inside them), or the one with a scanner error (which fails the whole
+ * split, so the text before the error is split again). In a shorter window, a
+ * statement left open is the caller's (SCAN_OPEN) unless cut is set.
+ */
+static enum scan_result
+split_scan(struct split *sp, size_t window, bool cut)
 {
 	PgQuerySplitResult sr;
-	size_t base = sp->done, limit = sp->tail, loc, end, first;
-	bool scan_error = false;
+	size_t base = sp->done, limit = window, loc, end, first;
+	bool scan_error = false, part = window < sp->tail;
 	char saved, *unterminated = NULL;
+	enum scan_result ret = SCAN_DONE;
 	int i;
 
+	saved = sp->text[window];
+	sp->text[window] = '\0';
 	sr = pg_query_split_with_scanner(sp->text + base);
+	sp->text[window] = saved;
 	if (sr.error != NULL) {
 		scan_error = true;
 		/* an unterminated quote, comment or dollar quote takes in the rest */
 		if (sr.error->message != NULL &&
-		    strncmp(sr.error->message, "unterminated ", 13) == 0)
+		    strncmp(sr.error->message, "unterminated ", 13) == 0) {
+			if (part) {
+				/* it may end past the window */
+				pg_query_free_split_result(sr);
+				return SCAN_WHOLE;
+			}
 			unterminated = xstrdup(sr.error->message);
+		}
 		limit = base;
 		if (sr.error->cursorpos > 0)
-			limit += char_offset(sp->text + base, sp->tail - base,
+			limit += char_offset(sp->text + base, window - base,
 			    sr.error->cursorpos - 1);
 		pg_query_free_split_result(sr);
 		saved = sp->text[limit];
@@ -643,8 +781,9 @@ split_some(struct split *sp)
 		    loc + (size_t)sr.stmts[i]->stmt_len;
 		if (end > limit)
 			end = limit;
-		if (scan_error && end >= limit)
-			break;	/* no ';' before the error: the one cut below */
+		/* no ';' before the error or the window's end: cut below */
+		if ((scan_error || part) && end >= limit)
+			break;
 		emit_keywordless(sp, loc);
 		if (!sp->stop)
 			stmt_emit(sp, end, SIZE_MAX, NULL);
@@ -656,16 +795,41 @@ split_some(struct split *sp)
 	first = next_token(sp, sp->done, sp->tail);
 	if (scan_error && first > limit)
 		first = limit;	/* an unterminated comment */
-	if (first >= sp->tail)
+	if (first >= sp->tail || (!scan_error && part && first >= limit))
 		goto out;
 	if (unterminated != NULL)
 		stmt_emit(sp, sp->tail, limit, unterminated);
-	else {
-		stmt_cut(sp->text, first, sp->tail, false, &end);
-		stmt_emit(sp, end, first, NULL);
-	}
+	else if (!scan_error && part && !cut)
+		ret = SCAN_OPEN;
+	else
+		hand_cut(sp, first);
 out:
 	free(unterminated);
+	return ret;
+}
+
+/*
+ * Splits the next window of the text. A statement whose parentheses are still open at
+ * the window's end is given a window up to where they balance, or, when they never
+ * do, cut by hand at its first ';' (as a scan of the whole rest would end it).
+ */
+static void
+split_some(struct split *sp)
+{
+	enum scan_result r;
+	size_t p;
+
+	r = split_scan(sp, window_end(sp), false);
+	if (r == SCAN_OPEN) {
+		p = balance_point(sp, next_token(sp, sp->done, sp->tail));
+		if (p == SIZE_MAX) {
+			hand_cut(sp, next_token(sp, sp->done, sp->tail));
+			return;
+		}
+		r = split_scan(sp, p + 1, true);
+	}
+	if (r == SCAN_WHOLE)
+		split_scan(sp, sp->tail, true);
 }
 
 int
@@ -716,6 +880,7 @@ sql_file_each(const char *path, const char *text, size_t len,
 	}
 	buf_release(&sp.next);
 	buf_release(&file);
+	free(sp.semis);
 	free(sp.text);
 	return 0;
 }

@@ -330,6 +330,57 @@ test_large_file(void **state)
 	buf_release(&b);
 }
 
+/*
+ * Broken statements split in linear time and the same way however many there are;
+ * parentheses that balance far away (past the scanner's window) end one statement.
+ */
+static void
+test_broken_many(void **state)
+{
+	static const char one[] = "DROP TABLE a;\nSELECT (1;\nSELECT (2 + 3);\n";
+	struct buf b = BUF_INIT;
+	struct sql_file small, f;
+	struct err e;
+	size_t i, k;
+
+	(void)state;
+	assert_int_equal(sql_file_parse("s.sql", one, strlen(one), &small, &e),
+	    0);
+	assert_int_equal(small.n, 3);
+	assert_non_null(small.stmts[1].error);
+	assert_null(small.stmts[2].error);
+	for (i = 0; i < 10000; i++)
+		buf_addstr(&b, one);
+	assert_int_equal(sql_file_parse("m.sql", buf_str(&b), b.len, &f, &e), 0);
+	assert_int_equal(f.n, 30000);
+	for (i = 0; i < f.n; i++) {
+		k = i % 3;
+		assert_int_equal(f.stmts[i].line, small.stmts[k].line +
+		    (int)(i / 3) * 3);
+		assert_string_equal(f.stmts[i].text, small.stmts[k].text);
+		if (small.stmts[k].error != NULL)
+			assert_string_equal(f.stmts[i].error,
+			    small.stmts[k].error);
+		else
+			assert_null(f.stmts[i].error);
+	}
+	sql_file_release(&f);
+	sql_file_release(&small);
+
+	buf_reset(&b);
+	buf_addstr(&b, "SELECT (1");
+	for (i = 0; i < 500; i++)
+		buf_addstr(&b, "; x");
+	buf_addstr(&b, ");\nDROP TABLE b;\n");
+	assert_int_equal(sql_file_parse("p.sql", buf_str(&b), b.len, &f, &e), 0);
+	assert_int_equal(f.n, 2);
+	assert_non_null(f.stmts[0].error);
+	assert_string_equal(sql_stmt_type(&f.stmts[1]), "DropStmt");
+	assert_int_equal(f.stmts[1].line, 2);
+	sql_file_release(&f);
+	buf_release(&b);
+}
+
 /* The conflict matrix of the documentation is symmetric. */
 static void
 test_lock_matrix(void **state)
@@ -465,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_scanner_errors),
 		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_large_file),
+		cmocka_unit_test(test_broken_many),
 		cmocka_unit_test(test_lock_matrix),
 		cmocka_unit_test(test_locks_per_statement),
 		cmocka_unit_test(test_sql_words),
