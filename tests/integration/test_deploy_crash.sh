@@ -15,7 +15,7 @@ cat >> "$CONFIG" <<YAML
 YAML
 start_daemon
 od deploy web-app --artifact "$T/good" >/dev/null || die "the first deploy failed"
-sleep 2.5
+watch_end
 
 live_count() { sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM releases WHERE status = 'live'"; }
 settled() {

@@ -28,14 +28,14 @@ apps:
 YAML
 start_daemon
 check "v1 goes live" od deploy web-app --artifact "$T/good"
-sleep 1.5
-check "with two web machines and a worker" \
-    test "$(machines_q '[.machines[] | select(.release=="v1" and .state=="started")] | length')" = 3
+watch_end
+v1_three() { [ "$(machines_q '[.machines[] | select(.release=="v1" and .state=="started")] | length')" = 3 ]; }
+check "with two web machines and a worker" wait_for 10 v1_three
 
 # v2: the worker is immediate; web rolls. Record every machine transition's order.
 old_worker=$(machines_q '.machines[] | select(.release=="v1" and .process=="worker") | .id')
 check "v2 goes live" od deploy web-app --artifact "$T/good"
-sleep 1.5
+watch_end
 ev() { # ev RELEASE PROCESS INDEX STATE: the time of that transition
 	sqlite3 "$STATE/opsdeck.db" "SELECT min(e.at) FROM machine_events e JOIN machines m ON m.id = e.machine_id
 	    JOIN releases r ON r.id = m.release_id WHERE r.version = $1 AND m.process = '$2' AND m.idx = $3 AND e.state = '$4'"
@@ -71,7 +71,7 @@ check "and none of v3's left" wait_for 5 none_of v3
 # machines it retired are still stopping: they are taken back, not started twice.
 make_artifact stubborn stubborn-build --ignore-sigterm
 check "v4 (slow to stop) goes live" od deploy web-app --artifact "$T/stubborn"
-sleep 1.5
+watch_end
 rm -f "$STATE/../flaky-once"
 out=$(od deploy web-app --artifact "$T/flaky" 2>&1) && rc=0 || rc=$?
 check "v5 fails on its second web machine" test "$rc" = 1

@@ -18,7 +18,12 @@ id=$(machines_q '.machines[0].id')
 log="$STATE/logs/chatty/$id.log"
 rotated() { [ -f "$log.2" ]; }
 check "the log rotates into .1 and .2" wait_for 10 rotated
-sleep 0.5
+# two more rotations: the oldest file is dropped, not kept as .3
+first2=$(head -n 1 "$log.2")
+rotated_again() { [ "$(head -n 1 "$log.2" 2>/dev/null)" != "$first2" ]; }
+wait_for 10 rotated_again
+first2=$(head -n 1 "$log.2")
+wait_for 10 rotated_again
 check "no more than logs.keep old files are kept" test ! -e "$log.3"
 size=$(stat -c %s "$log.1")
 check "a rotated file stays within max_size ($size bytes)" test "$size" -le 2048
@@ -29,10 +34,17 @@ check "no line is cut in two by rotation" \
 # Follow: new lines appear while `logs -f` runs, across a rotation.
 "$OPSDECK" --state "$STATE" logs chatty -n 0 -f > "$T/follow.txt" 2>&1 &
 fpid=$!
-sleep 1.5
+# follow until the file has rotated twice since, and at least 10 lines came
+first1=$(head -n 1 "$log.1")
+followed() { [ "$(grep -c 'worker: processed job' "$T/follow.txt")" -ge 10 ]; }
+rotated1() { [ "$(head -n 1 "$log.1" 2>/dev/null)" != "$first1" ]; }
+wait_for 10 rotated1; first1=$(head -n 1 "$log.1"); wait_for 10 rotated1
+wait_for 10 followed
 kill "$fpid"; wait "$fpid" 2>/dev/null || true
 n=$(grep -c 'worker: processed job' "$T/follow.txt" || true)
-check "logs -f printed new lines across rotations ($n)" test "$n" -ge 50
+# every job number once, in order: nothing lost or doubled at a rotation
+gaps=$(grep -o 'processed job [0-9]*' "$T/follow.txt" | awk '{ if (NR > 1 && $3 != p + 1) g++; p = $3 } END { print g + 0 }')
+check "logs -f printed new lines across rotations ($n lines, $gaps gaps)" test "$n" -ge 10 -a "$gaps" = 0
 check "each followed line is labelled with its machine" \
     grep -q "^worker\[$id\] " "$T/follow.txt"
 stop_daemon

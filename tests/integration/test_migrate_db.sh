@@ -91,7 +91,8 @@ check "error reported on line 2, line 3 not run" jq -e \
     -c "BEGIN; LOCK TABLE account IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" \
     >/dev/null 2>&1 &
 holder=$!
-sleep 0.5
+holding() { [ "$(pg_psql -At -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'account' AND l.mode = 'AccessExclusiveLock' AND l.granted")" -ge 1 ]; }
+for _ in $(seq 100); do holding && break; sleep 0.1; done
 run migrate dryrun "$W/locks.sql" --db "$PGURL" --lock-timeout 200ms
 check "lock timeout reported with a hint" grep -q "lock timeout\|conflicting lock" "$W/out"
 check "lock timeout exits 1" [ "$rc" = 1 ]

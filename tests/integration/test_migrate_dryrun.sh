@@ -64,7 +64,8 @@ printf 'SET lock_timeout = 0;\nSET statement_timeout = 0;\nALTER TABLE t3 ADD CO
 t0=$(ms)
 run migrate dryrun "$W/lk2.sql" --db "$DB" --lock-timeout 500ms
 t=$(($(ms) - t0))
-check "lock_timeout = 0 in the file: still fails within 2 s (took ${t} ms)" [ "$t" -lt 2000 ]
+# the holder sleeps 30 s: failing well before is the dry run's own lock_timeout
+check "lock_timeout = 0 in the file: still fails before the holder ends (took ${t} ms)" [ "$t" -lt 20000 ]
 check "lock_timeout = 0 in the file: exit 1" [ "$rc" = 1 ]
 check "lock_timeout = 0 in the file: the error names the lock timeout" grep -q "lock timeout" "$W/out"
 check "the report says the file's lock_timeout was overridden" grep -q \
@@ -101,8 +102,8 @@ rc=$?
 wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = 'dd' AND query = 'SELECT pg_sleep(30)' AND state = 'active')"
 n=$(locks_on t4)
 t=$(($(ms) - t0))
-check "SIGINT: exit 130 ($rc) and no backend holds a lock on t4 within 2 s (${t} ms, $n locks)" \
-    [ "$rc" = 130 -a "$n" = 0 -a "$t" -lt 2000 ]
+check "SIGINT: exit 130 ($rc) and no backend holds a lock on t4 before pg_sleep(30) ends (${t} ms, $n locks)" \
+    [ "$rc" = 130 -a "$n" = 0 -a "$t" -lt 20000 ]
 check "SIGINT: the report says the statement was cancelled and rolled back" grep -q \
     "interrupted by SIGINT: the statement was cancelled and the transaction rolled back" "$W/out"
 # a backend left running would keep the copy below from being made
@@ -121,7 +122,7 @@ rc=$?
 n=$(pg_psql -At -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'opsdeck_dryrun_%'")
 t=$(($(ms) - t0))
 check "SIGINT in copy mode: exit 130 ($rc) and no opsdeck_dryrun_* database remains ($n, ${t} ms)" \
-    [ "$rc" = 130 -a "$n" = 0 -a "$t" -lt 2000 ]
+    [ "$rc" = 130 -a "$n" = 0 -a "$t" -lt 20000 ]
 check "SIGINT in copy mode: the report says the copy was dropped" grep -q \
     "interrupted by SIGINT: the temporary copy was dropped" "$W/out"
 set +m

@@ -56,8 +56,7 @@ ver() { [ "$(curl -fsS "http://127.0.0.1:$port/version" | jq -r .version)" = v71
 check "and still runs the deployed config (v71), not an undeployed one" wait_for 5 ver
 
 echo "apps: [" > "$CONFIG"
-kill -HUP "$DAEMON_PID"
-sleep 0.5
+reload_daemon
 check "a broken config is refused and the daemon runs on" od status >/dev/null
 check "the refusal names the file and place" grep -q "opsdeck.yaml:" "$T/daemon.log"
 check "the reload was recorded as evidence" test "$(sqlite3 "$STATE/opsdeck.db" \

@@ -33,7 +33,8 @@ stopped() { [ "$(machines_q ".machines[] | select(.id==\"$stubborn\") | .state")
 check "a machine that ignores SIGTERM is stopped" wait_for 5 stopped
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
-check "by SIGKILL after its 1s stop_timeout (${ms}ms)" test "$ms" -ge 1000 -a "$ms" -lt 3000
+# not before its stop_timeout; long before the 300 s it would take on its own
+check "by SIGKILL after its 1s stop_timeout (${ms}ms)" test "$ms" -ge 1000 -a "$ms" -lt 30000
 check "its exit is recorded as signal 9" \
     test "$(machines_q ".machines[] | select(.id==\"$stubborn\") | .signal")" = 9
 check "the escalation is in the daemon log" grep -q "sending SIGKILL" "$T/daemon.log"

@@ -60,6 +60,19 @@ wait_for() {
 	done
 }
 
+# reload_daemon: SIGHUP, then wait for the reload's evidence (it is put off while a
+# deploy runs, so this waits for that too).
+reloads_done() {
+	sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM evidence WHERE action = 'daemon.reload' AND result IN ('ok', 'failed', 'denied')"
+}
+reload_daemon() {
+	local before
+	before=$(reloads_done)
+	kill -HUP "$DAEMON_PID"
+	wait_for "${1:-30}" bash -c "[ \"\$(sqlite3 '$STATE/opsdeck.db' \"SELECT count(*) FROM evidence WHERE action = 'daemon.reload' AND result IN ('ok', 'failed', 'denied')\")\" -gt $before ]" ||
+	    fail "the daemon did not record the reload"
+}
+
 # jq over `opsdeck status --json`.
 status_q() { od status --json | jq -r "$1"; }
 machines_q() { od machines --json | jq -r "$1"; }

@@ -34,6 +34,10 @@ YAML
 }
 
 release_q() { od release web-app "$1" --json | jq -r "$2"; }
+# watch_end: waits until no release is in its watch window (the deploy lock is
+# released once the watch ends and the old release's machines are retired).
+no_deploy_lock() { [ "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM deploy_locks")" = 0 ]; }
+watch_end() { wait_for "${1:-30}" no_deploy_lock || fail "the watch window did not end"; }
 # The port of a started machine of the live release.
 live_port() {
 	local rel
