@@ -452,6 +452,17 @@ gc_sweep(const char *state_dir, struct gc_run *run)
 	}
 }
 
+int
+gc_collect(struct store *s, const char *state_dir,
+    const struct cfg_retain *retain, bool dry_run, const char *actor,
+    struct gc_run *run, struct err *e)
+{
+	if (gc_plan(s, state_dir, retain, dry_run, run, e) < 0)
+		return -1;
+	gc_sweep(state_dir, run);
+	return gc_record(s, actor, run, e);
+}
+
 bool
 gc_removes_artifact(const struct gc_run *run, const char *digest)
 {
@@ -516,8 +527,8 @@ gc_summary(const struct gc_run *run)
 json_t *
 gc_run_json(const struct gc_run *run)
 {
-	json_t *items = json_array(), *o, *files;
-	char ts[32];
+	json_t *items = json_array(), *o, *files, *out;
+	char ts[32], *summary = gc_summary(run);
 	size_t i, j;
 
 	for (i = 0; i < run->nitems; i++) {
@@ -543,12 +554,15 @@ gc_run_json(const struct gc_run *run)
 		json_array_append_new(items, o);
 	}
 	format_time(run->at, ts);
-	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "dry_run",
-	    run->dry_run, "at", ts, "artifacts_kept",
+	out = json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
+	    "dry_run", run->dry_run, "at", ts, "summary", summary,
+	    "artifacts_kept",
 	    (json_int_t)run->artifacts_kept, "artifacts_removed",
 	    (json_int_t)run->artifacts_removed, "logs_removed",
 	    (json_int_t)run->logs_removed, "bytes_freed", (json_int_t)run->bytes,
 	    "failed", (json_int_t)run->failed, "removed", items);
+	free(summary);
+	return out;
 }
 
 json_t *

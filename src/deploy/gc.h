@@ -65,6 +65,10 @@ int	 gc_plan(struct store *, const char *state_dir, const struct cfg_retain *,
 	    bool dry_run, struct gc_run *, struct err *);
 /* Removes what run lists (a dry run only sizes it); safe off the loop thread. */
 void	 gc_sweep(const char *state_dir, struct gc_run *);
+/* gc_plan, gc_sweep and gc_record in one go, for a caller that may block (--offline). */
+int	 gc_collect(struct store *, const char *state_dir,
+	    const struct cfg_retain *, bool dry_run, const char *actor,
+	    struct gc_run *, struct err *);
 /* True when run removes the artifact digest (a deploy of it must wait). */
 bool	 gc_removes_artifact(const struct gc_run *, const char *digest);
 /* Records a run that was not a dry run, for status. */
@@ -72,6 +76,7 @@ int	 gc_record(struct store *, const char *actor, const struct gc_run *,
 	    struct err *);
 /* "removed 2 artifacts (1.2 MiB), kept 3; removed 1 log (4.0 KiB)". The caller frees. */
 char	*gc_summary(const struct gc_run *);
+/* {dry_run, at, summary, artifacts_kept, ..., removed: [{kind, ...}]}. */
 json_t	*gc_run_json(const struct gc_run *);
 /* The last recorded run, {at, actor, artifacts_kept, ...}, or JSON null. */
 json_t	*gc_last_json(struct store *);
