@@ -93,7 +93,8 @@ names_read(const char *dir, struct names *out, struct err *e)
 		out->v[out->n++] = xstrdup(d->d_name);
 	}
 	closedir(dp);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
@@ -295,7 +296,8 @@ machines_load(struct store *s, struct names *ids, struct err *e)
 		return err_set(e, "store '%s': %s", s->path,
 		    sqlite3_errmsg(s->db));
 	}
-	qsort(ids->v, ids->n, sizeof(*ids->v), cmp_str);
+	if (ids->n > 1)
+		qsort(ids->v, ids->n, sizeof(*ids->v), cmp_str);
 	return 0;
 }
 

@@ -84,7 +84,7 @@ check "saying how to deploy it again" grep -q "is not in the state dir: deploy w
 check "v4 is still live" test "$(status_q '.apps[0].release')" = v4
 outerr od gc
 check "a second gc has nothing to remove" grep -q "^nothing to remove; kept 2 artifacts$" "$T/out"
-stop_daemon
+check "the daemon stops, exit 0" stop_daemon
 
 # No daemon.
 outerr od gc
