@@ -27,6 +27,7 @@ extern const struct cmd_entry cmd_secrets_set_entry;
 extern const struct cmd_entry cmd_secrets_list_entry;
 extern const struct cmd_entry cmd_secrets_unset_entry;
 extern const struct cmd_entry cmd_secrets_deploy_entry;
+extern const struct cmd_entry cmd_gc_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -55,6 +56,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_list_entry,
 	&cmd_secrets_unset_entry,
 	&cmd_secrets_deploy_entry,
+	&cmd_gc_entry,
 	&cmd_config_check_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,

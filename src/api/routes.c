@@ -37,6 +37,10 @@ static void route_migrate_apply(struct daemon *, struct api_request *,
     struct api_response *);
 static void route_migrate_job(struct daemon *, struct api_request *,
     struct api_response *);
+static void route_gc(struct daemon *, struct api_request *,
+    struct api_response *);
+static void route_gc_job(struct daemon *, struct api_request *,
+    struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -56,6 +60,8 @@ static const struct route {
 	{ "POST", "/v1/apps/:app/secrets/deploy", route_secrets_deploy },
 	{ "POST", "/v1/migrations/apply", route_migrate_apply },
 	{ "GET", "/v1/migrations/apply/:id", route_migrate_job },
+	{ "POST", "/v1/gc", route_gc },
+	{ "GET", "/v1/gc/:id", route_gc_job },
 };
 
 const char *
@@ -297,4 +303,25 @@ route_migrate_job(struct daemon *d, struct api_request *req,
 
 	answer(res, daemon_migrate_job(d, req->params[0], api_query(req, "from"),
 	    &e), &e, 200);
+}
+
+static void
+route_gc(struct daemon *d, struct api_request *req, struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, daemon_gc(d, &req->actor, body, &e), &e, 202);
+	json_decref(body);
+}
+
+static void
+route_gc_job(struct daemon *d, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, daemon_gc_job(d, req->params[0], &e), &e, 200);
 }

@@ -5,7 +5,40 @@
 #include "cmd/common.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
+
+/* The last gc run and the next, below the table. */
+static void
+housekeeping_print(const json_t *h)
+{
+	const json_t *last = json_object_get(h, "last_gc");
+	const char *next = json_str(h, "next_gc");
+	char size[32];
+
+	if (h == NULL)
+		return;
+	printf("\nhousekeeping: ");
+	if (json_is_object(last)) {
+		size_format(json_int(last, "bytes_freed", 0), size);
+		printf("last gc %s by %s: %lld artifact%s kept, %lld removed, "
+		    "%lld log%s removed, %s freed", json_str(last, "at"),
+		    json_str(last, "actor"), json_int(last, "artifacts_kept", 0),
+		    json_int(last, "artifacts_kept", 0) == 1 ? "" : "s",
+		    json_int(last, "artifacts_removed", 0),
+		    json_int(last, "logs_removed", 0),
+		    json_int(last, "logs_removed", 0) == 1 ? "" : "s", size);
+		if (json_int(last, "failed", 0) > 0)
+			printf(", %lld could not be removed", json_int(last,
+			    "failed", 0));
+	} else
+		printf("no gc has run yet");
+	if (json_is_true(json_object_get(h, "running")))
+		printf("; a gc is running");
+	else if (next != NULL)
+		printf("; next %s", next);
+	printf("\n");
+}
 
 static int
 cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -73,6 +106,7 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	table_print(&t);
 	table_release(&t);
+	housekeeping_print(json_object_get(j, "housekeeping"));
 	json_decref(j);
 	return EXIT_OK;
 }

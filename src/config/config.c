@@ -27,6 +27,8 @@
 #define CFG_MAX_FILE	(4u * 1024 * 1024)
 #define CFG_MAX_VALUE	(1u * 1024 * 1024)	/* one value after ${VAR} expansion */
 #define DURATION_MAX	(24LL * 3600 * 1000)
+#define DAY_MS		(24LL * 3600 * 1000)
+#define RETAIN_AGE_MAX	(3650 * DAY_MS)
 #define KIB		1024LL
 #define MIB		(1024LL * 1024)
 #define GIB		(1024LL * 1024 * 1024)
@@ -104,7 +106,7 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     apps_fn, restart_fn, health_fn, health_path_fn, stage_fn, app_env_fn,
     processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn, migrate_fn,
     migrate_str_fn, migrate_bool_fn, migrate_exclude_fn, release_command_fn,
-    deploy_fn, strategy_fn;
+    deploy_fn, strategy_fn, retain_fn, retain_age_fn;
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -115,6 +117,14 @@ static const struct rule top_rules[] = {
 	{ "apps", RULE_FN, 0, 0, 0, apps_fn,
 	    "add 'apps:', a mapping of app name to app" },
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
+	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
+};
+
+static const struct rule retain_rules[] = {
+	{ "releases", RULE_INT, offsetof(struct cfg_retain, releases), 0, 1000,
+	    NULL, NULL },
+	{ "logs", RULE_FN, offsetof(struct cfg_retain, logs_ms), 1,
+	    RETAIN_AGE_MAX, retain_age_fn, NULL },
 };
 
 /* Rule ids are checked by migrate/ (lint_config_check), which owns the catalogue. */
@@ -910,6 +920,57 @@ logs_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 }
 
 static void
+retain_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, retain_rules, NRULES(retain_rules),
+	    &ld->cfg->retain);
+}
+
+/*
+ * How long something is kept: whole minutes, hours or days ("90m", "36h", "14d").
+ * Not a RULE_DURATION: those stop at 24h, and a retention is counted in days.
+ */
+static void
+retain_age_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	static const char what[] = "a duration like '14d', '36h' or '90m'";
+	static const struct {
+		char		unit;
+		long long	ms;
+	} units[] = { { 'm', 60000 }, { 'h', 3600000 }, { 'd', DAY_MS } };
+	struct shown v;
+	long long n = 0;
+	const char *p;
+	size_t i;
+	char *s;
+
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	/* Past the maximum the digits still count, as no longer accumulated. */
+	for (p = s; isdigit((unsigned char)*p); p++)
+		if (n <= RETAIN_AGE_MAX)
+			n = n * 10 + (*p - '0');
+	for (i = 0; i < NRULES(units); i++)
+		if (p > s && p[0] == units[i].unit && p[1] == '\0')
+			break;
+	if (i == NRULES(units))
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+	else if (n == 0)
+		diag(ld, val, path, "expected a duration greater than 0, got '%s'",
+		    show(&v, s));
+	else if (n > r->max / units[i].ms)
+		diag(ld, val, path, "expected a duration of at most %lldd, got "
+		    "'%s'", r->max / DAY_MS, show(&v, s));
+	else
+		*(int64_t *)field = n * units[i].ms;
+	free(s);
+}
+
+static void
 defaults_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
     const char *path, void *field)
 {
@@ -1603,6 +1664,8 @@ config_load_string(const char *file, const char *text, size_t len,
 	cfg->port_to = 4999;
 	cfg->log_max_bytes = 10 * MIB;
 	cfg->log_keep = 3;
+	cfg->retain.releases = 10;
+	cfg->retain.logs_ms = 14 * DAY_MS;
 	if (ytree_parse(text, len, &root, &ye) < 0) {
 		diag_at(&ld, ye.line, ye.col, "", "%s", ye.msg);
 		ytree_err_release(&ye);

@@ -112,6 +112,16 @@ struct cfg_migrate {
 	struct cfg_pos	 pos;		/* of the section, for messages */
 };
 
+/*
+ * The `retain:` section: what housekeeping (opsdeck gc) keeps. The live release, the
+ * one a rollback returns to and any a machine or deploy still uses are kept whatever
+ * these say.
+ */
+struct cfg_retain {
+	int		 releases;	/* the artifacts of the newest N per app, default 10 */
+	int64_t		 logs_ms;	/* retired machines' logs younger than this, 14d */
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its folder, absolute */
@@ -123,6 +133,7 @@ struct config {
 	struct cfg_app	*apps;
 	size_t		 napps;
 	struct cfg_migrate migrate;
+	struct cfg_retain retain;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */

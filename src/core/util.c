@@ -45,6 +45,23 @@ format_time(int64_t ms, char out[32])
 	snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
 }
 
+void
+size_format(int64_t bytes, char out[32])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t i;
+
+	if (bytes < 1024) {
+		snprintf(out, 32, "%lld B", (long long)bytes);
+		return;
+	}
+	for (i = 0, v /= 1024; v >= 1024 && i + 1 < sizeof(units) /
+	    sizeof(units[0]); i++)
+		v /= 1024;
+	snprintf(out, 32, "%.1f %s", v, units[i]);
+}
+
 int
 duration_parse(const char *s, int64_t *ms)
 {

@@ -19,6 +19,9 @@ int	 duration_parse(const char *, int64_t *ms);
 /* "1.5s", "250ms", "2m3s" into out[32]. */
 void	 duration_format(int64_t ms, char out[32]);
 
+/* Bytes for people: "512 B", "12.3 KiB", "1.5 GiB", into out[32]. */
+void	 size_format(int64_t bytes, char out[32]);
+
 /* Creates DIR and its parents with mode; 0 if it exists. */
 int	 mkdir_p(const char *dir, int mode, struct err *);
 /* dir/name, or name itself when name is absolute. The caller frees. */

@@ -457,9 +457,12 @@ out:
 	return ret;
 }
 
-/* Removes name below parentfd and everything in it, read-only or not. */
-static void
-remove_tree(int parentfd, const char *name)
+/*
+ * Removes name below parentfd and everything in it, read-only or not; adds the sizes
+ * of the files removed to *bytes (when not NULL). -1 with errno when name is left.
+ */
+static int
+remove_tree(int parentfd, const char *name, int64_t *bytes)
 {
 	char **names;
 	size_t i, n;
@@ -469,21 +472,53 @@ remove_tree(int parentfd, const char *name)
 	fchmodat(parentfd, name, 0700, 0);
 	if ((fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0) {
-		unlinkat(parentfd, name, 0);
-		return;
+		if (bytes != NULL && fstatat(parentfd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			*bytes += st.st_size;
+		return unlinkat(parentfd, name, 0);
 	}
 	if (read_names(fd, &names, &n) == 0) {
 		for (i = 0; i < n; i++) {
-			if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISDIR(st.st_mode))
-				remove_tree(fd, names[i]);
-			else
-				unlinkat(fd, names[i], 0);
+			if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (S_ISDIR(st.st_mode))
+				remove_tree(fd, names[i], bytes);
+			else if (unlinkat(fd, names[i], 0) == 0 && bytes != NULL &&
+			    S_ISREG(st.st_mode))
+				*bytes += st.st_size;
 		}
 		free_names(names, n);
 	}
 	close(fd);
-	unlinkat(parentfd, name, AT_REMOVEDIR);
+	return unlinkat(parentfd, name, AT_REMOVEDIR);
+}
+
+/* The sizes of the files in the tree name below parentfd. */
+static int64_t
+tree_size(int parentfd, const char *name)
+{
+	char **names;
+	size_t i, n;
+	struct stat st;
+	int64_t total = 0;
+	int fd;
+
+	if ((fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if (read_names(fd, &names, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (S_ISDIR(st.st_mode))
+				total += tree_size(fd, names[i]);
+			else if (S_ISREG(st.st_mode))
+				total += st.st_size;
+		}
+		free_names(names, n);
+	}
+	close(fd);
+	return total;
 }
 
 /* Temp dirs of imports that crashed; a running import's is younger than a day. */
@@ -501,7 +536,7 @@ sweep_stale(int storefd)
 		if (strncmp(names[i], ".tmp-", 5) == 0 &&
 		    fstatat(storefd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISDIR(st.st_mode) && now - st.st_mtime > STALE_TMP_SECS)
-			remove_tree(storefd, names[i]);
+			remove_tree(storefd, names[i], NULL);
 	}
 	free_names(names, n);
 }
@@ -716,9 +751,14 @@ artifact_import(const char *state_dir, const char *src, struct artifact *art,
 	}
 	if (renameat(storefd, tmpname, storefd, art->digest) == 0)
 		fsync(storefd);
-	else if (errno == EEXIST || errno == ENOTEMPTY)
+	else if (errno == EEXIST || errno == ENOTEMPTY) {
+		/*
+		 * Stored for an earlier release: its new time tells gc that a deploy
+		 * of it may be on its way, so the tree stays though old releases use it.
+		 */
 		art->existed = true;
-	else {
+		utimensat(storefd, art->digest, NULL, 0);
+	} else {
 		err_errno(e, "cannot store artifact '%s' as '%s/%s'", src, store,
 		    art->digest);
 		goto out;
@@ -730,7 +770,7 @@ artifact_import(const char *state_dir, const char *src, struct artifact *art,
 out:
 	/* Gone after a failure, or when the same tree was stored already. */
 	if (tmp != NULL && (ret < 0 || art->existed))
-		remove_tree(storefd, tmpname);
+		remove_tree(storefd, tmpname, NULL);
 	if (ret < 0)
 		memset(art, 0, sizeof(*art));
 	if (srcfd >= 0)
@@ -776,4 +816,72 @@ artifact_path(const char *state_dir, const char *digest, struct err *e)
 		return NULL;
 	}
 	return path;
+}
+
+/* A stored tree's name: a digest, or ".gc-" and a digest for one being removed. */
+static bool
+stored_name_valid(const char *name)
+{
+	if (strncmp(name, ARTIFACT_REMOVING, strlen(ARTIFACT_REMOVING)) == 0)
+		name += strlen(ARTIFACT_REMOVING);
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+int64_t
+artifact_size(const char *state_dir, const char *name)
+{
+	char *store = path_join(state_dir, "artifacts");
+	int64_t total = 0;
+	int fd;
+
+	if (stored_name_valid(name) &&
+	    (fd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		total = tree_size(fd, name);
+		close(fd);
+	}
+	free(store);
+	return total;
+}
+
+int
+artifact_remove(const char *state_dir, const char *name, int64_t *bytes,
+    struct err *e)
+{
+	char *store = path_join(state_dir, "artifacts"), *gone = NULL;
+	const char *victim = name;
+	int fd = -1, ret = -1;
+
+	*bytes = 0;
+	if (!stored_name_valid(name)) {
+		err_setk(e, ERR_INVALID, "'%s' is not a stored artifact's name",
+		    name);
+		goto out;
+	}
+	if ((fd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_errno(e, "cannot open the artifact store '%s'", store);
+		goto out;
+	}
+	/* Out of its name first: a deploy finds the whole tree or none of it. */
+	if (strncmp(name, ARTIFACT_REMOVING, strlen(ARTIFACT_REMOVING)) != 0) {
+		gone = xasprintf("%s%s", ARTIFACT_REMOVING, name);
+		if (renameat(fd, name, fd, gone) < 0 && errno != ENOENT) {
+			err_errno(e, "cannot remove artifact '%s/%s'", store, name);
+			goto out;
+		}
+		victim = gone;
+	}
+	if (remove_tree(fd, victim, bytes) < 0 && errno != ENOENT) {
+		err_errno(e, "cannot remove all of '%s/%s' (%lld bytes were "
+		    "freed): gc tries again on its next run", store, victim,
+		    (long long)*bytes);
+		goto out;
+	}
+	fsync(fd);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(gone);
+	free(store);
+	return ret;
 }

@@ -23,6 +23,8 @@ static const struct action_def actions[] = {
 	{ "secrets.unset", ROLE_OPERATOR, "stage the removal of secrets" },
 	{ "secrets.deploy", ROLE_OPERATOR, "deploy the staged secrets" },
 	{ "migrate.apply", ROLE_OPERATOR, "apply migrations to a database" },
+	{ "gc.run", ROLE_OPERATOR, "remove the artifacts and logs retain: no "
+	    "longer keeps" },
 };
 
 const char *

@@ -95,6 +95,7 @@ daemon_closed_all(struct supervisor *sv)
 	for (i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&d->sig[i], NULL);
 	uv_close((uv_handle_t *)&d->reload_timer, NULL);
+	uv_close((uv_handle_t *)&d->gc_timer, NULL);
 	supervisor_release(&d->sv);
 }
 
@@ -280,6 +281,7 @@ daemon_run(const struct daemon_options *o)
 	}
 	uv_timer_init(&d->loop, &d->reload_timer);
 	d->reload_timer.data = d;
+	daemon_gc_init(d);
 	for (i = 0; i < 3; i++) {
 		uv_signal_init(&d->loop, &d->sig[i]);
 		d->sig[i].data = d;
@@ -293,10 +295,12 @@ daemon_run(const struct daemon_options *o)
 		goto out_loop;
 	}
 	daemon_announce(d);
+	daemon_gc_start(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	ret = 0;
 out_loop:
 	daemon_migrate_release(d);
+	daemon_gc_release(d);
 	uv_loop_close(&d->loop);
 	store_close(&d->store);
 out:
@@ -441,8 +445,8 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 	free(sorted);
 	json_decref(live);
 	json_decref(needs);
-	return json_pack("{s:o, s:o}", "daemon", daemon_info_json(d), "apps",
-	    apps);
+	return json_pack("{s:o, s:o, s:o}", "daemon", daemon_info_json(d),
+	    "apps", apps, "housekeeping", daemon_gc_status_json(d));
 }
 
 json_t *

@@ -55,6 +55,14 @@ json_t	*daemon_migrate_apply(struct daemon *, const struct actor *,
  * result (apply_run's 0, 1 or -1), error {message, kind} and report. */
 json_t	*daemon_migrate_job(struct daemon *, const char *id, const char *from,
 	    struct err *);
+/*
+ * gc (daemon_gc.c): body {dry_run}; through the gate, planned on the loop, swept on
+ * the thread pool after any run before it. Answers {id, state}.
+ */
+json_t	*daemon_gc(struct daemon *, const struct actor *, const json_t *body,
+	    struct err *);
+/* A run's state and, once done, its report (gc_run_json) and error {message, kind}. */
+json_t	*daemon_gc_job(struct daemon *, const char *id, struct err *);
 /* start|stop|restart a machine as actor, through the action gate. */
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);

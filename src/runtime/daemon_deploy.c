@@ -183,6 +183,10 @@ do_deploy(void *arg, struct err *e)
 		return err_setk(e, ERR_CONFLICT, "opsdeck is shutting down");
 	if (deploy_lock_check(&d->store, q->rel.app, e) < 0)
 		return -1;
+	if (daemon_gc_removing(d, q->rel.artifact))
+		return err_setk(e, ERR_CONFLICT, "artifact %.12s is being removed "
+		    "by gc (retain: no longer keeps it): deploy it again with "
+		    "--artifact once gc has ended", q->rel.artifact);
 	dir = xasprintf("%s/artifacts/%s", d->state_dir, q->rel.artifact);
 	if (access(dir, R_OK | X_OK) < 0) {
 		free(dir);

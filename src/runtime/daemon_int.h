@@ -2,6 +2,7 @@
 #ifndef OPSDECK_DAEMON_INT_H
 #define OPSDECK_DAEMON_INT_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -46,6 +47,10 @@ struct daemon {
 	/* migrate apply jobs (daemon_migrate.c), newest first; one runs at a time */
 	struct migrate_job *migrate_jobs, *migrate_running;
 	unsigned	 migrate_last_id;
+	/* gc runs (daemon_gc.c), newest first; one runs at a time, the rest wait */
+	struct gc_job	*gc_jobs, *gc_running;
+	unsigned	 gc_last_id;
+	uv_timer_t	 gc_timer;
 };
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
@@ -58,5 +63,15 @@ void	daemon_deploys_idle(struct daemon *);
 
 /* Frees the migrate apply jobs (at exit, once the loop has ended). */
 void	daemon_migrate_release(struct daemon *);
+
+/* The gc timer: set up with the loop's other handles, started once the fleet runs. */
+void	daemon_gc_init(struct daemon *);
+void	daemon_gc_start(struct daemon *);
+/* Frees the gc runs (at exit, once the loop has ended). */
+void	daemon_gc_release(struct daemon *);
+/* True while a gc run removes the artifact digest: a deploy of it must wait. */
+bool	daemon_gc_removing(struct daemon *, const char *digest);
+/* For status: {last_gc, running, next_gc}. */
+json_t	*daemon_gc_status_json(struct daemon *);
 
 #endif

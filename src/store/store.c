@@ -151,6 +151,17 @@ static const char *const migrations[] = {
 	"  sealed BLOB NOT NULL,"
 	"  digest TEXT NOT NULL,"
 	"  PRIMARY KEY (app, version, name));",
+
+	/* 5: housekeeping runs (opsdeck gc), for status: what each one removed */
+	"CREATE TABLE gc_runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  artifacts_kept INTEGER NOT NULL,"
+	"  artifacts_removed INTEGER NOT NULL,"
+	"  logs_removed INTEGER NOT NULL,"
+	"  bytes_freed INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -19,7 +19,8 @@ static const char *const patterns[] = {
 	"/v1/apps/:app/deploys", "/v1/apps/:app/rollback",
 	"/v1/apps/:app/releases", "/v1/apps/:app/releases/:version",
 	"/v1/apps/:app/secrets", "/v1/apps/:app/secrets/deploy",
-	"/v1/migrations/apply", "/v1/migrations/apply/:id",
+	"/v1/migrations/apply", "/v1/migrations/apply/:id", "/v1/gc",
+	"/v1/gc/:id",
 };
 
 int

@@ -123,6 +123,8 @@ test_good_config(void **state)
 	assert_int_equal(cfg.port_to, 4199);
 	assert_int_equal(cfg.log_max_bytes, 2 * 1024 * 1024);
 	assert_int_equal(cfg.log_keep, 5);
+	assert_int_equal(cfg.retain.releases, 5);
+	assert_int_equal(cfg.retain.logs_ms, 36LL * 3600 * 1000);
 	assert_int_equal(cfg.napps, 2);
 
 	app = config_app(&cfg, "hotdash-staging");
@@ -248,6 +250,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.port_to, 4999);
 	assert_int_equal(cfg.log_max_bytes, 10 * 1024 * 1024);
 	assert_int_equal(cfg.log_keep, 3);
+	assert_int_equal(cfg.retain.releases, 10);
+	assert_int_equal(cfg.retain.logs_ms, 14LL * 24 * 3600 * 1000);
 	assert_string_equal(cfg.apps[0].stage, "production");
 	web = &cfg.apps[0].procs[0];
 	assert_int_equal(web->count, 1);
@@ -389,6 +393,56 @@ test_expand_errors(void **state)
 	    "t.yaml:1:76: apps.a.processes.w.env.Y: unclosed '${': add the "
 	    "'}', or write '$$' for a literal '$'\n");
 	free(errs);
+}
+
+/* retain: counts and retention ages, at their limits and past them. */
+static void
+test_retain(void **state)
+{
+	static const char app[] = "apps: {a: {processes: {w: {command: "
+	    "[/bin/sh]}}}}\n";
+	static const struct {
+		const char	*value;		/* of retain.logs */
+		int64_t		 ms;		/* 0: an error */
+	} ages[] = {
+		{ "90m", 90LL * 60000 }, { "36h", 36LL * 3600000 },
+		{ "3650d", 3650LL * 86400000 }, { "1m", 60000 },
+		{ "3651d", 0 }, { "0m", 0 }, { "14", 0 }, { "1.5d", 0 },
+		{ "d", 0 }, { "-1d", 0 }, { "2w", 0 }, { "1d ", 0 },
+		{ "99999999999999999999d", 0 },
+	};
+	struct config cfg;
+	struct cfg_diags d;
+	size_t i;
+	char *text, *errs;
+
+	(void)state;
+	for (i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		text = xasprintf("retain: {releases: 0, logs: '%s'}\n%s",
+		    ages[i].value, app);
+		if (ages[i].ms == 0) {
+			errs = load_errors(text, false);
+			if (strncmp(errs, "t.yaml:1:", 9) != 0 ||
+			    strstr(errs, "retain.logs: expected a duration") ==
+			    NULL)
+				fail_msg("'%s': %s", ages[i].value, errs);
+			free(errs);
+		} else {
+			assert_int_equal(config_load_string("t.yaml", text,
+			    strlen(text), false, &cfg, &d), 0);
+			assert_int_equal(cfg.retain.logs_ms, ages[i].ms);
+			assert_int_equal(cfg.retain.releases, 0);
+			config_release(&cfg);
+			cfg_diags_release(&d);
+		}
+		free(text);
+	}
+	text = xasprintf("retain: {releases: 1001}\n%s", app);
+	errs = load_errors(text, false);
+	assert_string_equal(errs, "t.yaml:1:20: retain.releases: expected an "
+	    "integer 0..1000, got '1001'\n");
+	free(errs);
+	free(text);
 }
 
 /* Every .yaml under bad/ against its .expected, byte for byte. */
@@ -667,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_defaults_section),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_expand_errors),
+		cmocka_unit_test(test_retain),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_all_errors_sorted),
