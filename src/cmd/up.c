@@ -3,9 +3,32 @@
 #include <stdlib.h>
 
 #include "cmd/common.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "core/module.h"
 #include "runtime/daemon.h"
+
+/*
+ * A config with a migrate: section and no apps (a project that uses opsdeck for its
+ * migrations only): true after saying there is nothing to run. A config that does
+ * not load is left to the daemon, which reports it.
+ */
+static bool
+nothing_to_run(const char *file)
+{
+	struct config cfg;
+	struct cfg_diags diags;
+	bool none = false;
+
+	if (config_load(file, false, &cfg, &diags) == 0 && cfg.napps == 0) {
+		none = true;
+		printf("%s has no apps: nothing to run (its migrate: section is "
+		    "used by `opsdeck migrate`)\n", file);
+	}
+	config_release(&cfg);
+	cfg_diags_release(&diags);
+	return none;
+}
 
 static int
 cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -42,6 +65,8 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage(&cmd_up_entry);
+	if (nothing_to_run(cmd_config_path(ctx)))
+		return EXIT_OK;
 	log_init(fmt, debug);
 	if ((run = (daemon_run_fn)module_symbol("opsdeck-daemon.so",
 	    "daemon_run", &e)) == NULL) {

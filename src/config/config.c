@@ -114,8 +114,8 @@ static const struct rule top_rules[] = {
 	{ "ports", RULE_FN, 0, 0, 0, ports_fn, NULL },
 	{ "logs", RULE_FN, 0, 0, 0, logs_fn, NULL },
 	{ "defaults", RULE_FN, 0, 0, 0, defaults_fn, NULL },
-	{ "apps", RULE_FN, 0, 0, 0, apps_fn,
-	    "add 'apps:', a mapping of app name to app" },
+	/* required unless there is a migrate: section (see config_load) */
+	{ "apps", RULE_FN, 0, 0, 0, apps_fn, NULL },
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
 	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
 };
@@ -1642,6 +1642,7 @@ config_load_string(const char *file, const char *text, size_t len,
     bool check_commands, struct config *cfg, struct cfg_diags *diags)
 {
 	struct ynode *root = NULL;
+	const struct ynode *apps;
 	struct ytree_err ye;
 	struct loader ld;
 	struct shown v;
@@ -1683,6 +1684,14 @@ config_load_string(const char *file, const char *text, size_t len,
 		goto out;
 	}
 	walk_map(&ld, root, root, "", top_rules, NRULES(top_rules), cfg);
+	/* a project may use opsdeck for its migrations only (in CI, say) */
+	if ((apps = ymap_get(root, "apps")) != NULL && ynode_is_null(apps))
+		diag(&ld, apps, "apps", "expected a mapping of app name to app, "
+		    "got nothing");
+	else if (apps == NULL && ymap_key(root, "migrate") == NULL)
+		diag(&ld, root, "apps", "missing required key 'apps': add 'apps:', a "
+		    "mapping of app name to app (or only 'migrate:', for a "
+		    "project that uses opsdeck for its migrations)");
 	check_ports(&ld, root);
 out:
 	diags_sort(diags);

@@ -77,5 +77,25 @@ check "a default rule in include is refused by config check" \
     bash -c "[ $rc = 2 ] && grep -qF \"opsdeck.yaml:10:13: migrate.include: 'drop-column' runs by default\" <<<\"\$1\"" _ "$out"
 out=$("$OPSDECK" migrate lint --include drop-column "$T/m.sql" 2>&1) && rc=0 || rc=$?
 check "and by --include" bash -c "[ $rc = 2 ] && grep -q \"'drop-column' runs by default: --include names opt-in rules only\" <<<\"\$1\"" _ "$out"
+# A migrate-only project (the migration pipeline in CI, no apps to run).
+cat > "$T/mo.yaml" <<'YAML'
+migrate:
+  exclude: [drop-table]
+  fail_on: error
+YAML
+out=$("$OPSDECK" config check -c "$T/mo.yaml" 2>&1) && rc=0 || rc=$?
+check "a config with migrate: and no apps: passes config check ($rc)" \
+    bash -c "[ $rc = 0 ] && grep -qF 'mo.yaml: ok (0 apps' <<<\"\$1\"" _ "$out"
+out=$("$OPSDECK" -c "$T/mo.yaml" migrate lint --format gcc "$T/m.sql") && rc=0 || rc=$?
+check "migrate lint takes its section (drop-table excluded)" \
+    bash -c "! grep -q drop-table <<<\"\$1\"" _ "$out"
+out=$("$OPSDECK" up -c "$T/mo.yaml" --state "$T/state" 2>&1) && rc=0 || rc=$?
+check "up says there is nothing to run, and exits 0 ($rc)" \
+    bash -c "[ $rc = 0 ] && grep -q 'has no apps: nothing to run' <<<\"\$1\"" _ "$out"
+check "and starts no daemon" test ! -S "$T/state/opsdeck.sock"
+echo "version: 1" > "$T/none.yaml"
+out=$("$OPSDECK" config check -c "$T/none.yaml" 2>&1) && rc=0 || rc=$?
+check "a config with neither apps: nor migrate: is refused (exit 2), saying both" \
+    bash -c "[ $rc = 2 ] && grep -qF \"none.yaml:1:1: apps: missing required key 'apps': add 'apps:', a mapping of app name to app (or only 'migrate:'\" <<<\"\$1\"" _ "$out"
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
