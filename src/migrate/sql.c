@@ -795,8 +795,13 @@ split_scan(struct split *sp, size_t window, bool cut)
 	first = next_token(sp, sp->done, sp->tail);
 	if (scan_error && first > limit)
 		first = limit;	/* an unterminated comment */
-	if (first >= sp->tail || (!scan_error && part && first >= limit))
+	if (first >= sp->tail)
 		goto out;
+	if (!scan_error && part && first >= limit) {
+		/* the window is split: what is left of it is ';' and comments */
+		sp->done = skip_gap(sp->text, sp->done, limit, &sp->next, NULL);
+		goto out;
+	}
 	if (unterminated != NULL)
 		stmt_emit(sp, sp->tail, limit, unterminated);
 	else if (!scan_error && part && !cut)
