@@ -24,7 +24,7 @@ struct api {
 	uv_poll_t	 poll;
 	uv_timer_t	 timer;
 	char		*socket_path;
-	struct daemon	*daemon;
+	const struct daemon_ops *ops;
 	int		 closing;
 };
 
@@ -114,7 +114,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	req.conn = c;
 	request_actor(c, &req.actor);
 	memset(&res, 0, sizeof(res));
-	api_dispatch(api->daemon, &req, &res);
+	api_dispatch(api->ops, &req, &res);
 	return respond(c, res.status, res.body);
 }
 
@@ -200,8 +200,8 @@ listen_unix(const char *path, struct err *e)
 }
 
 struct api *
-api_start(uv_loop_t *loop, const char *socket_path, struct daemon *d,
-    struct err *e)
+api_start(uv_loop_t *loop, const char *socket_path,
+    const struct daemon_ops *ops, struct err *e)
 {
 	struct api *api = xcalloc(1, sizeof(*api));
 	const union MHD_DaemonInfo *info;
@@ -209,7 +209,7 @@ api_start(uv_loop_t *loop, const char *socket_path, struct daemon *d,
 
 	struct passwd *pw;
 
-	api->daemon = d;
+	api->ops = ops;
 	api->socket_path = xstrdup(socket_path);
 	if ((pw = getpwuid(geteuid())) != NULL)
 		snprintf(owner_name, sizeof(owner_name), "%s", pw->pw_name);
@@ -266,4 +266,27 @@ api_stop(struct api *api)
 	api->closing = 2;
 	uv_close((uv_handle_t *)&api->poll, api_closed);
 	uv_close((uv_handle_t *)&api->timer, api_closed);
+}
+
+static void *
+front_start(uv_loop_t *loop, const char *socket_path,
+    const struct daemon_ops *ops, struct err *e)
+{
+	return api_start(loop, socket_path, ops, e);
+}
+
+static void
+front_stop(void *api)
+{
+	api_stop(api);
+}
+
+int
+api_daemon_run(const struct daemon_options *o)
+{
+	static const struct daemon_frontend front = { front_start, front_stop };
+	struct daemon_options with = *o;
+
+	with.frontend = &front;
+	return daemon_run(&with);
 }

@@ -9,14 +9,20 @@
 #include <uv.h>
 
 #include "core/err.h"
+#include "runtime/daemon.h"
 
-struct daemon;
 struct api;
 
-/* Binds SOCKET_PATH (removing a stale socket) and starts serving on loop. */
-struct api *api_start(uv_loop_t *, const char *socket_path, struct daemon *,
-	    struct err *);
+/* Binds SOCKET_PATH (removing a stale socket) and starts serving ops on loop. */
+struct api *api_start(uv_loop_t *, const char *socket_path,
+	    const struct daemon_ops *, struct err *);
 /* Stops serving and removes the socket; the handles close on the loop. */
 void	api_stop(struct api *);
+/*
+ * `opsdeck up`: runs the daemon (daemon_run) with the API as its front end. The
+ * entry point of the opsdeck-daemon module (see core/module.h).
+ */
+int	api_daemon_run(const struct daemon_options *);
+typedef int (*api_daemon_run_fn)(const struct daemon_options *);
 
 #endif

@@ -5,42 +5,42 @@
 #include "api/routes.h"
 #include "core/path_match.h"
 #include "core/xmalloc.h"
-#include "runtime/daemon.h"
+#include "runtime/ops.h"
 
-typedef void (*route_fn)(struct daemon *, struct api_request *,
-    struct api_response *);
-
-static void route_ping(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_status(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_machines(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_machine_action(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_deploy(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_rollback(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_releases(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_release(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_secrets(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_secrets_change(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_secrets_deploy(struct daemon *, struct api_request *,
+typedef void (*route_fn)(const struct daemon_ops *, struct api_request *,
     struct api_response *);
 
-static void route_migrate_apply(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_migrate_job(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_gc(struct daemon *, struct api_request *,
-    struct api_response *);
-static void route_gc_job(struct daemon *, struct api_request *,
-    struct api_response *);
+static void route_ping(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_status(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_machines(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_machine_action(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_deploy(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_rollback(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_releases(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_release(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_secrets(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_secrets_change(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_secrets_deploy(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+
+static void route_migrate_apply(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_migrate_job(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_gc(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_gc_job(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -90,7 +90,7 @@ fail(struct api_response *res, unsigned int status, const char *msg)
 }
 
 void
-api_dispatch(struct daemon *d, struct api_request *req,
+api_dispatch(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	char segs[PATH_PARAMS_MAX][PATH_PARAM_LEN];
@@ -106,7 +106,7 @@ api_dispatch(struct daemon *d, struct api_request *req,
 		if (strcmp(routes[i].method, req->method) != 0)
 			continue;
 		res->status = 200;
-		routes[i].fn(d, req, res);
+		routes[i].fn(ops, req, res);
 		return;
 	}
 	if (path_known)
@@ -116,48 +116,48 @@ api_dispatch(struct daemon *d, struct api_request *req,
 }
 
 static void
-route_ping(struct daemon *d, struct api_request *req,
+route_ping(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	(void)req;
-	res->body = daemon_info_json(d);
+	res->body = ops->info_json(ops->d);
 }
 
 static void
-route_status(struct daemon *d, struct api_request *req,
+route_status(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	if ((res->body = daemon_status_json(d, api_query(req, "app"),
+	if ((res->body = ops->status_json(ops->d, api_query(req, "app"),
 	    &e)) == NULL)
 		fail(res, err_http_status(&e), e.msg);
 }
 
 static void
-route_machines(struct daemon *d, struct api_request *req,
+route_machines(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	if ((res->body = daemon_machines_json(d, api_query(req, "app"),
+	if ((res->body = ops->machines_json(ops->d, api_query(req, "app"),
 	    &e)) == NULL)
 		fail(res, err_http_status(&e), e.msg);
 }
 
 static void
-route_machine_action(struct daemon *d, struct api_request *req,
+route_machine_action(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 	json_t *m;
 
-	if (daemon_machine_action(d, &req->actor, req->params[0],
+	if (ops->machine_action(ops->d, &req->actor, req->params[0],
 	    req->params[1], &e) < 0) {
 		fail(res, err_http_status(&e), e.msg);
 		return;
 	}
-	m = daemon_machine_json(d, req->params[0]);
+	m = ops->machine_json(ops->d, req->params[0]);
 	res->body = m != NULL ? m : json_object();
 }
 
@@ -197,7 +197,7 @@ answer(struct api_response *res, json_t *out, const struct err *e,
 }
 
 static void
-route_deploy(struct daemon *d, struct api_request *req,
+route_deploy(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	json_t *body = body_json(req, res);
@@ -205,13 +205,13 @@ route_deploy(struct daemon *d, struct api_request *req,
 
 	if (body == NULL)
 		return;
-	answer(res, daemon_deploy(d, &req->actor, req->params[0], body, &e),
+	answer(res, ops->deploy(ops->d, &req->actor, req->params[0], body, &e),
 	    &e, 201);
 	json_decref(body);
 }
 
 static void
-route_rollback(struct daemon *d, struct api_request *req,
+route_rollback(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	json_t *body = body_json(req, res);
@@ -219,41 +219,41 @@ route_rollback(struct daemon *d, struct api_request *req,
 
 	if (body == NULL)
 		return;
-	answer(res, daemon_rollback(d, &req->actor, req->params[0], body, &e),
+	answer(res, ops->rollback(ops->d, &req->actor, req->params[0], body, &e),
 	    &e, 201);
 	json_decref(body);
 }
 
 static void
-route_releases(struct daemon *d, struct api_request *req,
+route_releases(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_releases(d, req->params[0], &e), &e, 200);
+	answer(res, ops->releases(ops->d, req->params[0], &e), &e, 200);
 }
 
 static void
-route_release(struct daemon *d, struct api_request *req,
+route_release(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_release(d, req->params[0], req->params[1], &e), &e,
+	answer(res, ops->release(ops->d, req->params[0], req->params[1], &e), &e,
 	    200);
 }
 
 static void
-route_secrets(struct daemon *d, struct api_request *req,
+route_secrets(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_secrets_list(d, req->params[0], &e), &e, 200);
+	answer(res, ops->secrets_list(ops->d, req->params[0], &e), &e, 200);
 }
 
 static void
-route_secrets_change(struct daemon *d, struct api_request *req,
+route_secrets_change(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	json_t *body = body_json(req, res), *v;
@@ -262,7 +262,7 @@ route_secrets_change(struct daemon *d, struct api_request *req,
 
 	if (body == NULL)
 		return;
-	answer(res, daemon_secrets_change(d, &req->actor, req->params[0], body,
+	answer(res, ops->secrets_change(ops->d, &req->actor, req->params[0], body,
 	    &e), &e, 200);
 	/* The body held secret values: wipe them before the memory is reused. */
 	json_object_foreach(json_object_get(body, "set"), name, v)
@@ -273,17 +273,17 @@ route_secrets_change(struct daemon *d, struct api_request *req,
 }
 
 static void
-route_secrets_deploy(struct daemon *d, struct api_request *req,
+route_secrets_deploy(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_secrets_deploy(d, &req->actor, req->params[0], &e),
+	answer(res, ops->secrets_deploy(ops->d, &req->actor, req->params[0], &e),
 	    &e, 201);
 }
 
 static void
-route_migrate_apply(struct daemon *d, struct api_request *req,
+route_migrate_apply(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	json_t *body = body_json(req, res);
@@ -291,37 +291,37 @@ route_migrate_apply(struct daemon *d, struct api_request *req,
 
 	if (body == NULL)
 		return;
-	answer(res, daemon_migrate_apply(d, &req->actor, body, &e), &e, 202);
+	answer(res, ops->migrate_apply(ops->d, &req->actor, body, &e), &e, 202);
 	json_decref(body);
 }
 
 static void
-route_migrate_job(struct daemon *d, struct api_request *req,
+route_migrate_job(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_migrate_job(d, req->params[0], api_query(req, "from"),
+	answer(res, ops->migrate_job(ops->d, req->params[0], api_query(req, "from"),
 	    &e), &e, 200);
 }
 
 static void
-route_gc(struct daemon *d, struct api_request *req, struct api_response *res)
+route_gc(const struct daemon_ops *ops, struct api_request *req, struct api_response *res)
 {
 	json_t *body = body_json(req, res);
 	struct err e;
 
 	if (body == NULL)
 		return;
-	answer(res, daemon_gc(d, &req->actor, body, &e), &e, 202);
+	answer(res, ops->gc(ops->d, &req->actor, body, &e), &e, 202);
 	json_decref(body);
 }
 
 static void
-route_gc_job(struct daemon *d, struct api_request *req,
+route_gc_job(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	struct err e;
 
-	answer(res, daemon_gc_job(d, req->params[0], &e), &e, 200);
+	answer(res, ops->gc_job(ops->d, req->params[0], &e), &e, 200);
 }

@@ -7,7 +7,7 @@
 #include "ledger/gate.h"
 
 struct MHD_Connection;
-struct daemon;
+struct daemon_ops;
 
 struct api_request {
 	const char	*method;
@@ -24,7 +24,7 @@ struct api_response {
 };
 
 /* Finds the route for req and runs it; always fills res. */
-void	api_dispatch(struct daemon *, struct api_request *,
+void	api_dispatch(const struct daemon_ops *, struct api_request *,
 	    struct api_response *);
 /* The value of query argument name, or NULL. */
 const char *api_query(const struct api_request *, const char *name);

@@ -6,7 +6,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/module.h"
-#include "runtime/daemon.h"
+#include "api/api.h"
 
 /*
  * A config with a migrate: section and no apps (a project that uses opsdeck for its
@@ -41,7 +41,7 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	extern const struct cmd_entry cmd_up_entry;
 	enum log_format fmt = LOG_FORMAT_TEXT;
 	struct daemon_options o;
-	daemon_run_fn run;
+	api_daemon_run_fn run;
 	char *abs;
 	int ret;
 	struct err e;
@@ -68,8 +68,8 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (nothing_to_run(cmd_config_path(ctx)))
 		return EXIT_OK;
 	log_init(fmt, debug);
-	if ((run = (daemon_run_fn)module_symbol("opsdeck-daemon.so",
-	    "daemon_run", &e)) == NULL) {
+	if ((run = (api_daemon_run_fn)module_symbol("opsdeck-daemon.so",
+	    "api_daemon_run", &e)) == NULL) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		return EXIT_FAILED;
 	}
@@ -77,6 +77,7 @@ cmd_up_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((o.config_path = abs = realpath(cmd_config_path(ctx), NULL)) == NULL)
 		o.config_path = cmd_config_path(ctx);
 	o.state_dir = ctx->state_dir;
+	o.frontend = NULL;	/* the API's, set by api_daemon_run */
 	ret = run(&o);
 	free(abs);
 	return ret;

@@ -235,16 +235,15 @@ log_tail(const struct machine *m, int lines)
  * the API, so the values of the machine's secrets are replaced by their names.
  */
 static void
-redact(const struct machine *m, json_t *lines)
+redact(const struct deploy_runtime *rt, const struct machine *m, json_t *lines)
 {
-	struct supervisor *sv = m->sv;
 	struct cfg_env *env = NULL;
 	size_t n = 0, i, k;
 	json_t *line;
 	struct err e;
 
-	if (m->release.secrets_version <= 0 || sv->secrets_env == NULL ||
-	    sv->secrets_env(sv->release_arg, m->app, m->release.secrets_version,
+	if (m->release.secrets_version <= 0 || rt->secrets_env == NULL ||
+	    rt->secrets_env(rt->ctx, m->app, m->release.secrets_version,
 	    &env, &n, &e) < 0)
 		return;
 	json_array_foreach(lines, i, line) {
@@ -267,11 +266,12 @@ redact(const struct machine *m, json_t *lines)
 		}
 		buf_release(&out);
 	}
-	sv->secrets_env_free(env, n);
+	rt->secrets_env_free(env, n);
 }
 
 static json_t *
-machine_evidence(const struct machine *m, const char *what)
+machine_evidence(const struct deploy *dp, const struct machine *m,
+    const char *what)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "machine", m->id, "process",
 	    m->process, "what", what);
@@ -284,7 +284,7 @@ machine_evidence(const struct machine *m, const char *what)
 			    json_integer(m->term_signal));
 	}
 	lines = log_tail(m, 20);
-	redact(m, lines);
+	redact(&dp->env->rt, m, lines);
 	json_object_set_new(o, "last_log_lines", lines);
 	return o;
 }
@@ -306,20 +306,20 @@ restore_old(struct deploy *dp)
 		 * A retired machine stays in the fleet, row and slot included, until
 		 * its process and pipes are gone: then it is taken back, not doubled.
 		 */
-		if ((m = supervisor_find(dp->env->sv, o->id)) != NULL &&
+		if ((m = dp->env->rt.find(dp->env->rt.ctx, o->id)) != NULL &&
 		    m->retired) {
-			supervisor_machine_revive(m);
+			dp->env->rt.revive(m);
 			o->m = m;
 			continue;
 		}
-		if ((m = supervisor_machine_add(dp->env->sv, dp->rel.app,
+		if ((m = dp->env->rt.add(dp->env->rt.ctx, dp->rel.app,
 		    o->cfg, o->idx, &o->rel, &e)) == NULL) {
 			log_warnx("%s: cannot restore machine %s[%d]: %s",
 			    dp->rel.app, o->cfg->name, o->idx, e.msg);
 			continue;
 		}
-		supervisor_machine_adopt(m);
-		supervisor_machine_spawn(m);
+		dp->env->rt.adopt(m);
+		dp->env->rt.spawn(m);
 		o->m = m;
 		snprintf(o->id, sizeof(o->id), "%s", m->id);
 	}
@@ -333,7 +333,7 @@ retire_new(struct deploy *dp)
 	for (i = 0; i < dp->ngated; i++) {
 		if (dp->gated[i].m == NULL)
 			continue;
-		supervisor_machine_retire(dp->gated[i].m);
+		dp->env->rt.retire(dp->gated[i].m);
 		dp->gated[i].m = NULL;
 	}
 }
@@ -379,13 +379,13 @@ flip_back(struct deploy *dp, const char *why, json_t *evidence)
 	 */
 	for (i = 0; i < dp->ngated; i++)
 		if (dp->gated[i].m != NULL) {
-			supervisor_machine_retire_in(dp->gated[i].m, DRAIN_MS);
+			dp->env->rt.retire_in(dp->gated[i].m, DRAIN_MS);
 			dp->gated[i].m = NULL;
 		}
 	restore_old(dp);
 	for (i = 0; i < dp->nold; i++)
 		if (dp->old[i].m != NULL)
-			supervisor_machine_adopt(dp->old[i].m);
+			dp->env->rt.adopt(dp->old[i].m);
 	if (store_begin(dp->env->store, &e) < 0 ||
 	    release_set_status(dp->env->store, dp->rel.id, RELEASE_ROLLED_BACK,
 	    "watch", why, text, &e) < 0 || (dp->has_prev &&
@@ -426,7 +426,7 @@ watch_hook(struct machine *m, enum machine_event ev, const char *detail,
 	    m->id, ev == MACHINE_EV_EXITED ? "exited" : "failed its health "
 	    "checks", detail ? detail : "");
 	flip_back(dp, why, json_pack("{s:[o]}", "machines",
-	    machine_evidence(m, ev == MACHINE_EV_EXITED ? "exited" :
+	    machine_evidence(dp, m, ev == MACHINE_EV_EXITED ? "exited" :
 	    "health failing")));
 	return ev == MACHINE_EV_EXITED;
 }
@@ -441,12 +441,12 @@ watch_over(uv_timer_t *t)
 	step_begin(dp, "stop_old", NULL);
 	for (i = 0; i < dp->nold; i++) {
 		if (dp->old[i].m != NULL)
-			supervisor_machine_retire(dp->old[i].m);
+			dp->env->rt.retire(dp->old[i].m);
 		dp->old[i].m = NULL;
 	}
 	for (i = 0; i < dp->ngated; i++)
 		if (dp->gated[i].m != NULL)
-			supervisor_machine_adopt(dp->gated[i].m);
+			dp->env->rt.adopt(dp->gated[i].m);
 	step_end(dp, true, NULL);
 	deploy_end(dp);
 }
@@ -568,7 +568,7 @@ gate_hook(struct machine *m, enum machine_event ev, const char *detail,
 		    "live", m->id, m->process, detail);
 		deploy_fail(dp, dp->phase == PHASE_GATE ? "health" : "smoke",
 		    why, json_pack("{s:[o]}", "machines",
-		    machine_evidence(m, "exited")));
+		    machine_evidence(dp, m, "exited")));
 		return true;
 	case MACHINE_EV_HEALTH_PASS:
 		g->checks++;
@@ -584,7 +584,7 @@ gate_hook(struct machine *m, enum machine_event ev, const char *detail,
 		if (mono_ms() - m->started_mono < (uint64_t)h->grace_ms)
 			return false;
 		if (++g->fails >= h->failures && dp->phase == PHASE_GATE) {
-			json_t *ev = machine_evidence(m, "health failing");
+			json_t *ev = machine_evidence(dp, m, "health failing");
 
 			json_object_set_new(ev, "check", json_string(detail));
 			snprintf(why, sizeof(why), "machine %s (%s) failed %d "
@@ -608,7 +608,7 @@ gate_timeout(uv_timer_t *t)
 
 	for (i = dp->batch_from; i < dp->batch_to; i++)
 		if (!dp->gated[i].healthy && dp->gated[i].m != NULL)
-			json_array_append_new(ms, machine_evidence(
+			json_array_append_new(ms, machine_evidence(dp, 
 			    dp->gated[i].m, "not healthy"));
 	snprintf(why, sizeof(why), "not healthy within %llds",
 	    (long long)(dp->app->deploy.timeout_ms / 1000));
@@ -627,7 +627,7 @@ smoke_over(uv_timer_t *t)
 		int oi = dp->gated[i].old_idx;
 
 		if (oi >= 0 && dp->old[oi].m != NULL) {
-			supervisor_machine_retire(dp->old[oi].m);
+			dp->env->rt.retire(dp->old[oi].m);
 			dp->old[oi].m = NULL;
 		}
 	}
@@ -661,13 +661,13 @@ deploy_next_batch(struct deploy *dp)
 
 		m->hook = gate_hook;
 		m->hook_arg = &dp->gated[i];
-		supervisor_machine_spawn(m);
+		dp->env->rt.spawn(m);
 		if (m->state != MACHINE_STARTED) {
 			char *why = xasprintf("machine %s (%s) did not start: %s",
 			    m->id, m->process, m->why);
 
 			deploy_fail(dp, "start", why, json_pack("{s:[o]}",
-			    "machines", machine_evidence(m, m->why)));
+			    "machines", machine_evidence(dp, m, m->why)));
 			free(why);
 			buf_release(&started);
 			return;
@@ -693,7 +693,7 @@ deploy_next_batch(struct deploy *dp)
 static int
 deploy_create_machines(struct deploy *dp, struct err *e)
 {
-	struct supervisor *sv = dp->env->sv;
+	const struct deploy_runtime *rt = &dp->env->rt;
 	struct machine *m;
 	size_t i, j, n = 0;
 	int k;
@@ -717,14 +717,14 @@ deploy_create_machines(struct deploy *dp, struct err *e)
 				for (j = 0; j < dp->nold; j++)
 					if (dp->old[j].m != NULL && strcmp(
 					    dp->old[j].cfg->name, p->name) == 0) {
-						supervisor_machine_retire(
+						dp->env->rt.retire(
 						    dp->old[j].m);
 						dp->old[j].m = NULL;
 					}
 			for (k = 0; k < p->count; k++) {
 				struct gated *g = &dp->gated[dp->ngated];
 
-				if ((m = supervisor_machine_add(sv, dp->rel.app,
+				if ((m = rt->add(rt->ctx, dp->rel.app,
 				    p, k, &dp->mrel, e)) == NULL)
 					return -1;
 				g->m = m;
@@ -1006,7 +1006,7 @@ deploy_start(struct deploy_env *env, struct release *rel,
 	dp->prev_app = dp->has_prev ? env->release_app(env->arg, &dp->prev) :
 	    NULL;
 	/* What runs now, so it can be kept warm, replaced, or started again. */
-	for (m = env->sv->machines; m != NULL; m = m->next) {
+	for (m = env->rt.machines(env->rt.ctx); m != NULL; m = m->next) {
 		struct old *o;
 
 		if (strcmp(m->app, dp->rel.app) != 0 || m->retired ||

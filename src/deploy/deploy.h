@@ -16,10 +16,37 @@
 
 struct deploy;
 
+/*
+ * What a deploy asks of the runtime, filled in by the daemon: the only way deploy/
+ * reaches the supervisor (it reads the machine records it is given, and calls
+ * nothing of runtime/ by name). ctx is the first argument of the calls that take it.
+ */
+struct deploy_runtime {
+	void		*ctx;
+	/* the machines the supervisor runs, as a list through machine.next */
+	struct machine	*(*machines)(void *ctx);
+	struct machine	*(*find)(void *ctx, const char *id);
+	/* a machine for release rel of app, group p, index idx, on a new port */
+	struct machine	*(*add)(void *ctx, const char *app,
+			    const struct cfg_process *p, int idx,
+			    const struct machine_release *rel, struct err *);
+	void		 (*spawn)(struct machine *);
+	/* stop (SIGTERM, then SIGKILL) and forget, now or after delay_ms */
+	void		 (*retire)(struct machine *);
+	void		 (*retire_in)(struct machine *, uint64_t delay_ms);
+	/* make it part of its app's fleet; take a retirement back */
+	void		 (*adopt)(struct machine *);
+	void		 (*revive)(struct machine *);
+	/* the secrets a machine of app's release gets, for redacting its logs */
+	int		 (*secrets_env)(void *ctx, const char *app, int version,
+			    struct cfg_env **env, size_t *n, struct err *);
+	void		 (*secrets_env_free)(struct cfg_env *, size_t);
+};
+
 struct deploy_env {
 	uv_loop_t	*loop;
 	struct store	*store;
-	struct supervisor *sv;
+	struct deploy_runtime rt;
 	const char	*state_dir;
 	/* The parsed config of a release (the daemon keeps it alive). */
 	const struct cfg_app *(*release_app)(void *arg, const struct release *);

@@ -18,7 +18,7 @@
 #include "core/xmalloc.h"
 #include "deploy/artifact.h"
 #include "deploy/gc.h"
-#include "runtime/logread.h"
+#include "store/state.h"
 
 static const char *const kind_names[] = {
 	[GC_ARTIFACT] = "artifact",
@@ -323,7 +323,7 @@ static int
 plan_app_logs(const char *state_dir, const char *app, const struct names *fleet,
     const struct cfg_retain *retain, struct gc_run *run, struct err *e)
 {
-	char *dir = logread_dir(state_dir, app), id[64], next[64], ts[32];
+	char *dir = state_log_dir(state_dir, app), id[64], next[64], ts[32];
 	struct names files = { NULL, 0 };
 	struct stat st;
 	size_t i, j, k;

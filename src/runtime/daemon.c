@@ -10,7 +10,6 @@
 
 #include <uv.h>
 
-#include "api/api.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/json.h"
@@ -90,8 +89,8 @@ daemon_closed_all(struct supervisor *sv)
 
 	log_info("all machines stopped; exiting");
 	daemon_deploy_release(d);
-	api_stop(d->api);
-	d->api = NULL;
+	d->frontend->stop(d->front);
+	d->front = NULL;
 	for (i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&d->sig[i], NULL);
 	uv_close((uv_handle_t *)&d->reload_timer, NULL);
@@ -228,6 +227,31 @@ daemon_announce(struct daemon *d)
 	free(sock);
 }
 
+/* The table the front end calls the daemon through. */
+static void
+daemon_ops_fill(struct daemon *d)
+{
+	d->ops = (struct daemon_ops){
+		.d = d,
+		.info_json = daemon_info_json,
+		.status_json = daemon_status_json,
+		.machines_json = daemon_machines_json,
+		.machine_json = daemon_machine_json,
+		.machine_action = daemon_machine_action,
+		.deploy = daemon_deploy,
+		.rollback = daemon_rollback,
+		.releases = daemon_releases,
+		.release = daemon_release,
+		.secrets_list = daemon_secrets_list,
+		.secrets_change = daemon_secrets_change,
+		.secrets_deploy = daemon_secrets_deploy,
+		.migrate_apply = daemon_migrate_apply,
+		.migrate_job = daemon_migrate_job,
+		.gc = daemon_gc,
+		.gc_job = daemon_gc_job,
+	};
+}
+
 int
 daemon_run(const struct daemon_options *o)
 {
@@ -267,7 +291,10 @@ daemon_run(const struct daemon_options *o)
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&d->loop);
 	sock = state_socket_path(d->state_dir);
-	if ((d->api = api_start(&d->loop, sock, d, &e)) == NULL) {
+	daemon_ops_fill(d);
+	d->frontend = o->frontend;
+	if ((d->front = d->frontend->start(&d->loop, sock, &d->ops, &e)) ==
+	    NULL) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		goto out_loop;
 	}
@@ -275,7 +302,7 @@ daemon_run(const struct daemon_options *o)
 	if (daemon_deploy_init(d, &e) < 0) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		supervisor_release(&d->sv);
-		api_stop(d->api);
+		d->frontend->stop(d->front);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}

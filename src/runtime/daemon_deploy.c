@@ -104,6 +104,32 @@ deploy_finished(struct deploy *dp, void *arg)
 		daemon_deploys_idle(d);
 }
 
+/* The runtime as deploy/ sees it (struct deploy_runtime). */
+static struct machine *
+rt_machines(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return d->sv.machines;
+}
+
+static struct machine *
+rt_find(void *ctx, const char *id)
+{
+	struct daemon *d = ctx;
+
+	return supervisor_find(&d->sv, id);
+}
+
+static struct machine *
+rt_add(void *ctx, const char *app, const struct cfg_process *p, int idx,
+    const struct machine_release *rel, struct err *e)
+{
+	struct daemon *d = ctx;
+
+	return supervisor_machine_add(&d->sv, app, p, idx, rel, e);
+}
+
 int
 daemon_deploy_init(struct daemon *d, struct err *e)
 {
@@ -115,7 +141,19 @@ daemon_deploy_init(struct daemon *d, struct err *e)
 	d->sv.release_arg = d;
 	d->denv.loop = &d->loop;
 	d->denv.store = &d->store;
-	d->denv.sv = &d->sv;
+	d->denv.rt = (struct deploy_runtime){
+		.ctx = d,
+		.machines = rt_machines,
+		.find = rt_find,
+		.add = rt_add,
+		.spawn = supervisor_machine_spawn,
+		.retire = supervisor_machine_retire,
+		.retire_in = supervisor_machine_retire_in,
+		.adopt = supervisor_machine_adopt,
+		.revive = supervisor_machine_revive,
+		.secrets_env = secrets_for_machine,
+		.secrets_env_free = secrets_env_free,
+	};
 	d->denv.state_dir = d->state_dir;
 	d->denv.release_app = release_app;
 	d->denv.finished = deploy_finished;

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "deploy/secrets.h"
+#include "runtime/ops.h"
 #include "runtime/supervisor.h"
 #include "store/store.h"
 
@@ -31,7 +32,10 @@ struct daemon {
 	int		 nconfigs;
 	const char	*config_path;
 	const char	*state_dir;
-	struct api	*api;
+	/* the front end serving d->ops (the control API) */
+	const struct daemon_frontend *frontend;
+	void		*front;
+	struct daemon_ops ops;
 	uv_signal_t	 sig[3];
 	/* SIGHUP during a deploy: the reload runs once the last deploy has ended. */
 	bool		 reload_pending;
@@ -52,6 +56,49 @@ struct daemon {
 	unsigned	 gc_last_id;
 	uv_timer_t	 gc_timer;
 };
+
+/*
+ * The operations of struct daemon_ops (daemon_ops_fill puts them in the table), loop
+ * thread only. NULL with e set on unknown app/machine.
+ */
+json_t	*daemon_info_json(struct daemon *);
+json_t	*daemon_status_json(struct daemon *, const char *app, struct err *);
+json_t	*daemon_machines_json(struct daemon *, const char *app, struct err *);
+json_t	*daemon_machine_json(struct daemon *, const char *id);
+/* Releases (daemon_deploy.c): each mutating one goes through the action gate. */
+json_t	*daemon_deploy(struct daemon *, const struct actor *, const char *app,
+	    const json_t *body, struct err *);
+json_t	*daemon_rollback(struct daemon *, const struct actor *, const char *app,
+	    const json_t *body, struct err *);
+json_t	*daemon_releases(struct daemon *, const char *app, struct err *);
+json_t	*daemon_release(struct daemon *, const char *app, const char *version,
+	    struct err *);
+json_t	*daemon_secrets_list(struct daemon *, const char *app, struct err *);
+json_t	*daemon_secrets_change(struct daemon *, const struct actor *,
+	    const char *app, const json_t *body, struct err *);
+json_t	*daemon_secrets_deploy(struct daemon *, const struct actor *,
+	    const char *app, struct err *);
+/*
+ * migrate apply (daemon_migrate.c): body {path, db, override, config}, with absolute
+ * paths; through the gate, then on the thread pool. Answers {id, state}.
+ */
+json_t	*daemon_migrate_apply(struct daemon *, const struct actor *,
+	    const json_t *body, struct err *);
+/* A job's state, its progress text from byte offset from (NULL: 0) and, once done,
+ * result (apply_run's 0, 1 or -1), error {message, kind} and report. */
+json_t	*daemon_migrate_job(struct daemon *, const char *id, const char *from,
+	    struct err *);
+/*
+ * gc (daemon_gc.c): body {dry_run}; through the gate, planned on the loop, swept on
+ * the thread pool after any run before it. Answers {id, state}.
+ */
+json_t	*daemon_gc(struct daemon *, const struct actor *, const json_t *body,
+	    struct err *);
+/* A run's state and, once done, its report (gc_run_json) and error {message, kind}. */
+json_t	*daemon_gc_job(struct daemon *, const char *id, struct err *);
+/* start|stop|restart a machine as actor, through the action gate. */
+int	 daemon_machine_action(struct daemon *, const struct actor *,
+	    const char *id, const char *action, struct err *);
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
 int	daemon_deploy_init(struct daemon *, struct err *);

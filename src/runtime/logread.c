@@ -19,7 +19,7 @@
 char *
 logread_dir(const char *state_dir, const char *app)
 {
-	return xasprintf("%s/logs/%s", state_dir, app);
+	return state_log_dir(state_dir, app);
 }
 
 char *

@@ -6,5 +6,7 @@
 char	*state_lock_path(const char *state_dir);	/* opsdeck.lock */
 char	*state_socket_path(const char *state_dir);	/* opsdeck.sock */
 char	*state_store_path(const char *state_dir);	/* opsdeck.db */
+/* An app's machine logs: logs/APP/ (a machine's in ID.log, rotated ID.log.1, …). */
+char	*state_log_dir(const char *state_dir, const char *app);
 
 #endif

@@ -1,0 +1,71 @@
+/*
+ * The daemon's operations, as its front ends (the control API; MCP later) call them:
+ * a table the daemon fills and hands to the front end it starts, so that api/ calls
+ * down into the daemon through it and the daemon never names api/. All run on the
+ * loop thread. NULL (or -1) with e set on an unknown app, machine or job.
+ */
+#ifndef OPSDECK_OPS_H
+#define OPSDECK_OPS_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "core/err.h"
+#include "ledger/gate.h"
+
+struct daemon;
+
+struct daemon_ops {
+	struct daemon	*d;	/* the first argument of every call */
+	json_t	*(*info_json)(struct daemon *);
+	json_t	*(*status_json)(struct daemon *, const char *app, struct err *);
+	json_t	*(*machines_json)(struct daemon *, const char *app,
+		    struct err *);
+	json_t	*(*machine_json)(struct daemon *, const char *id);
+	/* start|stop|restart a machine as actor, through the action gate */
+	int	 (*machine_action)(struct daemon *, const struct actor *,
+		    const char *id, const char *action, struct err *);
+	/* releases: each mutating one goes through the action gate */
+	json_t	*(*deploy)(struct daemon *, const struct actor *, const char *app,
+		    const json_t *body, struct err *);
+	json_t	*(*rollback)(struct daemon *, const struct actor *,
+		    const char *app, const json_t *body, struct err *);
+	json_t	*(*releases)(struct daemon *, const char *app, struct err *);
+	json_t	*(*release)(struct daemon *, const char *app,
+		    const char *version, struct err *);
+	json_t	*(*secrets_list)(struct daemon *, const char *app, struct err *);
+	json_t	*(*secrets_change)(struct daemon *, const struct actor *,
+		    const char *app, const json_t *body, struct err *);
+	json_t	*(*secrets_deploy)(struct daemon *, const struct actor *,
+		    const char *app, struct err *);
+	/*
+	 * migrate apply: body {path, db, override, config}, absolute paths; through
+	 * the gate, then on the thread pool. Answers {id, state}. A job's state, its
+	 * progress text from byte offset from (NULL: 0) and, once done, result
+	 * (apply_run's 0, 1 or -1), error {message, kind} and report.
+	 */
+	json_t	*(*migrate_apply)(struct daemon *, const struct actor *,
+		    const json_t *body, struct err *);
+	json_t	*(*migrate_job)(struct daemon *, const char *id,
+		    const char *from, struct err *);
+	/*
+	 * gc: body {dry_run}; through the gate, planned on the loop, swept on the
+	 * thread pool after any run before it. Answers {id, state}; a run's state
+	 * and, once done, its report and error {message, kind}.
+	 */
+	json_t	*(*gc)(struct daemon *, const struct actor *, const json_t *body,
+		    struct err *);
+	json_t	*(*gc_job)(struct daemon *, const char *id, struct err *);
+};
+
+/*
+ * A front end the daemon starts once its store and supervisor are up, and stops
+ * first when it stops: start binds socket_path and serves ops on loop.
+ */
+struct daemon_frontend {
+	void	*(*start)(uv_loop_t *, const char *socket_path,
+		    const struct daemon_ops *, struct err *);
+	void	 (*stop)(void *);
+};
+
+#endif
