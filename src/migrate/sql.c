@@ -914,23 +914,6 @@ sql_file_parse(const char *path, const char *text, size_t len,
 }
 
 int
-sql_file_load(const char *path, struct sql_file *out, struct err *e)
-{
-	struct buf b = BUF_INIT;
-	int ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (file_read(path, SQL_FILE_MAX, &b, e) < 0) {
-		out->path = xstrdup(path);
-		goto out;
-	}
-	ret = sql_file_parse(path, buf_str(&b), b.len, out, e);
-out:
-	buf_release(&b);
-	return ret;
-}
-
-int
 sql_file_read(const char *path, struct buf *out, struct err *e)
 {
 	return file_read(path, SQL_FILE_MAX, out, e);

@@ -67,8 +67,6 @@ int	sql_file_each_window(const char *path, const char *text, size_t len,
 	    size_t window, struct sql_file *out,
 	    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
 	    void *arg, struct err *);
-/* Reads and parses a file (statement by statement, so large files are fine). */
-int	sql_file_load(const char *path, struct sql_file *out, struct err *);
 /* Reads a file whole (up to SQL_FILE_MAX) for sql_file_each. */
 int	sql_file_read(const char *path, struct buf *, struct err *);
 void	sql_file_release(struct sql_file *);
