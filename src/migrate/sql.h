@@ -62,7 +62,7 @@ int	sql_file_each(const char *path, const char *text, size_t len,
  * statement whatever the file's size: splitting the whole text at once costs about
  * four times its size. The statements and their positions are sql_file_each's.
  */
-#define SQL_WINDOW ((size_t)4 << 20)
+#define SQL_WINDOW ((size_t)1 << 20)
 int	sql_file_each_window(const char *path, const char *text, size_t len,
 	    size_t window, struct sql_file *out,
 	    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
