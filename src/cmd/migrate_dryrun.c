@@ -38,7 +38,7 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		.lock_timeout_ms = 2000,
 		.statement_timeout_ms = 60000,
 	};
-	struct sql_file f = { 0 };
+	struct buf text = BUF_INIT;
 	const struct migrate_db *db;
 	struct err e = { 0 };
 	json_t *rep = NULL;
@@ -70,11 +70,12 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1 || o.url == NULL)
 		return cmd_usage(&cmd_migrate_dryrun_entry);
 	if ((db = migrate_db(&e)) == NULL ||
-	    sql_file_load(argv[optind], &f, &e) < 0) {
+	    sql_file_read(argv[optind], &text, &e) < 0) {
 		ret = cmd_fail("migrate dryrun", &e);
 		goto out;
 	}
-	if ((r = db->dryrun_run(&o, &f, &rep, &e)) < 0) {
+	if ((r = db->dryrun_run(&o, argv[optind], buf_str(&text), text.len, &rep,
+	    &e)) < 0) {
 		ret = cmd_fail("migrate dryrun", &e);
 		goto out;
 	}
@@ -88,7 +89,7 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		/* die of it, so that a shell loop running dry runs stops too */
 		fflush(stdout);
 		json_decref(rep);
-		sql_file_release(&f);
+		buf_release(&text);
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return 128 + sig;
@@ -96,7 +97,7 @@ cmd_migrate_dryrun_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
 out:
 	json_decref(rep);
-	sql_file_release(&f);
+	buf_release(&text);
 	return ret;
 }
 

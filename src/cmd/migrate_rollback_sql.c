@@ -15,8 +15,9 @@ cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sql_file f = { 0 };
+	struct buf text = BUF_INIT;
 	struct rollback rb = { 0 };
+	const char *path;
 	struct err e = { 0 };
 	json_t *j = NULL;
 	int ret = EXIT_FAILED;
@@ -26,28 +27,29 @@ cmd_migrate_rollback_sql_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage(&cmd_migrate_rollback_sql_entry);
 	if (argc - optind != 1)
 		return cmd_usage(&cmd_migrate_rollback_sql_entry);
-	if (sql_file_load(argv[optind], &f, &e) < 0 ||
-	    rollback_generate(&f, &rb, &e) < 0) {
+	path = argv[optind];
+	if (sql_file_read(path, &text, &e) < 0 ||
+	    rollback_generate(path, buf_str(&text), text.len, &rb, &e) < 0) {
 		ret = cmd_fail("migrate rollback-sql", &e);
 		goto out;
 	}
 	if (ctx->json) {
-		j = rollback_json(&f, &rb);
+		j = rollback_json(path, &rb);
 		cmd_print_json(j);
 	} else
 		fputs(rb.sql, stdout);
 	if (rb.irreversible > 0 && !ctx->json)
 		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s cannot be undone (listed at the top of the script)\n",
-		    f.path, rb.irreversible, rb.irreversible == 1 ? "" : "s");
+		    path, rb.irreversible, rb.irreversible == 1 ? "" : "s");
 	if (rb.conditional > 0 && !ctx->json)
 		fprintf(stderr, "opsdeck migrate rollback-sql: %s: %zu statement%s IF NOT EXISTS: the down drops what may have existed before (listed at the top of the script)\n",
-		    f.path, rb.conditional, rb.conditional == 1 ? " uses" : "s use");
+		    path, rb.conditional, rb.conditional == 1 ? " uses" : "s use");
 	/* 1 tells CI the file is not fully reversible; the script is printed anyway */
 	ret = rb.irreversible > 0 || rb.conditional > 0 ? EXIT_FAILED : EXIT_OK;
 out:
 	json_decref(j);
 	rollback_release(&rb);
-	sql_file_release(&f);
+	buf_release(&text);
 	return ret;
 }
 

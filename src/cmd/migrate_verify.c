@@ -16,7 +16,7 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sql_file f = { 0 };
+	struct buf text = BUF_INIT;
 	const struct migrate_db *db;
 	struct err e = { 0 };
 	json_t *rep = NULL;
@@ -33,8 +33,9 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1 || url == NULL)
 		return cmd_usage(&cmd_migrate_verify_entry);
 	if ((db = migrate_db(&e)) == NULL ||
-	    sql_file_load(argv[optind], &f, &e) < 0 ||
-	    (r = db->verify_run(url, &f, &rep, &e)) < 0) {
+	    sql_file_read(argv[optind], &text, &e) < 0 ||
+	    (r = db->verify_run(url, argv[optind], buf_str(&text), text.len,
+	    &rep, &e)) < 0) {
 		ret = cmd_fail("migrate verify", &e);
 		goto out;
 	}
@@ -45,7 +46,7 @@ cmd_migrate_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
 out:
 	json_decref(rep);
-	sql_file_release(&f);
+	buf_release(&text);
 	return ret;
 }
 

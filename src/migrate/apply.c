@@ -15,9 +15,9 @@
 #include "migrate/sql.h"
 
 /*
- * The largest migration apply runs, well under SQL_FILE_MAX: unlike lint, which streams
- * a file statement by statement, apply holds the whole file, every statement's parse
- * tree and its lint report at once, and sends each statement to the server whole.
+ * The largest migration apply runs, well under SQL_FILE_MAX: apply holds the file's
+ * text (for its checksum and its three walks: checks, lint, run) and sends each
+ * statement to the server whole, but keeps no parse tree past its statement.
  */
 #define APPLY_FILE_MAX (64u << 20)
 
@@ -165,63 +165,83 @@ add_findings(json_t *fj, const struct lint_report *rep, const char *path)
 	json_object_set_new(fj, "lint_errors", a);
 }
 
+/* A walk of apply_file: runs each statement, or stops at the first that fails. */
+struct run_walk {
+	PGconn		*c;
+	bool		 in_tx, any_committed;
+	bool		 failed;	/* e says why */
+	struct err	*e;
+};
+
+static int
+run_stmt(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct run_walk *w = arg;
+	const char *nt = pg_stmt_nontransactional(st);
+	char *what;
+	int r;
+
+	if (pg_stmt_txn_control(st) != 0)
+		return 0;	/* BEGIN/COMMIT: the file runs in our transaction */
+	if (nt != NULL && w->in_tx) {
+		if (pg_exec(w->c, "COMMIT", "commit", w->e) < 0)
+			goto fail;
+		w->in_tx = false;
+		w->any_committed = true;
+	} else if (nt == NULL && !w->in_tx) {
+		if (pg_exec(w->c, "BEGIN", "begin", w->e) < 0)
+			goto fail;
+		w->in_tx = true;
+	}
+	what = xasprintf("%s:%d:%d", f->path, st->line, st->col);
+	r = pg_exec(w->c, st->text, what, w->e);
+	free(what);
+	if (r < 0) {
+		if (nt != NULL && strstr(nt, "CREATE INDEX") != NULL) {
+			size_t n = strlen(w->e->msg);
+
+			snprintf(w->e->msg + n, sizeof(w->e->msg) - n,
+			    "; a failed %s can leave an INVALID index: drop it (DROP INDEX CONCURRENTLY) before retrying", nt);
+		}
+		goto fail;
+	}
+	if (nt != NULL)
+		w->any_committed = true;
+	return 0;
+fail:
+	w->failed = true;
+	return -1;
+}
+
 /*
- * Runs the statements of one file. Transactional statements run inside a
- * transaction, nontransactional ones on their own between them; the ledger row goes
- * into the last transaction, so the file is recorded only if all of it committed.
+ * Runs the statements of one file, as they are read. Transactional statements run
+ * inside a transaction, nontransactional ones on their own between them; the ledger
+ * row goes into the last transaction, so the file is recorded only if all of it
+ * committed.
  */
 static int
-apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
-    const char *sha, const char *override, json_t *fj, struct err *e)
+apply_file(PGconn *c, const struct apply_options *o, const char *path,
+    const struct buf *text, const char *sha, const char *override, json_t *fj,
+    struct err *e)
 {
+	struct run_walk w = { c, false, false, false, e };
+	struct sql_file f = { 0 };
 	const char *params[5];
 	char ms[32];
-	bool in_tx = false, any_committed = false;
-	size_t i;
 	uint64_t t0 = mono_ms();
 	int ret = -1;
 
 	if (pg_exec(c, SESSION_RESET, "resetting the session before the file",
 	    e) < 0)
 		goto fail;
-	for (i = 0; i < f->n; i++) {
-		const struct sql_stmt *st = &f->stmts[i];
-		const char *nt = pg_stmt_nontransactional(st);
-		char *what;
-		int r;
-
-		if (pg_stmt_txn_control(st) != 0)
-			continue;	/* BEGIN/COMMIT: the file runs in our transaction */
-		if (nt != NULL && in_tx) {
-			if (pg_exec(c, "COMMIT", "commit", e) < 0)
-				goto fail;
-			in_tx = false;
-			any_committed = true;
-		} else if (nt == NULL && !in_tx) {
-			if (pg_exec(c, "BEGIN", "begin", e) < 0)
-				goto fail;
-			in_tx = true;
-		}
-		what = xasprintf("%s:%d:%d", f->path, st->line, st->col);
-		r = pg_exec(c, st->text, what, e);
-		free(what);
-		if (r < 0) {
-			if (nt != NULL && strstr(nt, "CREATE INDEX") != NULL) {
-				size_t n = strlen(e->msg);
-
-				snprintf(e->msg + n, sizeof(e->msg) - n,
-				    "; a failed %s can leave an INVALID index: drop it (DROP INDEX CONCURRENTLY) before retrying", nt);
-			}
-			goto fail;
-		}
-		if (nt != NULL)
-			any_committed = true;
-	}
-	if (!in_tx && pg_exec(c, "BEGIN", "begin", e) < 0)
+	if (sql_file_each_window(path, buf_str(text), text->len, 0, &f, run_stmt,
+	    &w, e) < 0 || w.failed)
 		goto fail;
-	in_tx = true;
+	if (!w.in_tx && pg_exec(c, "BEGIN", "begin", e) < 0)
+		goto fail;
+	w.in_tx = true;
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(mono_ms() - t0));
-	params[0] = base_name(f->path);
+	params[0] = base_name(path);
 	params[1] = sha;
 	params[2] = o->actor;
 	params[3] = ms;
@@ -239,25 +259,60 @@ apply_file(PGconn *c, const struct apply_options *o, const struct sql_file *f,
 		PQclear(r);
 	}
 	if (pg_exec(c, "COMMIT", "commit", e) < 0) {
-		in_tx = false;
+		w.in_tx = false;
 		goto fail;
 	}
-	in_tx = false;
+	w.in_tx = false;
 	json_object_set_new(fj, "duration_ms", json_integer(
 	    (json_int_t)strtoll(ms, NULL, 10)));
 	ret = 0;
+	sql_file_release(&f);
 	return ret;
 fail:
-	if (in_tx)
+	sql_file_release(&f);
+	if (w.in_tx)
 		PQclear(PQexec(c, "ROLLBACK"));
 	{
 		size_t n = strlen(e->msg);
 
-		snprintf(e->msg + n, sizeof(e->msg) - n, any_committed ?
+		snprintf(e->msg + n, sizeof(e->msg) - n, w.any_committed ?
 		    "; statements before it that cannot run in a transaction were committed, but the file is NOT recorded as applied: fix it and apply again" :
 		    "; nothing of the file was applied (rolled back)");
 	}
 	return ret;
+}
+
+/*
+ * What apply checks before it lints or runs a file, in a first walk: a statement that
+ * does not parse or transaction control it refuses (the first, in err), and whether
+ * some statement cannot run in a transaction.
+ */
+struct check_walk {
+	bool		 nontx;
+	bool		 refused;
+	struct err	*e;
+};
+
+static int
+check_stmt(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct check_walk *w = arg;
+
+	if (st->error != NULL) {
+		err_set(w->e, "%s:%d:%d: %s: fix the syntax (opsdeck migrate lint %s)",
+		    f->path, st->error_line, st->error_col, st->error, f->path);
+		w->refused = true;
+		return -1;
+	}
+	if (pg_stmt_txn_control(st) < 0) {
+		err_set(w->e, "%s:%d:%d: transaction control other than BEGIN/COMMIT: remove it; opsdeck runs each file in its own transaction",
+		    f->path, st->line, st->col);
+		w->refused = true;
+		return -1;
+	}
+	if (pg_stmt_nontransactional(st) != NULL)
+		w->nontx = true;
+	return 0;
 }
 
 int
@@ -297,6 +352,7 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 		goto out;
 	for (i = 0; i < n && !failed; i++) {
 		struct sql_file f = { 0 };
+		struct check_walk cw = { false, false, NULL };
 		struct lint_report lr;
 		struct lint_options lo = { 0 };
 		struct buf text = BUF_INIT;
@@ -307,7 +363,6 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 		const char *override = NULL;
 		int applied;
 		char sha[65] = "";
-		size_t k;
 
 		memset(&lr, 0, sizeof(lr));
 		if (o->lint != NULL)
@@ -333,32 +388,22 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 			    json_str(row, "sha256"), sha);
 			goto next;
 		}
-		if (sql_file_parse(paths[i], text.data != NULL ? text.data : "",
-		    text.len, &f, &fe) < 0)
+		cw.e = &fe;
+		if (sql_file_each_window(paths[i], buf_str(&text), text.len, 0, &f,
+		    check_stmt, &cw, &fe) < 0)
 			goto next;
+		if (cw.refused) {
+			status = "refused";
+			goto next;
+		}
 		if (f.n == 0)	/* comments only (Prisma's empty migration): nothing to run */
 			json_object_set_new(fj, "note", json_string(
 			    "no SQL statement: recorded as applied"));
-		for (k = 0; k < f.n; k++) {
-			if (f.stmts[k].error != NULL) {
-				status = "refused";
-				err_set(&fe, "%s:%d:%d: %s: fix the syntax (opsdeck migrate lint %s)",
-				    paths[i], f.stmts[k].error_line,
-				    f.stmts[k].error_col, f.stmts[k].error, paths[i]);
-				goto next;
-			}
-			if (pg_stmt_txn_control(&f.stmts[k]) < 0) {
-				status = "refused";
-				err_set(&fe, "%s:%d:%d: transaction control other than BEGIN/COMMIT: remove it; opsdeck runs each file in its own transaction",
-				    paths[i], f.stmts[k].line, f.stmts[k].col);
-				goto next;
-			}
-		}
 		/* a file with CONCURRENTLY runs statement by statement, others in one transaction */
-		for (k = 0; k < f.n; k++)
-			if (pg_stmt_nontransactional(&f.stmts[k]) != NULL)
-				lo.assume_in_transaction = false;
-		lint_file(&lo, &f, &lr);
+		if (cw.nontx)
+			lo.assume_in_transaction = false;
+		if (lint_text(&lo, paths[i], buf_str(&text), text.len, &lr, &fe) < 0)
+			goto next;
 		if (lint_report_worst(&lr) == LINT_ERROR) {
 			add_findings(fj, &lr, paths[i]);
 			if (o->override == NULL) {
@@ -377,7 +422,8 @@ apply_run(const struct apply_options *o, char *const *paths, size_t n,
 			goto next;
 		}
 		nc.fj = fj;
-		applied = apply_file(c, o, &f, sha, override, fj, &fe);
+		applied = apply_file(c, o, paths[i], &text, sha, override, fj,
+		    &fe);
 		nc.fj = NULL;
 		if (applied < 0)
 			goto next;

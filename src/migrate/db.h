@@ -11,16 +11,16 @@
 #include "migrate/verify.h"
 
 struct migrate_db {
-	int	(*dryrun_run)(const struct dryrun_options *, const struct sql_file *,
-		    json_t **, struct err *);
+	int	(*dryrun_run)(const struct dryrun_options *, const char *path,
+		    const char *text, size_t len, json_t **, struct err *);
 	void	(*dryrun_print)(const json_t *, FILE *);
 	int	(*apply_run)(const struct apply_options *, char *const *paths,
 		    size_t n, json_t **, struct err *);
 	int	(*apply_status)(const char *url, const char *path,
 		    char *const *paths, size_t n, json_t **, struct err *);
 	void	(*apply_status_print)(const json_t *, FILE *);
-	int	(*verify_run)(const char *url, const struct sql_file *, json_t **,
-		    struct err *);
+	int	(*verify_run)(const char *url, const char *path, const char *text,
+		    size_t len, json_t **, struct err *);
 	void	(*verify_print)(const json_t *, FILE *);
 	/* The URL (or conninfo) without its password, for evidence; the caller frees. */
 	char	*(*url_redact)(const char *url);

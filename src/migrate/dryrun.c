@@ -614,48 +614,146 @@ signal_str(int sig)
 	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
 }
 
+/*
+ * The file is walked twice, statement by statement, so that no parse tree is kept:
+ * first for what must be known before anything runs (a syntax error, statements
+ * that cannot run in a transaction), then to run each statement.
+ */
+struct dr_facts {
+	size_t		 nontx;		/* statements that cannot run in a transaction */
+	struct err	*e;
+	bool		 failed;	/* a syntax error, in e */
+};
+
+static int
+facts_stmt(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct dr_facts *x = arg;
+
+	if (st->error != NULL) {
+		err_set(x->e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint %s lists every error)",
+		    f->path, st->error_line, st->error_col, st->error, f->path);
+		x->failed = true;
+		return -1;
+	}
+	if (pg_stmt_nontransactional(st) != NULL)
+		x->nontx++;
+	return 0;
+}
+
+struct dr_walk {
+	struct dr	*d;
+	json_t		*rep, *stmts;
+	size_t		 not_run;
+	int		 copy, in_tx, failed;
+	bool		 broken;	/* could not go on: d->e says why */
+};
+
+static int
+run_each(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct dr_walk *w = arg;
+	struct dr *d = w->d;
+	const char *nt = pg_stmt_nontransactional(st);
+	const char *type = sql_stmt_type(st);
+	json_t *s = stmt_json(st, nt != NULL ? nt : sql_stmt_words(type,
+	    type != NULL ? json_object_get(st->tree, type) : NULL));
+	int r;
+
+	(void)f;
+	json_array_append_new(w->stmts, s);
+	if (dr_signal != 0) {
+		skip(s, "not-run", "interrupted before it ran");
+		return 0;
+	}
+	if (w->failed) {
+		skip(s, "not-run", "an earlier statement failed");
+		return 0;
+	}
+	if (pg_stmt_txn_control(st) != 0) {
+		skip(s, "skipped", "transaction control: the dry run runs the file in its own transaction");
+		return 0;
+	}
+	if (nt != NULL && !w->copy) {
+		skip(s, "not-run", "cannot run inside a transaction block: --allow-nontransactional runs the file on a temporary copy of the database");
+		w->not_run++;
+		return 0;
+	}
+	if (w->copy && nt != NULL && w->in_tx) {
+		if (pg_exec(d->c, "COMMIT", "committing on the copy", d->e) < 0)
+			goto broken;
+		w->in_tx = 0;
+	} else if (w->copy && nt == NULL && !w->in_tx) {
+		if (begin_tx(d) < 0)
+			goto broken;
+		w->in_tx = 1;
+	}
+	if ((r = run_stmt(d, st, nt, s)) < 0)
+		goto broken;
+	if (dr_signal != 0) {
+		/* its error is the cancel's: say what happened instead */
+		json_object_del(s, "error");
+		skip(s, "interrupted", r == 1 ? "cancelled by the interrupt" :
+		    "ran to its end; the interrupt stopped the dry run after it");
+		w->failed = 1;
+		return 0;
+	}
+	if (r == 1)
+		w->failed = 1;
+	else if (timeouts_keep(d, w->copy ? "" : "LOCAL ", s, w->rep) < 0)
+		goto broken;
+	return 0;
+broken:
+	w->broken = true;
+	return -1;
+}
+
 int
-dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
-    json_t **report, struct err *e)
+dryrun_run(const struct dryrun_options *o, const char *path, const char *text,
+    size_t len, json_t **report, struct err *e)
 {
 	struct dr d;
+	struct dr_facts facts = { 0, e, false };
+	struct dr_walk w;
+	struct sql_file f = { 0 };
 	PGconn *maint = NULL;
 	char *copyname = NULL, *safe = pg_url_redact(o->url);
 	json_t *rep = json_object(), *stmts = json_array(), *seqs = NULL;
 	struct sigaction sa, old_int, old_term;
-	size_t i, nontx = 0, not_run = 0;
-	int in_tx = 0, failed = 0, copy, ret = -1;
+	bool handlers = false;
+	int copy, ret = -1;
 
 	json_object_set_new(rep, "statements", stmts);
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.e = e;
+	memset(&w, 0, sizeof(w));
+	w.d = &d;
+	w.rep = rep;
+	w.stmts = stmts;
 	*report = NULL;
 	dr_signal = 0;
+	/* as reading the file did before: a signal while it is read ends the process */
+	if (sql_file_each_window(path, text, len, 0, &f, facts_stmt, &facts,
+	    e) < 0 || facts.failed)
+		goto out;
+	if (f.n == 0) {
+		err_set(e, "%s: no SQL statements in the file", path);
+		goto out;
+	}
+	sql_file_release(&f);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = dr_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	handlers = true;
 	/* started with SIGINT ignored (a background job): leave it so */
 	if (old_int.sa_handler == SIG_IGN)
 		sigaction(SIGINT, &old_int, NULL);
-	for (i = 0; i < f->n; i++) {
-		if (f->stmts[i].error != NULL) {
-			err_set(e, "%s:%d:%d: %s: fix the syntax first (opsdeck migrate lint %s lists every error)",
-			    f->path, f->stmts[i].error_line,
-			    f->stmts[i].error_col, f->stmts[i].error, f->path);
-			goto out;
-		}
-		if (pg_stmt_nontransactional(&f->stmts[i]) != NULL)
-			nontx++;
-	}
-	if (f->n == 0) {
-		err_set(e, "%s: no SQL statements in the file", f->path);
-		goto out;
-	}
-	copy = o->allow_nontransactional && nontx > 0;
-	json_object_set_new(rep, "file", json_string(f->path));
+	copy = o->allow_nontransactional && facts.nontx > 0;
+	w.copy = copy;
+	json_object_set_new(rep, "file", json_string(path));
 	json_object_set_new(rep, "database", json_string(safe));
 	json_object_set_new(rep, "mode", json_string(copy ? "copy" : "transaction"));
 	json_object_set_new(rep, "lock_timeout_ms",
@@ -673,63 +771,16 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 			goto out;
 		if (begin_tx(&d) < 0)
 			goto out;
-		in_tx = 1;
+		w.in_tx = 1;
 	}
 	if (snap_take(d.c, &d.base, e) < 0)
 		goto out;
-	for (i = 0; i < f->n; i++) {
-		const struct sql_stmt *st = &f->stmts[i];
-		const char *nt = pg_stmt_nontransactional(st);
-		const char *type = sql_stmt_type(st);
-		json_t *s = stmt_json(st, nt != NULL ? nt : sql_stmt_words(type,
-		    type != NULL ? json_object_get(st->tree, type) : NULL));
-		int r;
-
-		json_array_append_new(stmts, s);
-		if (dr_signal != 0) {
-			skip(s, "not-run", "interrupted before it ran");
-			continue;
-		}
-		if (failed) {
-			skip(s, "not-run", "an earlier statement failed");
-			continue;
-		}
-		if (pg_stmt_txn_control(st) != 0) {
-			skip(s, "skipped", "transaction control: the dry run runs the file in its own transaction");
-			continue;
-		}
-		if (nt != NULL && !copy) {
-			skip(s, "not-run", "cannot run inside a transaction block: --allow-nontransactional runs the file on a temporary copy of the database");
-			not_run++;
-			continue;
-		}
-		if (copy && nt != NULL && in_tx) {
-			if (pg_exec(d.c, "COMMIT", "committing on the copy", e) < 0)
-				goto out;
-			in_tx = 0;
-		} else if (copy && nt == NULL && !in_tx) {
-			if (begin_tx(&d) < 0)
-				goto out;
-			in_tx = 1;
-		}
-		if ((r = run_stmt(&d, st, nt, s)) < 0)
-			goto out;
-		if (dr_signal != 0) {
-			/* its error is the cancel's: say what happened instead */
-			json_object_del(s, "error");
-			skip(s, "interrupted", r == 1 ? "cancelled by the interrupt" :
-			    "ran to its end; the interrupt stopped the dry run after it");
-			failed = 1;
-			continue;
-		}
-		if (r == 1)
-			failed = 1;
-		else if (timeouts_keep(&d, copy ? "" : "LOCAL ", s, rep) < 0)
-			goto out;
-	}
-	if (in_tx && pg_exec(d.c, "ROLLBACK", "rolling back", e) < 0)
+	if (sql_file_each_window(path, text, len, 0, &f, run_each, &w, e) < 0 ||
+	    w.broken)
 		goto out;
-	in_tx = 0;
+	if (w.in_tx && pg_exec(d.c, "ROLLBACK", "rolling back", e) < 0)
+		goto out;
+	w.in_tx = 0;
 	if (seqs != NULL) {
 		json_t *now = seqs_take(d.c, e);
 
@@ -739,12 +790,12 @@ dryrun_run(const struct dryrun_options *o, const struct sql_file *f,
 		    seqs_advanced(seqs, now));
 		json_decref(now);
 	}
-	json_object_set_new(rep, "ok", json_boolean(!failed));
-	json_object_set_new(rep, "not_run", json_integer((json_int_t)not_run));
+	json_object_set_new(rep, "ok", json_boolean(!w.failed));
+	json_object_set_new(rep, "not_run", json_integer((json_int_t)w.not_run));
 	json_object_set_new(rep, "rolled_back", json_true());
-	ret = failed ? 1 : 0;
+	ret = w.failed ? 1 : 0;
 out:
-	if (d.c != NULL && in_tx)
+	if (d.c != NULL && w.in_tx)
 		PQclear(PQexec(d.c, "ROLLBACK"));
 	dr_cancel_on(NULL);
 	if (d.c != NULL)
@@ -756,8 +807,10 @@ out:
 		    json_boolean(copy_drop(maint, copyname) == 0));
 	if (maint != NULL)
 		PQfinish(maint);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	if (dr_signal != 0) {
 		json_object_set_new(rep, "interrupted",
 		    json_string(signal_str(dr_signal)));
@@ -768,6 +821,7 @@ out:
 	json_decref(seqs);
 	snap_release(&d.base);
 	lockset_release(&d.held);
+	sql_file_release(&f);
 	free(copyname);
 	free(safe);
 	if (ret >= 0)

@@ -13,6 +13,7 @@
 #define OPSDECK_DRYRUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,14 +33,15 @@ struct dryrun_options {
 #define DRYRUN_INTERRUPTED	2
 
 /*
- * Runs f and fills *report (the --json shape). 0 when every statement that can ran
+ * Runs the SQL text of path, statement by statement (no parse tree is kept), and
+ * fills *report (the --json shape). 0 when every statement that can ran
  * (those that cannot run in a transaction are counted in "not_run"), 1 when one
  * failed (the report says which), -1 when it could not run at all (err), and
  * DRYRUN_INTERRUPTED after SIGINT/SIGTERM: the running statement is cancelled and
  * rolled back or the copy dropped; the caller re-raises the signal.
  */
-int	dryrun_run(const struct dryrun_options *, const struct sql_file *,
-	    json_t **report, struct err *);
+int	dryrun_run(const struct dryrun_options *, const char *path,
+	    const char *text, size_t len, json_t **report, struct err *);
 /* The report for people. */
 void	dryrun_print(const json_t *report, FILE *);
 

@@ -752,7 +752,7 @@ lint_text(const struct lint_options *opts, const char *path, const char *text,
 	int ret;
 
 	ctx_init(&c, opts, rep, path);
-	ret = sql_file_each(path, text, len, &f, lint_each, &c, e);
+	ret = sql_file_each_window(path, text, len, 0, &f, lint_each, &c, e);
 	ctx_finish(&c, &f);
 	sql_file_release(&f);
 	return ret;

@@ -45,15 +45,17 @@ struct rollback {
 /* "reversed", "noop", "subsumed", "irreversible", "conditional". */
 const char *rb_status_str(enum rb_status);
 /*
- * Builds the down script of a parsed file. -1 when the file has a syntax error
+ * Builds the down script of the SQL text of path, statement by statement (only the
+ * items are kept, not the parse trees). -1 when the file has a syntax error
  * (nothing can be said about it) or when the script does not re-parse (a bug).
  */
-int	rollback_generate(const struct sql_file *, struct rollback *, struct err *);
+int	rollback_generate(const char *path, const char *text, size_t len,
+	    struct rollback *, struct err *);
 /*
  * The result as {"file","reversible","irreversible","conditional","statements":[…],
  * "sql"}; reversible is false when any statement is irreversible or conditional.
  */
-json_t	*rollback_json(const struct sql_file *, const struct rollback *);
+json_t	*rollback_json(const char *path, const struct rollback *);
 void	rollback_release(struct rollback *);
 
 #endif

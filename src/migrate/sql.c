@@ -890,6 +890,158 @@ sql_file_each(const char *path, const char *text, size_t len,
 	return 0;
 }
 
+/*
+ * A walk of sql_file_each_window. Each window is split on its own, and of a window
+ * that does not end the text only the statements before its last one and before its
+ * first one with an error are kept: the window may end inside the last one, and
+ * where the splitter falls back to cutting by hand (parentheses that do not balance
+ * before the window ends, a scanner error at its end), what it cuts does not parse.
+ * The next window starts where the last kept statement ended, a statement boundary,
+ * so the splitter sees the text from there as it would in one walk of the whole
+ * text. A window that keeps nothing is widened, up to the rest of the text.
+ */
+struct window_walk {
+	struct sql_file	*out;		/* the whole file's, as fn sees it */
+	int		(*fn)(const struct sql_file *, const struct sql_stmt *,
+			    void *);
+	void		*arg;
+	size_t		 base;		/* the window's offset in the text */
+	int		 line, col;	/* the position of base */
+	bool		 last;		/* the window ends the text */
+	struct sql_stmt	 held;		/* the window's last statement so far */
+	bool		 have;
+	size_t		 resume;	/* where the statement before held ended */
+	size_t		 passed;	/* statements handed to fn in this window */
+	bool		 stop;		/* fn returned -1 */
+};
+
+static void
+held_release(struct window_walk *w)
+{
+	free(w->held.text);
+	json_decref(w->held.tree);
+	free(w->held.error);
+	free(w->held.ignore);
+	memset(&w->held, 0, sizeof(w->held));
+	w->have = false;
+}
+
+/* Hands the held statement to fn, at its place in the whole text. */
+static int
+held_pass(struct window_walk *w)
+{
+	struct sql_stmt *st = &w->held;
+	int r;
+
+	w->out->n++;
+	w->passed++;
+	w->resume = st->offset + strlen(st->text);
+	r = w->fn(w->out, st, w->arg);
+	held_release(w);
+	if (r < 0)
+		w->stop = true;
+	return r;
+}
+
+static int
+window_stmt(const struct sql_file *f, const struct sql_stmt *st, void *arg)
+{
+	struct window_walk *w = arg;
+	struct sql_stmt *h;
+
+	(void)f;
+	if (w->have && held_pass(w) < 0)
+		return -1;
+	if (st->error != NULL && !w->last)
+		return -1;	/* not to be trusted: the next window starts here */
+	h = &w->held;
+	*h = *st;
+	h->text = xstrdup(st->text);
+	h->tree = json_incref(st->tree);
+	h->error = st->error != NULL ? xstrdup(st->error) : NULL;
+	h->ignore = st->ignore != NULL ? xstrdup(st->ignore) : NULL;
+	h->offset += w->base;
+	if (h->line == 1)
+		h->col += w->col - 1;
+	h->line += w->line - 1;
+	if (h->error != NULL) {
+		if (h->error_line == 1)
+			h->error_col += w->col - 1;
+		h->error_line += w->line - 1;
+	}
+	w->have = true;
+	return 0;
+}
+
+int
+sql_file_each_window(const char *path, const char *text, size_t len,
+    size_t window, struct sql_file *out,
+    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
+    void *arg, struct err *e)
+{
+	struct window_walk w;
+	struct sql_file part;
+	struct buf file = BUF_INIT;
+	struct cursor cur;
+	const char *nul;
+	size_t tail, size;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->path = xstrdup(path);
+	if (len >= SQL_FILE_MAX)
+		return err_set(e, "'%s' is too large to parse (%zu bytes)", path,
+		    len);
+	if (window == 0)
+		window = SQL_WINDOW;
+	tail = (nul = memchr(text, '\0', len)) != NULL ? (size_t)(nul - text) :
+	    len;
+	ignore_file_scan(text, tail, &file, &out->ignore_file_lines);
+	if (file.len > 0)
+		out->ignore_file = buf_detach(&file);
+	memset(&w, 0, sizeof(w));
+	w.out = out;
+	w.fn = fn;
+	w.arg = arg;
+	cur.text = text;
+	cur.off = 0;
+	cur.line = cur.col = 1;
+	size = window;
+	while (!w.stop) {
+		cursor_advance(&cur, w.base);
+		w.line = cur.line;
+		w.col = cur.col;
+		/* the last window takes the rest, NUL byte and all */
+		w.last = tail - w.base <= size;
+		w.resume = w.base;
+		w.passed = 0;
+		if (sql_file_each(path, text + w.base, w.last ? len - w.base : size,
+		    &part, window_stmt, &w, e) < 0) {
+			sql_file_release(&part);
+			goto out;
+		}
+		sql_file_release(&part);
+		if (w.last) {
+			if (w.have && !w.stop)
+				held_pass(&w);
+			break;
+		}
+		held_release(&w);
+		if (w.passed == 0) {
+			/* one statement larger than the window: widen it */
+			size = size > (tail - w.base) / 2 ? tail - w.base : size * 2;
+			continue;
+		}
+		w.base = w.resume;
+		size = window;
+	}
+	ret = 0;
+out:
+	held_release(&w);
+	buf_release(&file);
+	return ret;
+}
+
 /* Keeps each streamed statement (taking its allocations). */
 static int
 collect(const struct sql_file *f, const struct sql_stmt *st, void *arg)
@@ -932,20 +1084,9 @@ sql_file_parse(const char *path, const char *text, size_t len,
 }
 
 int
-sql_file_load(const char *path, struct sql_file *out, struct err *e)
+sql_file_read(const char *path, struct buf *out, struct err *e)
 {
-	struct buf b = BUF_INIT;
-	int ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (file_read(path, SQL_FILE_MAX, &b, e) < 0) {
-		out->path = xstrdup(path);
-		goto out;
-	}
-	ret = sql_file_parse(path, buf_str(&b), b.len, out, e);
-out:
-	buf_release(&b);
-	return ret;
+	return file_read(path, SQL_FILE_MAX, out, e);
 }
 
 void

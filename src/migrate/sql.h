@@ -56,8 +56,19 @@ int	sql_file_each(const char *path, const char *text, size_t len,
 	    struct sql_file *out,
 	    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
 	    void *arg, struct err *);
-/* Reads and parses a file (statement by statement, so large files are fine). */
-int	sql_file_load(const char *path, struct sql_file *out, struct err *);
+/*
+ * sql_file_each, splitting at most window bytes at a time (0: SQL_WINDOW; wider for
+ * a statement that does not fit), so memory stays bounded by the window and one
+ * statement whatever the file's size: splitting the whole text at once costs about
+ * four times its size. The statements and their positions are sql_file_each's.
+ */
+#define SQL_WINDOW ((size_t)1 << 20)
+int	sql_file_each_window(const char *path, const char *text, size_t len,
+	    size_t window, struct sql_file *out,
+	    int (*fn)(const struct sql_file *, const struct sql_stmt *, void *),
+	    void *arg, struct err *);
+/* Reads a file whole (up to SQL_FILE_MAX) for sql_file_each. */
+int	sql_file_read(const char *path, struct buf *, struct err *);
 void	sql_file_release(struct sql_file *);
 /*
  * Appends len bytes of s for a message on one line: newline, tab and CR as \n, \t,

@@ -5,6 +5,7 @@
  * table, so dropping or renaming the table takes it along. Each expectation is then
  * checked by one query.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,72 +667,83 @@ collect_rename(struct expects *x, const json_t *n)
 	free(rel);
 }
 
-static void
-collect(const struct sql_file *f, struct expects *x)
+/* A walk of verify_run: what each statement creates, or the first syntax error. */
+struct collect_walk {
+	struct expects	*x;
+	struct err	*e;
+	bool		 failed;
+};
+
+static int
+collect(const struct sql_file *f, const struct sql_stmt *st, void *arg)
 {
-	size_t i;
+	struct collect_walk *w = arg;
+	struct expects *x = w->x;
+	const char *type = sql_stmt_type(st);
+	const json_t *n = type != NULL ? json_object_get(st->tree, type) : NULL;
+	int line = st->line;
 
-	for (i = 0; i < f->n; i++) {
-		const struct sql_stmt *st = &f->stmts[i];
-		const char *type = sql_stmt_type(st);
-		const json_t *n = type != NULL ? json_object_get(st->tree, type) : NULL;
-		int line = st->line;
-
-		if (type == NULL)
-			continue;
-		if (strcmp(type, "CreateStmt") == 0)
-			collect_create(x, n, line);
-		else if (strcmp(type, "AlterTableStmt") == 0)
-			collect_alter(x, n, line);
-		else if (strcmp(type, "IndexStmt") == 0)
-			collect_index(x, n, line);
-		else if (strcmp(type, "CreateTrigStmt") == 0) {
-			char *table = qualify_rv(json_object_get(n, "relation"));
-
-			expect_add_on(x, EX_TRIGGER, table, json_str(n, "trigname"),
-			    line);
-			free(table);
-		} else if (strcmp(type, "ViewStmt") == 0)
-			expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
-			    "view")), NULL, line);
-		else if (strcmp(type, "CreateTableAsStmt") == 0)
-			expect_add(x, EX_RELATION, qualify_rv(json_object_get(
-			    json_object_get(n, "into"), "rel")), NULL, line);
-		else if (strcmp(type, "CreateSeqStmt") == 0)
-			expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
-			    "sequence")), NULL, line);
-		else if (strcmp(type, "CreateEnumStmt") == 0 ||
-		    strcmp(type, "CreateRangeStmt") == 0)
-			expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
-			    "typeName"), 0), NULL, line);
-		else if (strcmp(type, "CreateDomainStmt") == 0)
-			expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
-			    "domainname"), 0), NULL, line);
-		else if (strcmp(type, "CompositeTypeStmt") == 0)
-			expect_add(x, EX_TYPE, qualify_rv(json_object_get(n,
-			    "typevar")), NULL, line);
-		else if (strcmp(type, "CreateSchemaStmt") == 0 &&
-		    json_str(n, "schemaname") != NULL)
-			expect_add(x, EX_SCHEMA, xstrdup(json_str(n, "schemaname")),
-			    NULL, line);
-		else if (strcmp(type, "CreateExtensionStmt") == 0)
-			expect_add(x, EX_EXTENSION, xstrdup(json_str(n, "extname")),
-			    NULL, line);
-		else if (strcmp(type, "CreateFunctionStmt") == 0) {
-			const json_t *fn = json_object_get(n, "funcname");
-			size_t nn = json_array_size(fn);
-			struct expect *e;
-
-			e = expect_add(x, EX_FUNCTION, xstrdup(names_item(fn,
-			    nn - 1)), NULL, line);
-			if (nn >= 2 && names_item(fn, nn - 2) != NULL)
-				e->nsp = xstrdup(names_item(fn, nn - 2));
-		} else if (strcmp(type, "DropStmt") == 0)
-			collect_drop(x, n);
-		else if (strcmp(type, "RenameStmt") == 0 &&
-		    json_object_get(n, "relation") != NULL)
-			collect_rename(x, n);
+	if (st->error != NULL) {
+		err_set(w->e, "%s:%d:%d: %s: fix the syntax first", f->path,
+		    st->error_line, st->error_col, st->error);
+		w->failed = true;
+		return -1;
 	}
+	if (type == NULL)
+		return 0;
+	if (strcmp(type, "CreateStmt") == 0)
+		collect_create(x, n, line);
+	else if (strcmp(type, "AlterTableStmt") == 0)
+		collect_alter(x, n, line);
+	else if (strcmp(type, "IndexStmt") == 0)
+		collect_index(x, n, line);
+	else if (strcmp(type, "CreateTrigStmt") == 0) {
+		char *table = qualify_rv(json_object_get(n, "relation"));
+
+		expect_add_on(x, EX_TRIGGER, table, json_str(n, "trigname"),
+		    line);
+		free(table);
+	} else if (strcmp(type, "ViewStmt") == 0)
+		expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
+		    "view")), NULL, line);
+	else if (strcmp(type, "CreateTableAsStmt") == 0)
+		expect_add(x, EX_RELATION, qualify_rv(json_object_get(
+		    json_object_get(n, "into"), "rel")), NULL, line);
+	else if (strcmp(type, "CreateSeqStmt") == 0)
+		expect_add(x, EX_RELATION, qualify_rv(json_object_get(n,
+		    "sequence")), NULL, line);
+	else if (strcmp(type, "CreateEnumStmt") == 0 ||
+	    strcmp(type, "CreateRangeStmt") == 0)
+		expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
+		    "typeName"), 0), NULL, line);
+	else if (strcmp(type, "CreateDomainStmt") == 0)
+		expect_add(x, EX_TYPE, qualify_names(json_object_get(n,
+		    "domainname"), 0), NULL, line);
+	else if (strcmp(type, "CompositeTypeStmt") == 0)
+		expect_add(x, EX_TYPE, qualify_rv(json_object_get(n,
+		    "typevar")), NULL, line);
+	else if (strcmp(type, "CreateSchemaStmt") == 0 &&
+	    json_str(n, "schemaname") != NULL)
+		expect_add(x, EX_SCHEMA, xstrdup(json_str(n, "schemaname")),
+		    NULL, line);
+	else if (strcmp(type, "CreateExtensionStmt") == 0)
+		expect_add(x, EX_EXTENSION, xstrdup(json_str(n, "extname")),
+		    NULL, line);
+	else if (strcmp(type, "CreateFunctionStmt") == 0) {
+		const json_t *fn = json_object_get(n, "funcname");
+		size_t nn = json_array_size(fn);
+		struct expect *e;
+
+		e = expect_add(x, EX_FUNCTION, xstrdup(names_item(fn,
+		    nn - 1)), NULL, line);
+		if (nn >= 2 && names_item(fn, nn - 2) != NULL)
+			e->nsp = xstrdup(names_item(fn, nn - 2));
+	} else if (strcmp(type, "DropStmt") == 0)
+		collect_drop(x, n);
+	else if (strcmp(type, "RenameStmt") == 0 &&
+	    json_object_get(n, "relation") != NULL)
+		collect_rename(x, n);
+	return 0;
 }
 
 /* Two unnamed expectations the catalog cannot tell apart. */
@@ -1202,10 +1214,12 @@ expect_json(const struct expect *x)
 }
 
 int
-verify_run(const char *url, const struct sql_file *f, json_t **report,
-    struct err *e)
+verify_run(const char *url, const char *path, const char *text, size_t len,
+    json_t **report, struct err *e)
 {
 	struct expects x = { NULL, 0, 0 };
+	struct collect_walk w = { &x, e, false };
+	struct sql_file f = { 0 };
 	PGconn *c = NULL;
 	json_t *rep = json_object(), *checks = json_array();
 	char *safe = pg_url_redact(url);
@@ -1214,16 +1228,12 @@ verify_run(const char *url, const struct sql_file *f, json_t **report,
 
 	*report = NULL;
 	json_object_set_new(rep, "checks", checks);
-	for (i = 0; i < f->n; i++)
-		if (f->stmts[i].error != NULL) {
-			err_set(e, "%s:%d:%d: %s: fix the syntax first",
-			    f->path, f->stmts[i].error_line,
-			    f->stmts[i].error_col, f->stmts[i].error);
-			goto out;
-		}
-	collect(f, &x);
+	/* statement by statement: only the expectations are kept, never the trees */
+	if (sql_file_each_window(path, text, len, 0, &f, collect, &w, e) < 0 ||
+	    w.failed)
+		goto out;
 	count_twins(&x);
-	json_object_set_new(rep, "file", json_string(f->path));
+	json_object_set_new(rep, "file", json_string(path));
 	json_object_set_new(rep, "database", json_string(safe));
 	if (pg_connect(url, NULL, &c, e) < 0)
 		goto out;
@@ -1253,6 +1263,7 @@ out:
 	if (c != NULL)
 		PQfinish(c);
 	expects_release(&x);
+	sql_file_release(&f);
 	free(safe);
 	if (ret >= 0)
 		*report = rep;

@@ -9,6 +9,7 @@
 #ifndef OPSDECK_VERIFY_H
 #define OPSDECK_VERIFY_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -16,9 +17,13 @@
 #include "core/err.h"
 #include "migrate/sql.h"
 
-/* Fills *report; 0 when all is there, 1 when something is missing or unusable, -1 on error. */
-int	verify_run(const char *url, const struct sql_file *, json_t **report,
-	    struct err *);
+/*
+ * Checks what the SQL text of path creates (read statement by statement: only what
+ * each creates is kept) and fills *report; 0 when all is there, 1 when something is
+ * missing or unusable, -1 on error.
+ */
+int	verify_run(const char *url, const char *path, const char *text,
+	    size_t len, json_t **report, struct err *);
 void	verify_print(const json_t *report, FILE *);
 
 #endif
