@@ -5,6 +5,8 @@
 # runs twice or is orphaned, and the release's timeline says what happened.
 . "$(dirname "$0")/../lib/daemon.sh"
 DEPLOY_PORTS=25400
+# the crash points are steps, not times: short waits between them
+DEPLOY_SMOKE=300ms DEPLOY_WATCH=500ms HEALTH_GRACE=300ms
 . "$(dirname "$0")/../lib/deploy.sh"
 
 write_app_config 'release_command: ["/bin/true"]'

@@ -15,16 +15,18 @@ make_artifact good good-build
 make_artifact crash crash-build --exit-at-start 1
 make_artifact late late-build --fail-health-after 1.5
 
-# write_app_config [EXTRA_APP_LINE]: one app, web from the release, fast timings.
+# write_app_config [EXTRA_APP_LINE]: one app, web from the release, fast timings
+# (a test that only needs the steps, not the time between them, may shorten them
+# with DEPLOY_SMOKE, DEPLOY_WATCH and HEALTH_GRACE).
 write_app_config() {
 	cat > "$CONFIG" <<YAML
 ports: {from: ${DEPLOY_PORTS:-25200}, to: $(( ${DEPLOY_PORTS:-25200} + 99 ))}
 defaults:
-  health: {path: /health, interval: 200ms, timeout: 500ms, grace: 1s}
+  health: {path: /health, interval: 200ms, timeout: 500ms, grace: ${HEALTH_GRACE:-1s}}
 apps:
   web-app:
     env: {DEMO_SHOW_ENV: "API_KEY"}
-    deploy: {smoke: 1s, watch: 2s, timeout: 10s}
+    deploy: {smoke: ${DEPLOY_SMOKE:-1s}, watch: ${DEPLOY_WATCH:-2s}, timeout: 10s}
     ${1:-}
     processes:
       web:
