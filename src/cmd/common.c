@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "ledger/gate.h"
 #include "migrate/lint.h"
 
 int
@@ -503,4 +505,29 @@ cmd_migrate_config(struct cmd_ctx *ctx, const char *name, struct config *cfg,
 	}
 	*have = true;
 	return 0;
+}
+
+bool
+cmd_offline_actor(struct cmd_ctx *ctx, const char *cmd, const char *what,
+    struct actor *actor)
+{
+	struct passwd *pw;
+	struct client *c;
+	struct err e;
+
+	if ((c = client_open(ctx->state_dir, &e)) != NULL) {
+		client_free(c);
+		fprintf(stderr, "opsdeck %s: a daemon runs on state dir '%s': drop "
+		    "--offline, so that its gate records the %s\n", cmd,
+		    ctx->state_dir, what);
+		return false;
+	}
+	memset(actor, 0, sizeof(*actor));
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(actor->name, sizeof(actor->name), "%s", pw->pw_name);
+	else
+		snprintf(actor->name, sizeof(actor->name), "uid:%u",
+		    (unsigned)geteuid());
+	actor->role = ROLE_ADMIN;
+	return true;
 }

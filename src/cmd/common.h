@@ -44,6 +44,15 @@ int	 cmd_follow_release(struct cmd_ctx *, const char *name, const char *app,
  */
 sighandler_t cmd_follow_interruptible(const char *note);
 /*
+ * For --offline: false (after saying so, naming what with "so that the daemon's gate
+ * records WHAT") when a daemon runs on the state dir, whose gate must record the
+ * action; otherwise fills actor as the local user, who owns the state dir as the
+ * daemon's socket is its owner's (admin).
+ */
+struct actor;
+bool	cmd_offline_actor(struct cmd_ctx *, const char *cmd, const char *what,
+	    struct actor *);
+/*
  * Checks an app name or machine id before it goes into an API path: -1 (after saying
  * what is wrong) for anything but [a-z0-9][a-z0-9_-]*, so nothing can be injected.
  */

@@ -4,13 +4,11 @@
  * or with --offline, where no daemon runs, this process's on the state dir's store.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "client/client.h"
 #include "cmd/common.h"
 #include "config/config.h"
 #include "core/json.h"
@@ -135,20 +133,13 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 	struct store st = { NULL, NULL };
 	struct actor actor;
 	struct gc_run run;
-	struct passwd *pw;
-	struct client *c;
 	struct err e;
 	char *dbpath = NULL, *target = NULL, *summary;
 	json_t *report;
 	int code = EXIT_FAILED;
 
-	if ((c = client_open(ctx->state_dir, &e)) != NULL) {
-		client_free(c);
-		fprintf(stderr, "opsdeck gc: a daemon runs on state dir '%s': drop "
-		    "--offline, so that its gate records the run\n",
-		    ctx->state_dir);
+	if (!cmd_offline_actor(ctx, "gc", "run", &actor))
 		return EXIT_USAGE;
-	}
 	if (config_load(cfg_path, false, &cfg, &diags) < 0) {
 		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "opsdeck gc: --offline follows the retain: section "
@@ -168,14 +159,6 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 		code = cmd_fail("gc", &e);
 		goto out;
 	}
-	memset(&actor, 0, sizeof(actor));
-	if ((pw = getpwuid(geteuid())) != NULL)
-		snprintf(actor.name, sizeof(actor.name), "%s", pw->pw_name);
-	else
-		snprintf(actor.name, sizeof(actor.name), "uid:%u",
-		    (unsigned)geteuid());
-	/* The state dir is this user's, as the daemon's socket is its owner's. */
-	actor.role = ROLE_ADMIN;
 	target = xasprintf("%s%s", ctx->state_dir, dry_run ? " (dry run)" : "");
 	if (gate_begin(&st, &actor, "gc.run", target, &e) < 0) {
 		code = cmd_fail("gc", &e);

@@ -5,13 +5,11 @@
  */
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "client/client.h"
 #include "cmd/common.h"
 #include "config/config.h"
 #include "core/json.h"
@@ -148,28 +146,13 @@ apply_offline(struct apply_args *a)
 	struct cmd_ctx *ctx = a->ctx;
 	struct store st;
 	struct actor actor;
-	struct client *c;
-	struct passwd *pw;
 	const struct migrate_db *db;
 	char *dbpath = NULL, *safe = NULL, *target = NULL;
 	struct err e;
 	int code = EXIT_FAILED;
 
-	if ((c = client_open(ctx->state_dir, &e)) != NULL) {
-		client_free(c);
-		fprintf(stderr, "opsdeck migrate apply: a daemon runs on state dir "
-		    "'%s': drop --offline, so that its gate records the apply\n",
-		    ctx->state_dir);
+	if (!cmd_offline_actor(ctx, "migrate apply", "apply", &actor))
 		return EXIT_USAGE;
-	}
-	memset(&actor, 0, sizeof(actor));
-	if ((pw = getpwuid(geteuid())) != NULL)
-		snprintf(actor.name, sizeof(actor.name), "%s", pw->pw_name);
-	else
-		snprintf(actor.name, sizeof(actor.name), "uid:%u",
-		    (unsigned)geteuid());
-	/* The state dir is this user's, as the daemon's socket is its owner's. */
-	actor.role = ROLE_ADMIN;
 	if (a->o.actor == NULL)
 		a->o.actor = actor.name;
 	if ((db = migrate_db(&e)) == NULL)

@@ -9,6 +9,7 @@
 set -u
 : "${OPSDECK:?path to the opsdeck binary}" "${OPSDECK_SRC:?repo root}"
 . "$OPSDECK_SRC/tests/lib/pg.sh"
+. "$OPSDECK_SRC/tests/lib/checks.sh"
 
 [ -x /usr/bin/time ] || { echo "FAIL: no /usr/bin/time: scripts/install-deps installs it"; exit 1; }
 pg_start || exit 1
@@ -16,14 +17,6 @@ W=$(mktemp -d /tmp/opsdeck-mbig.XXXXXX)
 chmod 755 "$W"
 export OPSDECK_STATE_DIR="$W/state"
 trap 'rm -rf "$W"; pg_stop' EXIT
-fails=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
-check() {	# DESCRIPTION COMMAND...: passes when the command succeeds
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
 # run NAME ARGS...: opsdeck migrate ARGS, stdout in $W/NAME.out, peak RSS (KB) in $W/NAME.kb
 run() {
 	local name=$1

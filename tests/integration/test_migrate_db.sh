@@ -4,6 +4,7 @@
 set -u
 : "${OPSDECK:?path to the opsdeck binary}" "${OPSDECK_SRC:?repo root}"
 . "$OPSDECK_SRC/tests/lib/pg.sh"
+. "$OPSDECK_SRC/tests/lib/checks.sh"
 
 pg_start || exit 1
 W=$(mktemp -d /tmp/opsdeck-mdb.XXXXXX)
@@ -11,14 +12,6 @@ chmod 755 "$W"
 # --offline records each apply in this state dir's store, not the user's
 export OPSDECK_STATE_DIR="$W/state"
 trap 'rm -rf "$W"; pg_stop' EXIT
-fails=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
-check() {	# DESCRIPTION COMMAND...: passes when the command succeeds
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
 schema() { "$PG_BIN/pg_dump" -h "$PGDIR" -U postgres --schema-only "${1:-postgres}" |
 	grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict'; }
 jq() { command jq "$@" >/dev/null; }

@@ -6,6 +6,7 @@
 set -u
 : "${OPSDECK:?path to the opsdeck binary}" "${OPSDECK_SRC:?repo root}"
 . "$OPSDECK_SRC/tests/lib/pg.sh"
+. "$OPSDECK_SRC/tests/lib/checks.sh"
 
 pg_start || exit 1
 W=$(mktemp -d /tmp/opsdeck-mdr.XXXXXX)
@@ -17,14 +18,6 @@ cleanup() {
 	pg_stop
 }
 trap cleanup EXIT
-fails=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
-check() {	# DESCRIPTION COMMAND...: passes when the command succeeds
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
 jq() { command jq "$@" >/dev/null; }
 run() {		# runs opsdeck (10 s at most), stdout in $W/out, stderr in $W/err, sets rc
 	timeout 10 "$OPSDECK" "$@" >"$W/out" 2>"$W/err"

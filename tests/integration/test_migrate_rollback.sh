@@ -39,10 +39,10 @@ dump() {	# DB OUT
 }
 PGDB=postgres pg_psql -c 'CREATE DATABASE lemmy' || exit 1
 
-# check I UP DOWN: on rb_I and hand_I (copies of the history just before UP, made by
+# check_file I UP DOWN: on rb_I and hand_I (copies of the history just before UP, made by
 # the walk), apply UP and the generated DOWN and compare schemas; then UP and lemmy's
 # own __down.sql. Runs beside the walk; writes its counts to $W/res/I.
-check() {
+check_file() {
 	local i=$1 up=$2 down=$3 name d="$W/j$1"
 	local checked=0 same=0 down_failed=0 hand=0 hand_match=0 hand_failed=0
 	name=$(basename "$up")
@@ -99,7 +99,7 @@ for up in "$LEMMY"/*__up.sql; do
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
 		PGDB=postgres pg_psql -c "CREATE DATABASE rb_$files TEMPLATE lemmy" \
 		    -c "CREATE DATABASE hand_$files TEMPLATE lemmy"
-		check "$files" "$up" "$W/down-$files.sql" &
+		check_file "$files" "$up" "$W/down-$files.sql" &
 	fi
 	if ! psqlf lemmy "$up"; then
 		up_failed=$((up_failed + 1))
