@@ -459,13 +459,17 @@ lint_serial(const struct lint_options *opts, char *const *paths, size_t n,
 }
 
 /*
- * Parallel lint: workers take the next path and lint it into a slot of a ring;
- * the caller's thread prints the slots in path order, so the output is the serial
- * one byte for byte. Workers stay at most a ring ahead of the printing, which
- * bounds memory by the reports of that many files. Everything workers share but
- * the ring (options, rule table) is read-only; the ring is under the mutex.
+ * Parallel lint: jobs threads (the caller's and jobs - 1 more) take the next path
+ * and lint it into a slot of a ring. The thread that fills the slot next in path
+ * order, when no other is printing, prints it and every filled slot after it:
+ * the output is the serial one byte for byte, and no thread waits for another
+ * but when the ring is full (a long file at its head), which bounds memory by the
+ * reports of a ring of files. Threads share, besides the ring and the counters
+ * under the mutex, only what is read-only while they run: the options, the rule
+ * table, the paths. One thread at a time prints, so the run's totals and out are
+ * used by one thread at a time, under the printing flag.
  */
-#define RING_PER_JOB	4
+#define RING_PER_JOB	16
 
 struct slot {
 	struct lint_report	 rep;
@@ -476,7 +480,6 @@ struct slot {
 
 struct pool {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 done;		/* a slot was filled */
 	pthread_cond_t		 room;		/* a slot was printed, or stop */
 	const struct lint_options *opts;
 	char *const		*paths;
@@ -485,11 +488,40 @@ struct pool {
 	size_t			 nring;
 	size_t			 next;		/* the next path to take */
 	size_t			 printed;	/* paths printed so far */
-	bool			 stop;
+	bool			 printing;	/* a thread prints the ring's head */
+	bool			 stop;		/* a file could not be read */
+	struct run		*run;
+	struct err		*err;		/* that file's error */
 };
 
+/* With the mutex held: prints the filled slots at the head of the ring. */
+static void
+pool_print(struct pool *p)
+{
+	struct slot *s;
+
+	p->printing = true;
+	while (!p->stop && (s = &p->ring[p->printed % p->nring])->done) {
+		if (s->ret < 0) {
+			*p->err = s->err;
+			p->stop = true;
+			break;
+		}
+		pthread_mutex_unlock(&p->mu);
+		run_add(p->run, &s->rep);
+		lint_report_release(&s->rep);
+		pthread_mutex_lock(&p->mu);
+		s->done = false;
+		p->printed++;
+		pthread_cond_broadcast(&p->room);
+	}
+	if (p->stop)
+		pthread_cond_broadcast(&p->room);
+	p->printing = false;
+}
+
 static void *
-pool_worker(void *arg)
+pool_work(void *arg)
 {
 	struct pool *p = arg;
 	struct lint_report rep;
@@ -498,23 +530,19 @@ pool_worker(void *arg)
 	size_t i;
 	int ret;
 
+	pthread_mutex_lock(&p->mu);
 	/*
 	 * libpg_query keeps its memory contexts per thread and frees them when the
-	 * thread ends; its first call in a thread registers that with a global it
-	 * writes unguarded, so workers make that call one at a time.
+	 * thread ends; its first call in a thread registers that in a global it
+	 * writes unguarded, so threads make that call one at a time.
 	 */
-	pthread_mutex_lock(&p->mu);
 	pg_query_init();
-	pthread_mutex_unlock(&p->mu);
 	for (;;) {
-		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->next < p->n &&
 		    p->next >= p->printed + p->nring)
 			pthread_cond_wait(&p->room, &p->mu);
-		if (p->stop || p->next >= p->n) {
-			pthread_mutex_unlock(&p->mu);
+		if (p->stop || p->next >= p->n)
 			break;
-		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
 
@@ -527,9 +555,10 @@ pool_worker(void *arg)
 		if (ret < 0)
 			s->err = e;
 		s->done = true;
-		pthread_cond_broadcast(&p->done);
-		pthread_mutex_unlock(&p->mu);
+		if (!p->printing)
+			pool_print(p);
 	}
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
@@ -539,66 +568,38 @@ lint_parallel(const struct lint_options *opts, char *const *paths, size_t n,
 {
 	struct pool p;
 	pthread_t *tids;
-	struct slot *s;
 	size_t i, nthreads = (size_t)jobs < n ? (size_t)jobs : n, started;
-	int ret = 0, rc;
+	int rc;
 
 	memset(&p, 0, sizeof(p));
 	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.done, NULL);
 	pthread_cond_init(&p.room, NULL);
 	p.opts = opts;
 	p.paths = paths;
 	p.n = n;
 	p.nring = nthreads * RING_PER_JOB;
 	p.ring = xcalloc(p.nring, sizeof(*p.ring));
-	tids = xcalloc(nthreads, sizeof(*tids));
-	for (started = 0; started < nthreads; started++)
-		if ((rc = pthread_create(&tids[started], NULL, pool_worker,
+	p.run = run;
+	p.err = e;
+	tids = xcalloc(nthreads - 1, sizeof(*tids));
+	for (started = 0; started < nthreads - 1; started++)
+		if ((rc = pthread_create(&tids[started], NULL, pool_work,
 		    &p)) != 0) {
 			log_warnx("lint: a worker thread: %s", strerror(rc));
-			break;	/* fewer workers do the same work */
+			break;	/* fewer threads do the same work */
 		}
-	if (started == 0) {
-		ret = lint_serial(opts, paths, n, run, e);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		s = &p.ring[i % p.nring];
-		pthread_mutex_lock(&p.mu);
-		while (!s->done)
-			pthread_cond_wait(&p.done, &p.mu);
-		pthread_mutex_unlock(&p.mu);
-		if (s->ret < 0) {
-			*e = s->err;
-			ret = -1;
-			break;
-		}
-		run_add(run, &s->rep);
-		lint_report_release(&s->rep);
-		pthread_mutex_lock(&p.mu);
-		s->done = false;
-		p.printed++;
-		pthread_cond_broadcast(&p.room);
-		pthread_mutex_unlock(&p.mu);
-	}
-	pthread_mutex_lock(&p.mu);
-	p.stop = true;
-	pthread_cond_broadcast(&p.room);
-	pthread_mutex_unlock(&p.mu);
+	pool_work(&p);
 	for (i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
-	/* after an error: the files linted ahead of it, never printed */
+	/* after an error: its report, and those of files linted ahead of it */
 	for (i = 0; i < p.nring; i++)
 		if (p.ring[i].done)
 			lint_report_release(&p.ring[i].rep);
-out:
 	free(tids);
 	free(p.ring);
 	pthread_cond_destroy(&p.room);
-	pthread_cond_destroy(&p.done);
 	pthread_mutex_destroy(&p.mu);
-	return ret;
+	return p.stop ? -1 : 0;
 }
 
 int
