@@ -1,10 +1,12 @@
 /*
  * opsdeck migrate lint FILE|DIR…: every statement parsed by PostgreSQL's grammar,
- * checked against the rule catalogue, with the locks it takes. Files are linted and
- * printed one at a time (json and sarif collect results, not parse trees).
+ * checked against the rule catalogue, with the locks it takes. Files are linted by
+ * --jobs workers and printed in the order given (json and sarif collect results, not
+ * parse trees), the same bytes whatever the number of workers.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +37,37 @@ pg_version_parse(const char *s, int *out)
 	return 0;
 }
 
+#define JOBS_MAX	256
+
+/* "4": a number of workers, 1 to JOBS_MAX. */
+static int
+jobs_parse(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > JOBS_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* The CPUs this process may run on (taskset, cgroup cpusets), else those online. */
+static int
+jobs_default(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    (n = CPU_COUNT(&set)) > 0)
+		return n < JOBS_MAX ? (int)n : JOBS_MAX;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n < JOBS_MAX ? (int)n : JOBS_MAX;
+}
+
 static int
 cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -46,6 +79,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "pg-version", required_argument, NULL, 'v' },
 		{ "assume-in-transaction", no_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lint_options opts = { 0 };
@@ -56,7 +90,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *doc = NULL;
 	struct config cfg;
 	bool have_cfg = false;
-	int ch, i, worst, ret = EXIT_USAGE;
+	int ch, i, worst, jobs = 0, ret = EXIT_USAGE;
 
 	/* The config's migrate: section first; flags override it. */
 	if (cmd_migrate_config(ctx, NAME, &cfg, &have_cfg) < 0)
@@ -64,7 +98,7 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (have_cfg)
 		lint_options_from_config(&cfg.migrate, &opts, &fail_on);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "j:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (lint_format_parse(optarg, &format) < 0) {
@@ -114,6 +148,14 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 't':
 			opts.assume_in_transaction = true;
 			break;
+		case 'j':
+			if (jobs_parse(optarg, &jobs) < 0) {
+				fprintf(stderr, "opsdeck %s: --jobs '%s': expected "
+				    "a number of workers from 1 to %d\n", NAME,
+				    optarg, JOBS_MAX);
+				goto out;
+			}
+			break;
 		default:
 			ret = cmd_usage(&cmd_migrate_lint_entry);
 			goto out;
@@ -129,8 +171,10 @@ cmd_migrate_lint_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (lint_paths(&opts, files.v, files.n, format, stdout, &doc, &worst,
-	    &e) < 0) {
+	if (jobs == 0)
+		jobs = jobs_default();
+	if (lint_paths(&opts, files.v, files.n, jobs, format, stdout, &doc,
+	    &worst, &e) < 0) {
 		cmd_fail(NAME, &e);
 		goto out;
 	}
@@ -151,7 +195,7 @@ const struct cmd_entry cmd_migrate_lint_entry = {
 	"[--fail-on error|warning|info] [--exclude RULE,...] "
 	"[--include RULE,...] "
 	"[--policy additive-only] [--pg-version N] [--assume-in-transaction] "
-	"[-c FILE]",
+	"[-j|--jobs N] [-c FILE]",
 	"check migrations for locking, rewrites and data loss (exit 1 on findings)",
 	CMD_JSON, cmd_migrate_lint_exec,
 };

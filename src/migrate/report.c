@@ -1,8 +1,12 @@
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/report.h"
@@ -401,59 +405,234 @@ print_totals(FILE *out, const struct totals *t)
 	    t->by_severity[LINT_INFO]);
 }
 
+/* What the files printed so far add up to. */
+struct run {
+	enum lint_format	 format;
+	FILE			*out;
+	struct totals		 t;
+	json_t			*files, *results;
+	int			 worst;
+};
+
+/* Prints or collects one file's report, in the order of the paths. */
+static void
+run_add(struct run *run, const struct lint_report *r)
+{
+	totals_add(&run->t, r);
+	if (lint_report_worst(r) > run->worst)
+		run->worst = lint_report_worst(r);
+	switch (run->format) {
+	case LINT_FORMAT_TTY:
+		print_tty(run->out, r);
+		break;
+	case LINT_FORMAT_GCC:
+		print_gcc(run->out, r);
+		break;
+	case LINT_FORMAT_GITHUB:
+		print_github(run->out, r);
+		break;
+	case LINT_FORMAT_JSON:
+		json_array_append_new(run->files, report_json(r));
+		break;
+	case LINT_FORMAT_SARIF:
+		sarif_results(r, run->results);
+		break;
+	}
+}
+
+static int
+lint_serial(const struct lint_options *opts, char *const *paths, size_t n,
+    struct run *run, struct err *e)
+{
+	struct lint_report r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (lint_path(opts, paths[i], &r, e) < 0) {
+			lint_report_release(&r);
+			return -1;
+		}
+		run_add(run, &r);
+		lint_report_release(&r);
+	}
+	return 0;
+}
+
+/*
+ * Parallel lint: jobs threads (the caller's and jobs - 1 more) take the next path
+ * and lint it into a slot of a ring. The thread that fills the slot next in path
+ * order, when no other is printing, prints it and every filled slot after it:
+ * the output is the serial one byte for byte, and no thread waits for another
+ * but when the ring is full (a long file at its head), which bounds memory by the
+ * reports of a ring of files. Threads share, besides the ring and the counters
+ * under the mutex, only what is read-only while they run: the options, the rule
+ * table, the paths. One thread at a time prints, so the run's totals and out are
+ * used by one thread at a time, under the printing flag.
+ */
+#define RING_PER_JOB	16
+
+struct slot {
+	struct lint_report	 rep;
+	struct err		 err;
+	int			 ret;
+	bool			 done;
+};
+
+struct pool {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 room;		/* a slot was printed, or stop */
+	const struct lint_options *opts;
+	char *const		*paths;
+	size_t			 n;
+	struct slot		*ring;
+	size_t			 nring;
+	size_t			 next;		/* the next path to take */
+	size_t			 printed;	/* paths printed so far */
+	bool			 printing;	/* a thread prints the ring's head */
+	bool			 stop;		/* a file could not be read */
+	struct run		*run;
+	struct err		*err;		/* that file's error */
+};
+
+/* With the mutex held: prints the filled slots at the head of the ring. */
+static void
+pool_print(struct pool *p)
+{
+	struct slot *s;
+
+	p->printing = true;
+	while (!p->stop && (s = &p->ring[p->printed % p->nring])->done) {
+		if (s->ret < 0) {
+			*p->err = s->err;
+			p->stop = true;
+			break;
+		}
+		pthread_mutex_unlock(&p->mu);
+		run_add(p->run, &s->rep);
+		lint_report_release(&s->rep);
+		pthread_mutex_lock(&p->mu);
+		s->done = false;
+		p->printed++;
+		pthread_cond_broadcast(&p->room);
+	}
+	if (p->stop)
+		pthread_cond_broadcast(&p->room);
+	p->printing = false;
+}
+
+static void *
+pool_work(void *arg)
+{
+	struct pool *p = arg;
+	struct lint_report rep;
+	struct slot *s;
+	struct err e;
+	size_t i;
+	int ret;
+
+	pthread_mutex_lock(&p->mu);
+	/*
+	 * libpg_query keeps its memory contexts per thread and frees them when the
+	 * thread ends; its first call in a thread registers that in a global it
+	 * writes unguarded, so threads make that call one at a time.
+	 */
+	pg_query_init();
+	for (;;) {
+		while (!p->stop && p->next < p->n &&
+		    p->next >= p->printed + p->nring)
+			pthread_cond_wait(&p->room, &p->mu);
+		if (p->stop || p->next >= p->n)
+			break;
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+
+		ret = lint_path(p->opts, p->paths[i], &rep, &e);
+
+		pthread_mutex_lock(&p->mu);
+		s = &p->ring[i % p->nring];
+		s->rep = rep;
+		s->ret = ret;
+		if (ret < 0)
+			s->err = e;
+		s->done = true;
+		if (!p->printing)
+			pool_print(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int
+lint_parallel(const struct lint_options *opts, char *const *paths, size_t n,
+    int jobs, struct run *run, struct err *e)
+{
+	struct pool p;
+	pthread_t *tids;
+	size_t i, nthreads = (size_t)jobs < n ? (size_t)jobs : n, started;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.room, NULL);
+	p.opts = opts;
+	p.paths = paths;
+	p.n = n;
+	p.nring = nthreads * RING_PER_JOB;
+	p.ring = xcalloc(p.nring, sizeof(*p.ring));
+	p.run = run;
+	p.err = e;
+	tids = xcalloc(nthreads - 1, sizeof(*tids));
+	for (started = 0; started < nthreads - 1; started++)
+		if ((rc = pthread_create(&tids[started], NULL, pool_work,
+		    &p)) != 0) {
+			log_warnx("lint: a worker thread: %s", strerror(rc));
+			break;	/* fewer threads do the same work */
+		}
+	pool_work(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	/* after an error: its report, and those of files linted ahead of it */
+	for (i = 0; i < p.nring; i++)
+		if (p.ring[i].done)
+			lint_report_release(&p.ring[i].rep);
+	free(tids);
+	free(p.ring);
+	pthread_cond_destroy(&p.room);
+	pthread_mutex_destroy(&p.mu);
+	return p.stop ? -1 : 0;
+}
+
 int
 lint_paths(const struct lint_options *opts, char *const *paths, size_t n,
-    enum lint_format format, FILE *out, json_t **doc, int *worst,
+    int jobs, enum lint_format format, FILE *out, json_t **doc, int *worst,
     struct err *e)
 {
-	struct totals t = { 0 };
-	json_t *files = json_array(), *results = json_array();
-	size_t i;
+	struct run run;
 	int ret = -1;
 
 	*doc = NULL;
-	*worst = -1;
-	t.by_rule = xcalloc(lint_rules_count, sizeof(*t.by_rule));
-	for (i = 0; i < n; i++) {
-		struct lint_report r;
-
-		if (lint_path(opts, paths[i], &r, e) < 0) {
-			lint_report_release(&r);
-			goto out;
-		}
-		totals_add(&t, &r);
-		if (lint_report_worst(&r) > *worst)
-			*worst = lint_report_worst(&r);
-		switch (format) {
-		case LINT_FORMAT_TTY:
-			print_tty(out, &r);
-			break;
-		case LINT_FORMAT_GCC:
-			print_gcc(out, &r);
-			break;
-		case LINT_FORMAT_GITHUB:
-			print_github(out, &r);
-			break;
-		case LINT_FORMAT_JSON:
-			json_array_append_new(files, report_json(&r));
-			break;
-		case LINT_FORMAT_SARIF:
-			sarif_results(&r, results);
-			break;
-		}
-		lint_report_release(&r);
-	}
+	memset(&run, 0, sizeof(run));
+	run.format = format;
+	run.out = out;
+	run.worst = -1;
+	run.files = json_array();
+	run.results = json_array();
+	run.t.by_rule = xcalloc(lint_rules_count, sizeof(*run.t.by_rule));
+	if ((jobs <= 1 || n <= 1 ? lint_serial(opts, paths, n, &run, e) :
+	    lint_parallel(opts, paths, n, jobs, &run, e)) < 0)
+		goto out;
 	if (format == LINT_FORMAT_JSON)
-		*doc = json_pack("{s:O, s:o}", "files", files, "summary",
-		    totals_json(&t));
+		*doc = json_pack("{s:O, s:o}", "files", run.files, "summary",
+		    totals_json(&run.t));
 	else if (format == LINT_FORMAT_SARIF)
-		*doc = sarif_doc(json_incref(results));
+		*doc = sarif_doc(json_incref(run.results));
 	else if (format == LINT_FORMAT_TTY)
-		print_totals(out, &t);
+		print_totals(out, &run.t);
 	ret = 0;
 out:
-	json_decref(files);
-	json_decref(results);
-	free(t.by_rule);
+	*worst = run.worst;
+	json_decref(run.files);
+	json_decref(run.results);
+	free(run.t.by_rule);
 	return ret;
 }

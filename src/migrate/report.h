@@ -25,12 +25,15 @@ enum lint_format {
 int	lint_format_parse(const char *, enum lint_format *);
 
 /*
- * Lints paths in order, printing each file to out as it goes (tty, gcc, github; tty
- * ends with a summary line). For json and sarif *doc gets the whole document, for the
+ * Lints paths with up to jobs worker threads (1: in this one), printing each file
+ * to out in the order of paths (tty, gcc, github; tty ends with a summary line), the
+ * same bytes for any jobs. For json and sarif *doc gets the whole document, for the
  * caller to print and free; NULL for the others. *worst gets the highest severity
- * found, -1 when none. -1 with err when a file cannot be read (what was printed stays).
+ * found, -1 when none. -1 with err when a file cannot be read (what was printed
+ * before it stays).
  */
 int	lint_paths(const struct lint_options *, char *const *paths, size_t n,
-	    enum lint_format, FILE *out, json_t **doc, int *worst, struct err *);
+	    int jobs, enum lint_format, FILE *out, json_t **doc, int *worst,
+	    struct err *);
 
 #endif

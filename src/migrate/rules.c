@@ -42,12 +42,16 @@ each_cmd(struct lint_ctx *c, const json_t *n, const char *subtype, bool all,
     void (*fn)(struct lint_ctx *, const char *rel, const json_t *cmd))
 {
 	const json_t *cmd;
-	char *rel;
+	char *rel = lock_rangevar_name(json_object_get(n, "relation"));
 	size_t i;
 
-	if (!all && lint_is_new_rangevar(c, json_object_get(n, "relation")))
+	/* as lint_is_new_rangevar and relname, with one name made */
+	if (!all && lint_is_new_name(c, rel)) {
+		free(rel);
 		return;
-	rel = relname(n, "relation");
+	}
+	if (rel == NULL)
+		rel = xstrdup("?");
 	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
 		cmd = json_object_get(cmd, "AlterTableCmd");
 		if (subtype == NULL || str_is(cmd, "subtype", subtype))
@@ -669,9 +673,10 @@ is_key(const json_t *stmt, const json_t *col, const char *colname)
 	return false;
 }
 
+/* is_key is asked only of a column whose type a rule names. */
 static void
 coldef_types(struct lint_ctx *c, const char *rule, const char *rel,
-    const json_t *col, const char *colname, bool key)
+    const json_t *stmt, const json_t *col, const char *colname)
 {
 	const json_t *tn = json_object_get(col, "typeName");
 	const json_t *names = json_object_get(tn, "names");
@@ -690,8 +695,9 @@ coldef_types(struct lint_ctx *c, const char *rule, const char *rel,
 		if (type_prefs[i].needs_typmod &&
 		    json_object_get(tn, "typmods") == NULL)
 			continue;
-		instead = key && type_prefs[i].key_instead != NULL ?
-		    type_prefs[i].key_instead : type_prefs[i].instead;
+		instead = type_prefs[i].key_instead != NULL &&
+		    is_key(stmt, col, colname) ? type_prefs[i].key_instead :
+		    type_prefs[i].instead;
 		lint_emit_fix(c, rule, strcmp(instead, IDENTITY) == 0 ?
 		    "use " IDENTITY : NULL, "column '%s' of '%s' is %s; prefer %s",
 		    colname != NULL ? colname : "?", rel, type_prefs[i].shown,
@@ -715,7 +721,7 @@ types_rule(struct lint_ctx *c, const json_t *n, const char *rule)
 	json_array_foreach(json_object_get(n, "tableElts"), i, e)
 		if ((col = json_object_get(e, "ColumnDef")) != NULL) {
 			name = json_str(col, "colname");
-			coldef_types(c, rule, rel, col, name, is_key(n, col, name));
+			coldef_types(c, rule, rel, n, col, name);
 		}
 	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
 		cmd = json_object_get(cmd, "AlterTableCmd");
@@ -724,7 +730,7 @@ types_rule(struct lint_ctx *c, const json_t *n, const char *rule)
 			continue;
 		name = json_str(cmd, "name") != NULL ? json_str(cmd, "name") :
 		    json_str(col, "colname");
-		coldef_types(c, rule, rel, col, name, is_key(n, col, name));
+		coldef_types(c, rule, rel, n, col, name);
 	}
 	free(rel);
 }

@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "migrate/pgjson.h"
 #include "migrate/sql.h"
 
 /*
@@ -396,7 +397,9 @@ stmt_parse(struct sql_stmt *st, struct cursor *cur, size_t first)
 		stmt_error(st, cur, first + at, error_message(msg));
 		goto out;
 	}
-	if ((root = json_loads(r.parse_tree, 0, &jerr)) == NULL) {
+	/* json_loads only for what the fast reader leaves, and for its message */
+	if ((root = pgjson_load(r.parse_tree)) == NULL &&
+	    (root = json_loads(r.parse_tree, 0, &jerr)) == NULL) {
 		tree_error(st, cur, first, &jerr);
 		goto out;
 	}

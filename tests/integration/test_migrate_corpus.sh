@@ -69,6 +69,47 @@ else
 	fail "corpus summary differs from tests/migrate/corpus-summary.txt (diff above)"
 fi
 
+# --- parallel lint: the serial output, byte for byte ---------------------------
+# Every format, the exit code and stderr too, whatever the number of workers (the
+# default is one per CPU); also when a file cannot be read half-way through.
+lint_jobs() { # lint_jobs OUT JOBS-ARGS... -- LINT-ARGS...: OUT.out, .err, .rc
+	local out=$1 rc; shift
+	local jobs=()
+	while [ "$1" != "--" ]; do jobs+=("$1"); shift; done
+	shift
+	(cd "$CORPUS_PARENT" && "$OPSDECK" migrate lint "${jobs[@]}" "$@") \
+	    > "$out.out" 2> "$out.err" && rc=0 || rc=$?
+	echo "$rc" > "$out.rc"
+}
+same_as_serial() { # same_as_serial WHAT LINT-ARGS...
+	local what=$1 j bad=; shift
+	lint_jobs "$TMP/j1" --jobs 1 -- "$@"
+	for j in "--jobs 2" "--jobs 4" "-j 3" ""; do
+		# shellcheck disable=SC2086 # $j is the option and its value
+		lint_jobs "$TMP/jn" $j -- "$@"
+		cmp -s "$TMP/j1.out" "$TMP/jn.out" &&
+		    cmp -s "$TMP/j1.err" "$TMP/jn.err" &&
+		    cmp -s "$TMP/j1.rc" "$TMP/jn.rc" || bad="$bad '${j:-default}'"
+	done
+	if [ -z "$bad" ] && [ -s "$TMP/j1.out" ]; then
+		pass "$what: --jobs 2, 4, -j 3 and the default print what --jobs 1 does"
+	else
+		fail "$what: differs from --jobs 1 with$bad (or printed nothing)"
+	fi
+}
+for format in tty gcc json sarif github; do
+	same_as_serial "the corpus in $format" --format "$format" migrations
+done
+same_as_serial "an unreadable file among others" --format gcc \
+    migrations/lemmy /proc/self/mem migrations/documenso
+if [ "$(cat "$TMP/j1.rc")" = 2 ] && grep -q "cannot read '/proc/self/mem'" \
+    "$TMP/j1.err" && grep -q "^migrations/lemmy/" "$TMP/j1.out" &&
+    ! grep -q documenso "$TMP/j1.out"; then
+	pass "an unreadable file stops the run there (exit 2), what came before printed"
+else
+	fail "unreadable file: exit $(cat "$TMP/j1.rc"), $(head -c 300 "$TMP/j1.err")"
+fi
+
 # --- the CLI contract ------------------------------------------------------------
 cd "$TMP" || exit 1
 expect "a missing file is a usage error" 2 \
@@ -78,6 +119,13 @@ expect "no file is a usage error" 2 "usage: opsdeck migrate lint" \
     "$OPSDECK" migrate lint
 expect "an unknown rule in --exclude" 2 "unknown rule 'nope'" \
     "$OPSDECK" migrate lint --exclude nope "$CASES/drop-column.sql"
+for bad in 0 x -1 1x ""; do
+	expect "--jobs '$bad' is a usage error naming the option" 2 \
+	    "^opsdeck migrate lint: --jobs '$bad': expected a number of workers" \
+	    "$OPSDECK" migrate lint --jobs "$bad" "$CASES/drop-column.sql"
+done
+expect "-j 0 is the same usage error" 2 "^opsdeck migrate lint: --jobs '0'" \
+    "$OPSDECK" migrate lint -j 0 "$CASES/drop-column.sql"
 expect "an unknown format" 2 "unknown format 'xml'" \
     "$OPSDECK" migrate lint --format xml "$CASES/drop-column.sql"
 expect "a clean file exits 0" 0 "1 file, 3 statements: 0 errors" \

@@ -17,12 +17,14 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <pg_query.h>
 
 #include "core/buf.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/lint.h"
 #include "migrate/locks.h"
+#include "migrate/pgjson.h"
 #include "migrate/sql.h"
 
 static char *
@@ -505,6 +507,93 @@ test_sql_words(void **state)
 	}
 }
 
+/* pgjson_load builds json_loads's tree, keys in the same order, or leaves it. */
+static void
+assert_same_tree(const char *text, bool fast)
+{
+	json_t *a = pgjson_load(text), *b = json_loads(text, 0, NULL);
+	char *sa, *sb;
+
+	if (fast && a == NULL)
+		fail_msg("pgjson_load refused %s", text);
+	if (a == NULL) {
+		json_decref(b);
+		return;
+	}
+	if (b == NULL)
+		fail_msg("pgjson_load took what json_loads refuses: %s", text);
+	sa = json_dumps(a, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	sb = json_dumps(b, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	assert_string_equal(sa, sb);
+	assert_true(json_equal(a, b));
+	free(sa);
+	free(sb);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void
+test_pgjson(void **state)
+{
+	static const char *const fast[] = {
+		"{}", "[]", " { \"a\" : [ 1 , -2, 0, true, false, null ] } ",
+		"{\"a\":\"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\"}",
+		"{\"k\\n\":{\"k\\t\":\"v\"},\"k2\":1}",
+		"{\"a\":\"\\u00e9\\u20ac\\ud83d\\ude00\\u001f\"}",
+		"{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+		"{\"a\":1,\"a\":2}", "{\"\":\"\"}",
+		"[922337203685477580, -922337203685477580]",
+	};
+	static const char *const other[] = {
+		"", "1", "\"s\"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}",
+		"[01]", "[1.5]", "[1e3]", "[-]", "[9223372036854775807]",
+		"[99999999999999999999]", "[tru]", "[truex]", "{} x",
+		"[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+		"[\"\\ud800\\u0041\"]", "[\"\\x\"]", "[\"\\u12\"]",
+		"[\"\x01\"]", "[\"\xe9\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"abc", "{\"a\":\"\xe2\x82\"}",
+	};
+	static const char *const sql[] = {
+		"CREATE TABLE t (id bigint PRIMARY KEY, name text DEFAULT 'a\"b\\\\c')",
+		"ALTER TABLE \"we\"\"ird\" ADD COLUMN \"caf\xc3\xa9\" int NOT NULL "
+		    "DEFAULT -1",
+		"SELECT E'tab\\there\\nnew\\x01', $$dollar \"q\"$$, 1.5, "
+		    "-9223372036854775808",
+		"CREATE INDEX CONCURRENTLY i ON t USING gin (to_tsvector('english', "
+		    "body)) WHERE NOT deleted",
+	};
+	struct buf deep = BUF_INIT;
+	PgQueryParseResult r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fast) / sizeof(fast[0]); i++)
+		assert_same_tree(fast[i], true);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		assert_null(pgjson_load(other[i]));
+		assert_same_tree(other[i], false);
+	}
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		r = pg_query_parse(sql[i]);
+		assert_null(r.error);
+		assert_same_tree(r.parse_tree, true);
+		pg_query_free_parse_result(r);
+	}
+	/* nesting as deep as json_loads reads, and deeper: left to it */
+	for (i = 0; i < 2047; i++)
+		buf_addch(&deep, '[');
+	for (i = 0; i < 2047; i++)
+		buf_addch(&deep, ']');
+	assert_same_tree(buf_str(&deep), true);
+	buf_reset(&deep);
+	for (i = 0; i < 3000; i++)
+		buf_addch(&deep, '[');
+	for (i = 0; i < 3000; i++)
+		buf_addch(&deep, ']');
+	assert_null(pgjson_load(buf_str(&deep)));
+	buf_release(&deep);
+}
+
 int
 main(void)
 {
@@ -520,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_lock_matrix),
 		cmocka_unit_test(test_locks_per_statement),
 		cmocka_unit_test(test_sql_words),
+		cmocka_unit_test(test_pgjson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
