@@ -49,5 +49,11 @@ int	 str_index(const char *s, const char *const *names, size_t n);
 int	 release_version_parse(const char *s, int *out);
 /* Optimal string alignment distance, for "did you mean"; SIZE_MAX past 32 bytes. */
 size_t	 str_distance(const char *a, const char *b);
+/*
+ * The length of the valid UTF-8 sequence of more than one byte at p (at most n
+ * bytes), or 0: overlong forms, surrogates and stray continuation bytes are not. In
+ * NUL-terminated text n may be 4: a NUL is no continuation byte.
+ */
+size_t	 utf8_seq(const unsigned char *p, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/pgjson.h"
 
@@ -31,38 +32,6 @@ skip_space(struct reader *r)
 {
 	while (*r->p == ' ' || *r->p == '\n' || *r->p == '\t' || *r->p == '\r')
 		r->p++;
-}
-
-/* The length of the valid UTF-8 sequence of more than one byte at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	/* a NUL ends the text, and is no continuation byte */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
 }
 
 static int
@@ -167,7 +136,7 @@ read_string(struct reader *r, struct buf *b, const char **s, size_t *len)
 			continue;
 		}
 		n = 1;
-		if (*p >= 0x80 && (n = utf8_len(p)) == 0)
+		if (*p >= 0x80 && (n = utf8_seq(p, 4)) == 0)
 			return -1;
 		if (esc)
 			buf_add(b, p, n);
