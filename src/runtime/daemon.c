@@ -85,17 +85,34 @@ daemon_closed_all(struct supervisor *sv)
 {
 	struct daemon *d = (struct daemon *)((char *)sv -
 	    offsetof(struct daemon, sv));
-	int i;
 
 	log_info("all machines stopped; exiting");
 	daemon_deploy_release(d);
 	d->frontend->stop(d->front);
 	d->front = NULL;
-	for (i = 0; i < 3; i++)
-		uv_close((uv_handle_t *)&d->sig[i], NULL);
 	uv_close((uv_handle_t *)&d->reload_timer, NULL);
 	uv_close((uv_handle_t *)&d->gc_timer, NULL);
 	supervisor_release(&d->sv);
+	d->machines_gone = true;
+	daemon_exit_when_idle(d);
+}
+
+void
+daemon_exit_when_idle(struct daemon *d)
+{
+	int i;
+
+	/*
+	 * The signal handles are the last: closed while a migrate apply or a gc run
+	 * still ends on the thread pool, SIGTERM would kill the process again, with
+	 * its default action, in the middle of it.
+	 */
+	if (!d->machines_gone || d->signals_closed || d->migrate_running != NULL ||
+	    d->gc_running != NULL)
+		return;
+	d->signals_closed = true;
+	for (i = 0; i < 3; i++)
+		uv_close((uv_handle_t *)&d->sig[i], NULL);
 }
 
 static void
@@ -188,8 +205,9 @@ daemon_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	if (d->stopping++) {
-		log_info("%s again: still stopping machines",
-		    strsignal(signum));
+		log_info("%s again: still stopping%s", strsignal(signum),
+		    d->migrate_running != NULL ? " (a migrate apply is running)" :
+		    " machines");
 		return;
 	}
 	log_info("%s: stopping all machines", strsignal(signum));

@@ -119,6 +119,7 @@ job_end(struct daemon *d, struct gc_job *j)
 	}
 	if (d->gc_running == NULL && (next = job_next(d)) != NULL)
 		job_start(d, next);
+	daemon_exit_when_idle(d);
 }
 
 /* On the thread pool: files only, never the store. */

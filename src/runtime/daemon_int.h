@@ -43,6 +43,8 @@ struct daemon {
 	int		 lock_fd;
 	int64_t		 started_at;
 	int		 stopping;
+	bool		 machines_gone;	/* stopping, every machine stopped */
+	bool		 signals_closed;
 	struct secrets_key key;
 	struct deploy_env denv;
 	struct deploy	**deploys;	/* running, one per app at most */
@@ -107,6 +109,12 @@ void	daemon_deploy_release(struct daemon *);
 void	daemon_deploy_stop(struct daemon *);
 /* Called when the last deploy has ended: runs a reload that was put off. */
 void	daemon_deploys_idle(struct daemon *);
+
+/*
+ * Once stopping has stopped every machine and no migrate apply or gc run is left on
+ * the thread pool: closes the last handles, so the loop ends. Called again by them.
+ */
+void	daemon_exit_when_idle(struct daemon *);
 
 /* Frees the migrate apply jobs (at exit, once the loop has ended). */
 void	daemon_migrate_release(struct daemon *);

@@ -222,6 +222,7 @@ job_after(uv_work_t *w, int status)
 		} else
 			p = &(*p)->next;
 	}
+	daemon_exit_when_idle(d);
 }
 
 static int

@@ -87,8 +87,13 @@ client=$!
 sleeping() { [ "$(pg_psql -At -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1.5)%' AND state = 'active'")" -ge 1 ]; }
 check "the slow file is running in the daemon" wait_for 10 sleeping
 kill -TERM "$DAEMON_PID"
+# its machines stop at once; a second SIGTERM then still finds the daemon waiting
+machines_gone() { grep -q "all machines stopped; exiting" "$T/daemon.log"; }
+check "the machines stop while the file runs" wait_for 10 machines_gone
+check "and the daemon is still there" kill -0 "$DAEMON_PID"
 stop_daemon && rc=0 || rc=$?
-check "the daemon exits 0 after it" test "$rc" = 0
+check "a second SIGTERM: the daemon still exits 0 after it ($rc)" test "$rc" = 0
+check "saying it waits for the apply" grep -q "again: still stopping (a migrate apply is running)" "$T/daemon.log"
 wait "$client" || true
 check "the file was applied, not cut off" test "$(applied 004_slow.sql)" = 1
 check "and its evidence is complete" test "$(ev result "ORDER BY id DESC LIMIT 1")" = ok
