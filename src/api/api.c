@@ -115,6 +115,17 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	request_actor(c, &req.actor);
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);
+	if (res.text != NULL) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+		    strlen(res.text), res.text, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		json_decref(res.body);
+		MHD_add_response_header(r, "Content-Type", res.content_type);
+		ret = MHD_queue_response(c, res.status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	return respond(c, res.status, res.body);
 }
 

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include <microhttpd.h>
@@ -41,6 +42,10 @@ static void route_gc(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_gc_job(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_metrics(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_prometheus(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -62,6 +67,8 @@ static const struct route {
 	{ "GET", "/v1/migrations/apply/:id", route_migrate_job },
 	{ "POST", "/v1/gc", route_gc },
 	{ "GET", "/v1/gc/:id", route_gc_job },
+	{ "GET", "/v1/metrics", route_metrics },
+	{ "GET", "/metrics", route_prometheus },
 };
 
 const char *
@@ -324,4 +331,34 @@ route_gc_job(const struct daemon_ops *ops, struct api_request *req,
 	struct err e;
 
 	answer(res, ops->gc_job(ops->d, req->params[0], &e), &e, 200);
+}
+
+/* Per-route request metrics of the last ?window= seconds (default 60), for `top`. */
+static void
+route_metrics(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	const char *w = api_query(req, "window");
+	long long secs = 60;
+	char *end = NULL;
+	struct err e;
+
+	if (w != NULL && ((secs = strtoll(w, &end, 10)) < 1 || secs > 3600 ||
+	    *end != '\0')) {
+		fail(res, 400, "window must be seconds 1..3600");
+		return;
+	}
+	if ((res->body = ops->metrics_json(ops->d, api_query(req, "app"),
+	    (int64_t)secs * 1000, &e)) == NULL)
+		fail(res, err_http_status(&e), e.msg);
+}
+
+/* Prometheus text exposition format 0.0.4. */
+static void
+route_prometheus(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	(void)req;
+	res->text = ops->metrics_text(ops->d);
+	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

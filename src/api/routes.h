@@ -21,6 +21,8 @@ struct api_request {
 struct api_response {
 	unsigned int	 status;
 	json_t		*body;
+	char		*text;		/* instead of body: plain text (/metrics) */
+	const char	*content_type;	/* of text */
 };
 
 /* Finds the route for req and runs it; always fills res. */

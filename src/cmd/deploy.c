@@ -18,6 +18,7 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "message", required_argument, NULL, 'm' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "canary", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *src = NULL, *message = NULL, *app;
@@ -25,7 +26,9 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct err e;
 	json_t *body, *rel;
 	char *path;
-	int ch, detach = 0, code = EXIT_FAILED;
+	int ch, detach = 0, canary = 0, code = EXIT_FAILED;
+	char *end;
+	long v;
 
 	while ((ch = getopt_long(argc, argv, "a:m:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -37,6 +40,18 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'd':
 			detach = 1;
+			break;
+		case 'c':
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || (*end != '\0' && strcmp(end, "%")) ||
+			    v < 1 || v > 99) {
+				fprintf(stderr, "opsdeck deploy: --canary '%s': "
+				    "give the new release's share of the traffic "
+				    "as a percent 1..99, like --canary 10\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			canary = (int)v;
 			break;
 		default:
 			return cmd_usage(&cmd_deploy_entry);
@@ -73,6 +88,8 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    art.kind, "size", (json_int_t)art.size);
 	if (message != NULL)
 		json_object_set_new(body, "message", json_string(message));
+	if (canary > 0)
+		json_object_set_new(body, "canary", json_integer(canary));
 	path = xasprintf("/v1/apps/%s/deploys", app);
 	rel = cmd_call_body(ctx, "deploy", "POST", path, body, &code);
 	free(path);
@@ -98,7 +115,8 @@ cmd_deploy_exec(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_deploy_entry = {
-	"deploy", "APP --artifact DIR|FILE.tar.gz [--message TEXT] [--detach] "
+	"deploy", "APP --artifact DIR|FILE.tar.gz [--message TEXT] [--canary PERCENT] "
+	"[--detach] "
 	"[--json]",
 	"make a new release of an app live, health-gated, with automatic rollback",
 	CMD_NEEDS_DAEMON | CMD_MUTATES | CMD_JSON, cmd_deploy_exec,

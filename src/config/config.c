@@ -106,7 +106,9 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     apps_fn, restart_fn, health_fn, health_path_fn, stage_fn, app_env_fn,
     processes_fn, command_fn, port_fn, proc_env_fn, workdir_fn, migrate_fn,
     migrate_str_fn, migrate_bool_fn, migrate_exclude_fn, release_command_fn,
-    deploy_fn, strategy_fn, retain_fn, retain_age_fn;
+    deploy_fn, strategy_fn, retain_fn, retain_age_fn, router_fn,
+    router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
+    error_rate_fn;
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -118,6 +120,28 @@ static const struct rule top_rules[] = {
 	{ "apps", RULE_FN, 0, 0, 0, apps_fn, NULL },
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
 	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
+	{ "router", RULE_FN, 0, 0, 0, router_fn, NULL },
+};
+
+static const struct rule router_rules[] = {
+	{ "driver", RULE_FN, offsetof(struct cfg_router, driver), 0, 0,
+	    router_driver_fn, NULL },
+	{ "haproxy", RULE_FN, offsetof(struct cfg_router, haproxy), 0, 0,
+	    router_binary_fn, NULL },
+	{ "drain_timeout", RULE_DURATION, offsetof(struct cfg_router, drain_ms),
+	    0, DURATION_MAX, NULL, NULL },
+};
+
+static const struct rule rollback_on_rules[] = {
+	{ "error_rate", RULE_FN, offsetof(struct cfg_rollback_on, error_rate), 0,
+	    0, error_rate_fn, NULL },
+	{ "p95", RULE_DURATION, offsetof(struct cfg_rollback_on, p95_ms), 0,
+	    DURATION_MAX, NULL, NULL },
+	{ "window", RULE_DURATION, offsetof(struct cfg_rollback_on, window_ms),
+	    1000, 3600 * 1000, NULL, NULL },
+	{ "min_requests", RULE_INT,
+	    offsetof(struct cfg_rollback_on, min_requests), 1, 1000000, NULL,
+	    NULL },
 };
 
 static const struct rule retain_rules[] = {
@@ -228,6 +252,9 @@ static const struct rule app_rules[] = {
 	{ "deploy", RULE_FN, offsetof(struct app_build, app.deploy), 0, 0,
 	    deploy_fn, NULL },
 	{ "env", RULE_FN, 0, 0, 0, app_env_fn, NULL },
+	{ "routes", RULE_FN, 0, 0, 0, routes_fn, NULL },
+	{ "rollback_on", RULE_FN, offsetof(struct app_build, app.rollback_on), 0,
+	    0, rollback_on_fn, NULL },
 	{ "processes", RULE_FN, 0, 0, 0, processes_fn,
 	    "add 'processes:' with at least one group, like "
 	    "web: {command: [\"./app\"]}" },
@@ -239,6 +266,7 @@ static const struct rule process_rules[] = {
 	{ "count", RULE_INT, offsetof(struct proc_build, proc.count), 1,
 	    CFG_COUNT_MAX, NULL, NULL },
 	{ "port", RULE_FN, 0, 0, 0, port_fn, NULL },
+	{ "public", RULE_FN, 0, 0, 0, public_fn, NULL },
 	{ "env", RULE_FN, 0, 0, 0, proc_env_fn, NULL },
 	{ "workdir", RULE_FN, 0, 0, 0, workdir_fn, NULL },
 	{ "health", RULE_FN, offsetof(struct proc_build, proc.health), 0, 0,
@@ -1085,6 +1113,9 @@ apps_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 		ab.app.deploy.timeout_ms = 60000;
 		ab.app.deploy.watch_ms = 60000;
 		ab.app.deploy.watch_failures = 2;
+		ab.app.rollback_on.error_rate = 0.1;
+		ab.app.rollback_on.window_ms = 10000;
+		ab.app.rollback_on.min_requests = 20;
 		ab.app.pos.line = k->line;
 		ab.app.pos.col = k->col;
 		if (!name_valid(k->str))
@@ -1465,6 +1496,20 @@ process_finish(struct loader *ld, const struct ynode *node, const char *path,
 		    "auto' or remove 'health'");
 		free(kp);
 	}
+	if (p->port_mode == CFG_PORT_NONE && p->public_port != 0) {
+		kp = path_child(path, "public");
+		diag_at(ld, p->public_at.line, p->public_at.col, kp, "a public "
+		    "address needs the group's own port: add 'port: auto'");
+		free(kp);
+	}
+	if (p->public_port != 0) {
+		ld->ports = xreallocarray(ld->ports, ld->nports + 1,
+		    sizeof(*ld->ports));
+		u = &ld->ports[ld->nports++];
+		u->port = p->public_port;
+		u->pos = p->public_at;
+		u->path = path_child(path, "public");
+	}
 	if (p->port_mode == CFG_PORT_NONE)
 		p->health.enabled = false;
 	if (p->port_mode == CFG_PORT_AUTO)
@@ -1667,6 +1712,7 @@ config_load_string(const char *file, const char *text, size_t len,
 	cfg->log_keep = 3;
 	cfg->retain.releases = 10;
 	cfg->retain.logs_ms = 14 * DAY_MS;
+	cfg->router.drain_ms = 30000;
 	if (ytree_parse(text, len, &root, &ye) < 0) {
 		diag_at(&ld, ye.line, ye.col, "", "%s", ye.msg);
 		ytree_err_release(&ye);
@@ -1889,7 +1935,11 @@ config_release(struct config *cfg)
 			free(p->name);
 			free(p->workdir);
 			free(p->health.path);
+			free(p->public_host);
 		}
+		for (j = 0; j < a->nroutes; j++)
+			free(a->routes[j].tmpl);
+		free(a->routes);
 		for (j = 0; j < a->release_argc; j++)
 			free(a->release_command[j]);
 		free(a->release_command);
@@ -1907,6 +1957,7 @@ config_release(struct config *cfg)
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->state_dir);
+	free(cfg->router.haproxy);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -2044,4 +2095,234 @@ cfg_app_digest(const struct cfg_app *app, char out[65])
 	crypto_hash_sha256(h, (const unsigned char *)buf_str(&b), b.len);
 	sodium_bin2hex(out, 65, h, sizeof(h));
 	buf_release(&b);
+}
+
+/* ---- router ------------------------------------------------------------- */
+
+static void
+router_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	ld->cfg->router.pos.line = val->line;
+	ld->cfg->router.pos.col = val->col;
+	walk_map(ld, val, val, path, router_rules, NRULES(router_rules),
+	    &ld->cfg->router);
+}
+
+static const char *const router_drivers[] = {
+	[CFG_ROUTER_HAPROXY] = "haproxy",
+	[CFG_ROUTER_NONE] = "none",
+};
+
+const char *
+cfg_router_driver_str(enum cfg_router_driver d)
+{
+	return router_drivers[d];
+}
+
+static void
+router_driver_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct shown v;
+	size_t i;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a router driver")) == NULL)
+		return;
+	for (i = 0; i < NRULES(router_drivers); i++)
+		if (strcmp(router_drivers[i], s) == 0) {
+			*(enum cfg_router_driver *)field =
+			    (enum cfg_router_driver)i;
+			free(s);
+			return;
+		}
+	diag(ld, val, path, "unknown router driver '%s': use haproxy or none",
+	    show(&v, s));
+	free(s);
+}
+
+/* A program name looked up on PATH, or a path made absolute. */
+static void
+router_binary_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	char **out = field;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a program, like haproxy or "
+	    "/usr/sbin/haproxy")) == NULL)
+		return;
+	if (*s == '\0') {
+		diag(ld, val, path, "expected a program, got '': remove the key "
+		    "to use haproxy from PATH");
+		free(s);
+		return;
+	}
+	free(*out);
+	if (strchr(s, '/') != NULL) {
+		*out = resolve(ld, s);
+		free(s);
+	} else
+		*out = s;
+}
+
+/* "8080" (all addresses), "127.0.0.1:8080", "[::1]:8080" */
+static void
+public_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	static const char what[] = "an address like '127.0.0.1:8080' or a port "
+	    "like 8080";
+	struct proc_build *pb = field;
+	struct shown v;
+	const char *colon, *port;
+	long long n;
+	char *s, *host;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':') {
+			diag(ld, val, path, "expected %s, got '%s'", what,
+			    show(&v, s));
+			free(s);
+			return;
+		}
+		host = xstrndup(s + 1, (size_t)(end - s - 1));
+		port = end + 2;
+	} else if ((colon = strrchr(s, ':')) != NULL) {
+		host = xstrndup(s, (size_t)(colon - s));
+		port = colon + 1;
+	} else {
+		host = xstrdup("0.0.0.0");
+		port = s;
+	}
+	if (*host == '\0' || strspn(host, "0123456789abcdefABCDEF.:") !=
+	    strlen(host)) {
+		diag(ld, val, path, "expected a numeric IPv4 or IPv6 address "
+		    "before the port, got '%s'", show(&v, host));
+		free(host);
+	} else if (parse_int(port, &n) < 0 || n < 1 || n > 65535) {
+		diag(ld, val, path, "expected a port 1..65535 after the address, "
+		    "got '%s'", show(&v, port));
+		free(host);
+	} else {
+		free(pb->proc.public_host);
+		pb->proc.public_host = host;
+		pb->proc.public_port = (int)n;
+		pb->proc.public_at.line = val->line;
+		pb->proc.public_at.col = val->col;
+	}
+	free(s);
+}
+
+/* A list of route templates; their syntax is checked by stats/ (route_compile). */
+static void
+routes_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct app_build *ab = field;
+	struct cfg_app *a = &ab->app;
+	struct shown v;
+	size_t i;
+
+	(void)r;
+	if (val->kind != YNODE_SEQ) {
+		diag(ld, val, path, "expected a list of route templates like "
+		    "[\"/api/tiles/:id\"], got %s", node_what(&v, val));
+		return;
+	}
+	a->routes = xcalloc(val->nitems + 1, sizeof(*a->routes));
+	for (i = 0; i < val->nitems; i++) {
+		char *kp = xasprintf("%s[%zu]", path, i);
+		char *s = scalar_text(ld, val->items[i], kp, "a route template "
+		    "like '/api/tiles/:id'");
+
+		free(kp);
+		if (s == NULL)
+			continue;
+		a->routes[a->nroutes].tmpl = s;
+		a->routes[a->nroutes].pos.line = val->items[i]->line;
+		a->routes[a->nroutes].pos.col = val->items[i]->col;
+		a->nroutes++;
+	}
+}
+
+static void
+rollback_on_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct cfg_rollback_on *rb = field;
+	struct shown v;
+
+	(void)r;
+	if (val->kind == YNODE_SCALAR && val->plain &&
+	    strcmp(val->str, "false") == 0) {
+		rb->error_rate = -1;
+		rb->p95_ms = 0;
+		return;
+	}
+	if (val->kind != YNODE_MAP) {
+		diag(ld, val, path, "expected false or a mapping like "
+		    "{error_rate: 5%%, p95: 2s, window: 10s}, got %s",
+		    node_what(&v, val));
+		return;
+	}
+	walk_map(ld, val, val, path, rollback_on_rules,
+	    NRULES(rollback_on_rules), rb);
+}
+
+/* "5%", "0.5%", "0.05" or "off" */
+static void
+error_rate_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	static const char what[] = "a share of requests like '5%' or 0.05, or "
+	    "off";
+	double *out = field, d;
+	struct shown v;
+	char *s, *end;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, what)) == NULL)
+		return;
+	if (strcmp(s, "off") == 0) {
+		*out = -1;
+		free(s);
+		return;
+	}
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || errno != 0 || !(d >= 0)) {
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+		free(s);
+		return;
+	}
+	if (*end == '%' && end[1] == '\0')
+		d /= 100;
+	else if (*end != '\0') {
+		diag(ld, val, path, "expected %s, got '%s'", what, show(&v, s));
+		free(s);
+		return;
+	}
+	if (d >= 1)
+		diag(ld, val, path, "an error rate of '%s' never flips back: give "
+		    "less than 100%%, or write off", show(&v, s));
+	else
+		*out = d;
+	free(s);
+}
+
+bool
+cfg_process_routed(const struct config *cfg, const struct cfg_process *p)
+{
+	return cfg->router.driver == CFG_ROUTER_HAPROXY && p->public_port != 0;
 }

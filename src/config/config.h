@@ -74,6 +74,10 @@ struct cfg_process {
 	struct cfg_restart restart;
 	enum cfg_strategy strategy;
 	bool		 from_release;	/* argv[0] starts with CFG_RELEASE_DIR_VAR */
+	/* "public: 127.0.0.1:8080": the router's frontend for this group, or NULL */
+	char		*public_host;	/* "127.0.0.1", "0.0.0.0", "::1" */
+	int		 public_port;	/* 0: no public address */
+	struct cfg_pos	 public_at;
 	struct cfg_pos	 pos;
 };
 
@@ -85,6 +89,24 @@ struct cfg_deploy {
 	int	 watch_failures; /* failed checks in the window that flip back, 2 */
 };
 
+/*
+ * `rollback_on:` of an app: what the router's request metrics of the new release
+ * must not show during its watch window (and canary). A rule needs min_requests in
+ * its window before it judges: no traffic is not a failure.
+ */
+struct cfg_rollback_on {
+	double	 error_rate;	/* 5xx share above this flips back; <0 off; 0.1 */
+	int64_t	 p95_ms;	/* p95 latency above this flips back; 0 off */
+	int64_t	 window_ms;	/* measured over the last N, 10s */
+	int	 min_requests;	/* in the window before a rule judges, 20 */
+};
+
+/* A route template of an app ("/api/tiles/:id"), checked by stats/ (route_compile). */
+struct cfg_route {
+	char		*tmpl;
+	struct cfg_pos	 pos;
+};
+
 struct cfg_app {
 	char		*name;		/* "hotdash-staging" */
 	char		*stage;		/* "staging", "production", ... default "production" */
@@ -94,6 +116,22 @@ struct cfg_app {
 	size_t		 release_argc;
 	int64_t		 release_timeout_ms;	/* default 5m */
 	struct cfg_deploy deploy;
+	struct cfg_rollback_on rollback_on;
+	struct cfg_route *routes;
+	size_t		 nroutes;
+	struct cfg_pos	 pos;
+};
+
+enum cfg_router_driver {
+	CFG_ROUTER_HAPROXY,	/* default: groups with 'public' are served by HAProxy */
+	CFG_ROUTER_NONE,	/* apps are reached on their own ports */
+};
+
+/* The `router:` section. */
+struct cfg_router {
+	enum cfg_router_driver driver;
+	char		*haproxy;	/* the binary, default "haproxy" on PATH */
+	int64_t		 drain_ms;	/* old servers finish in-flight requests, 30s */
 	struct cfg_pos	 pos;
 };
 
@@ -134,6 +172,7 @@ struct config {
 	size_t		 napps;
 	struct cfg_migrate migrate;
 	struct cfg_retain retain;
+	struct cfg_router router;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */
@@ -171,6 +210,9 @@ void	 cfg_diags_print(FILE *, const struct cfg_diags *);
 
 const struct cfg_app *config_app(const struct config *, const char *name);
 const struct cfg_process *cfg_app_process(const struct cfg_app *, const char *name);
+/* True when a group's machines are reached through the router (HAProxy, 'public'). */
+bool	 cfg_process_routed(const struct config *, const struct cfg_process *);
+const char *cfg_router_driver_str(enum cfg_router_driver);
 /* SHA-256 hex (65 bytes) of the app's section as loaded, to spot changes on reload. */
 void	 cfg_app_digest(const struct cfg_app *, char out[65]);
 

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +12,20 @@
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "deploy/deploy.h"
+#include "router/router.h"
+#include "stats/metrics.h"
 
 #define OUTPUT_KEEP 4096
 #define DRAIN_MS 1000		/* a machine leaving the fleet serves this long */
+#define RULES_MS 200		/* rollback_on is judged this often */
 
 enum phase {
 	PHASE_RELEASE_COMMAND,
 	PHASE_GATE,
 	PHASE_SMOKE,
+	PHASE_CANARY,
 	PHASE_WATCH,
+	PHASE_DRAIN,
 	PHASE_DONE,
 };
 
@@ -59,6 +65,9 @@ struct deploy {
 	struct old	*old;
 	size_t		 nold;
 	uv_timer_t	*timer;
+	uv_timer_t	*rules_timer;	/* rollback_on, in the canary and watch */
+	int		 canary;	/* percent of the routed traffic, 0: none */
+	bool		 routed;	/* a group of the app is behind the router */
 	struct rc	*rc;		/* the release command, while it runs */
 	bool		 detected;	/* the watch's first failure is recorded */
 	bool		 ended;
@@ -120,6 +129,8 @@ deploy_abort(struct deploy *dp)
 	dp->ended = true;
 	dp->phase = PHASE_DONE;
 	uv_timer_stop(dp->timer);
+	uv_timer_stop(dp->rules_timer);
+	router_drained_cancel(dp->env->router, dp);
 	rc_detach(dp);
 	for (i = 0; i < dp->ngated; i++)
 		if (dp->gated[i].m != NULL) {
@@ -157,7 +168,9 @@ deploy_free(struct deploy *dp)
 			dp->gated[i].m->hook = NULL;
 	free(dp->gated);
 	rc_detach(dp);
+	router_drained_cancel(dp->env->router, dp);
 	uv_close((uv_handle_t *)dp->timer, timer_free);
+	uv_close((uv_handle_t *)dp->rules_timer, timer_free);
 	free(dp->mrel.dir);
 	release_release(&dp->rel);
 	release_release(&dp->prev);
@@ -181,6 +194,7 @@ deploy_end(struct deploy *dp)
 	dp->ended = true;
 	dp->phase = PHASE_DONE;
 	uv_timer_stop(dp->timer);
+	uv_timer_stop(dp->rules_timer);
 	for (i = 0; i < dp->ngated; i++)
 		if (dp->gated[i].m != NULL) {
 			dp->gated[i].m->hook = NULL;
@@ -289,6 +303,37 @@ machine_evidence(const struct deploy *dp, const struct machine *m,
 	return o;
 }
 
+/* ---- router ------------------------------------------------------------- */
+
+static bool
+machine_routed(const struct deploy *dp, const struct machine *m)
+{
+	return router_routes(dp->env->router, m->app, m->process);
+}
+
+/* Sets the route of the new (or the old) release's routed machines. */
+static void
+routes_set(struct deploy *dp, bool new_side, enum machine_route rt, int weight)
+{
+	size_t i, n = new_side ? dp->ngated : dp->nold;
+
+	for (i = 0; i < n; i++) {
+		struct machine *m = new_side ? dp->gated[i].m : dp->old[i].m;
+
+		if (m == NULL || !machine_routed(dp, m))
+			continue;
+		m->route = rt;
+		m->route_weight = weight;
+	}
+}
+
+static void
+routes_sync(struct deploy *dp)
+{
+	if (dp->env->router != NULL)
+		router_sync(dp->env->router);
+}
+
 /* Starts the previous release's machines again where a deploy had replaced them. */
 static void
 restore_old(struct deploy *dp)
@@ -352,6 +397,10 @@ deploy_fail(struct deploy *dp, const char *step, const char *reason,
 	step_end(dp, false, reason);
 	log_warnx("%s v%d failed at %s: %s", dp->rel.app, dp->rel.version, step,
 	    reason);
+	/* The previous release takes all the traffic again before the new goes. */
+	routes_set(dp, false, MACHINE_ROUTE_AUTO, 0);
+	routes_set(dp, true, MACHINE_ROUTE_OFF, 0);
+	routes_sync(dp);
 	retire_new(dp);
 	restore_old(dp);
 	if (release_set_status(dp->env->store, dp->rel.id, RELEASE_FAILED, step,
@@ -377,6 +426,9 @@ flip_back(struct deploy *dp, const char *why, json_t *evidence)
 	 * The previous release's machines were kept warm: it serves again at once.
 	 * The new ones get a drain before they stop, for clients still using them.
 	 */
+	routes_set(dp, false, MACHINE_ROUTE_AUTO, 0);
+	routes_set(dp, true, MACHINE_ROUTE_OFF, 0);
+	routes_sync(dp);
 	for (i = 0; i < dp->ngated; i++)
 		if (dp->gated[i].m != NULL) {
 			dp->env->rt.retire_in(dp->gated[i].m, DRAIN_MS);
@@ -386,6 +438,7 @@ flip_back(struct deploy *dp, const char *why, json_t *evidence)
 	for (i = 0; i < dp->nold; i++)
 		if (dp->old[i].m != NULL)
 			dp->env->rt.adopt(dp->old[i].m);
+	routes_sync(dp);
 	if (store_begin(dp->env->store, &e) < 0 ||
 	    release_set_status(dp->env->store, dp->rel.id, RELEASE_ROLLED_BACK,
 	    "watch", why, text, &e) < 0 || (dp->has_prev &&
@@ -432,23 +485,127 @@ watch_hook(struct machine *m, enum machine_event ev, const char *detail,
 }
 
 static void
-watch_over(uv_timer_t *t)
+stop_old(struct deploy *dp)
 {
-	struct deploy *dp = t->data;
 	size_t i;
 
-	step_end(dp, true, NULL);
-	step_begin(dp, "stop_old", NULL);
 	for (i = 0; i < dp->nold; i++) {
 		if (dp->old[i].m != NULL)
 			dp->env->rt.retire(dp->old[i].m);
 		dp->old[i].m = NULL;
 	}
+	routes_set(dp, true, MACHINE_ROUTE_AUTO, 0);
+	routes_sync(dp);
+}
+
+/* The old servers have no request in flight (or the drain timeout passed). */
+static void
+old_drained(void *arg, bool timed_out)
+{
+	struct deploy *dp = arg;
+	char detail[128];
+
+	if (dp->ended)
+		return;
+	if (timed_out)
+		snprintf(detail, sizeof(detail), "drain timed out after %llds: "
+		    "requests still in flight were cut",
+		    (long long)(dp->env->drain_ms / 1000));
+	else
+		snprintf(detail, sizeof(detail), "drained: no request in "
+		    "flight");
+	stop_old(dp);
+	step_end(dp, true, detail);
+	deploy_end(dp);
+}
+
+static void
+watch_over(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	struct machine **ms = xcalloc(dp->nold + 1, sizeof(*ms));
+	char detail[128];
+	size_t i, n = 0;
+
+	step_end(dp, true, NULL);
+	dp->phase = PHASE_DRAIN;
+	uv_timer_stop(dp->rules_timer);
 	for (i = 0; i < dp->ngated; i++)
-		if (dp->gated[i].m != NULL)
+		if (dp->gated[i].m != NULL) {
+			dp->gated[i].m->hook = NULL;
 			dp->env->rt.adopt(dp->gated[i].m);
+		}
+	/* Routed old machines leave once their in-flight requests are done. */
+	for (i = 0; i < dp->nold; i++)
+		if (dp->old[i].m != NULL && machine_routed(dp, dp->old[i].m))
+			ms[n++] = dp->old[i].m;
+	routes_set(dp, false, MACHINE_ROUTE_DRAIN, 0);
+	if (n > 0) {
+		snprintf(detail, sizeof(detail), "draining %zu server%s, at most "
+		    "%llds", n, n == 1 ? "" : "s",
+		    (long long)(dp->env->drain_ms / 1000));
+		step_begin(dp, "stop_old", detail);
+		router_drained(dp->env->router, ms, n,
+		    (uint64_t)dp->env->drain_ms, old_drained, dp);
+		free(ms);
+		return;
+	}
+	free(ms);
+	step_begin(dp, "stop_old", NULL);
+	stop_old(dp);
 	step_end(dp, true, NULL);
 	deploy_end(dp);
+}
+
+/* ---- rollback_on: the new release's own traffic, from the router's log ---- */
+
+static void
+rules_check(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	const struct cfg_rollback_on *rb = &dp->app->rollback_on;
+	struct metrics_sum m;
+	json_t *ev;
+	char why[384];
+	const char *rule;
+
+	if (dp->env->metrics == NULL || (dp->phase != PHASE_WATCH &&
+	    dp->phase != PHASE_CANARY))
+		return;
+	if (metrics_query(dp->env->metrics, dp->rel.app, dp->rel.version, NULL,
+	    rb->window_ms, wall_ms(), &m) < 0 ||
+	    m.requests < (uint64_t)rb->min_requests)
+		return;
+	if (rb->error_rate >= 0 && m.rate_5xx > rb->error_rate) {
+		rule = "error_rate";
+		snprintf(why, sizeof(why), "5xx rate %.1f%% of v%d's %llu "
+		    "requests in the last %llds is above rollback_on.error_rate "
+		    "%.1f%%", m.rate_5xx * 100, dp->rel.version,
+		    (unsigned long long)m.requests,
+		    (long long)(rb->window_ms / 1000), rb->error_rate * 100);
+	} else if (rb->p95_ms > 0 && m.p95 > (double)rb->p95_ms * 1000) {
+		rule = "p95";
+		snprintf(why, sizeof(why), "p95 latency %.0fms of v%d's %llu "
+		    "requests in the last %llds is above rollback_on.p95 %lldms",
+		    m.p95 / 1000, dp->rel.version,
+		    (unsigned long long)m.requests,
+		    (long long)(rb->window_ms / 1000), (long long)rb->p95_ms);
+	} else
+		return;
+	ev = json_pack("{s:{s:s, s:f, s:I, s:I, s:I}, s:{s:I, s:I, s:f, "
+	    "s:f, s:f, s:f}}", "rule", "name", rule, "error_rate",
+	    rb->error_rate, "p95_ms", (json_int_t)rb->p95_ms, "window_ms",
+	    (json_int_t)rb->window_ms, "min_requests",
+	    (json_int_t)rb->min_requests, "measured", "requests",
+	    (json_int_t)m.requests, "errors_5xx", (json_int_t)m.by_class[5],
+	    "rate_5xx", m.rate_5xx, "p50_ms", m.p50 / 1000, "p95_ms",
+	    m.p95 / 1000, "p99_ms", m.p99 / 1000);
+	uv_timer_stop(dp->rules_timer);
+	step_mark(dp, "detected", why);
+	if (dp->phase == PHASE_CANARY)
+		deploy_fail(dp, "canary", why, ev);
+	else
+		flip_back(dp, why, ev);
 }
 
 /* ---- cutover ------------------------------------------------------------- */
@@ -494,7 +651,16 @@ cutover(struct deploy *dp)
 			dp->gated[i].m->hook = watch_hook;
 			dp->gated[i].m->deploying = false;
 		}
-	step_end(dp, true, NULL);
+	/*
+	 * Behind the router: the new servers go ready as the old ones drain, and
+	 * the old stay as backups, so a new server that fails sends its requests
+	 * to them at once.
+	 */
+	routes_set(dp, true, MACHINE_ROUTE_LIVE, 0);
+	routes_set(dp, false, MACHINE_ROUTE_WARM, 0);
+	routes_sync(dp);
+	step_end(dp, true, dp->routed ? "router: new servers ready, previous "
+	    "ones draining and kept as backups" : NULL);
 	dp->phase = PHASE_WATCH;
 	for (i = 0; i < dp->ngated; i++)
 		dp->gated[i].fails = 0;
@@ -503,6 +669,75 @@ cutover(struct deploy *dp)
 	step_begin(dp, "watch", detail);
 	uv_timer_start(dp->timer, watch_over, (uint64_t)dp->app->deploy.watch_ms,
 	    0);
+	if (dp->routed)
+		uv_timer_start(dp->rules_timer, rules_check, RULES_MS, RULES_MS);
+}
+
+/* ---- canary -------------------------------------------------------------- */
+
+static void
+canary_over(uv_timer_t *t)
+{
+	struct deploy *dp = t->data;
+	struct metrics_sum m;
+	char detail[160] = "";
+
+	if (dp->env->metrics != NULL && metrics_query(dp->env->metrics,
+	    dp->rel.app, dp->rel.version, NULL, dp->app->deploy.watch_ms,
+	    wall_ms(), &m) == 0)
+		snprintf(detail, sizeof(detail), "%llu requests, 5xx %.1f%%, "
+		    "p95 %.0fms", (unsigned long long)m.requests,
+		    m.rate_5xx * 100, m.p95 / 1000);
+	uv_timer_stop(dp->rules_timer);
+	step_end(dp, true, detail[0] ? detail : NULL);
+	routes_set(dp, false, MACHINE_ROUTE_AUTO, 0);
+	cutover(dp);
+}
+
+/* Weights that give n servers share percent of the traffic, out of 200. */
+static int
+canary_weight(int percent, size_t n)
+{
+	long w = n > 0 ? lround(2.0 * percent / (double)n) : 1;
+
+	return (int)(w < 1 ? 1 : w > 256 ? 256 : w);
+}
+
+static void
+canary_start(struct deploy *dp)
+{
+	size_t i, nnew = 0, nold = 0;
+	char detail[96];
+
+	for (i = 0; i < dp->ngated; i++)
+		if (dp->gated[i].m != NULL && machine_routed(dp, dp->gated[i].m))
+			nnew++;
+	for (i = 0; i < dp->nold; i++)
+		if (dp->old[i].m != NULL && machine_routed(dp, dp->old[i].m))
+			nold++;
+	dp->phase = PHASE_CANARY;
+	routes_set(dp, true, MACHINE_ROUTE_LIVE, canary_weight(dp->canary,
+	    nnew));
+	routes_set(dp, false, MACHINE_ROUTE_LIVE, canary_weight(100 -
+	    dp->canary, nold));
+	routes_sync(dp);
+	snprintf(detail, sizeof(detail), "%d%% of the traffic for %llds",
+	    dp->canary, (long long)(dp->app->deploy.watch_ms / 1000));
+	step_begin(dp, "canary", detail);
+	uv_timer_start(dp->timer, canary_over, (uint64_t)dp->app->deploy.watch_ms,
+	    0);
+	uv_timer_start(dp->rules_timer, rules_check, RULES_MS, RULES_MS);
+}
+
+static bool
+has_routed_old(const struct deploy *dp)
+{
+	size_t i;
+
+	for (i = 0; i < dp->nold; i++)
+		if (dp->old[i].m != NULL && machine_routed(dp, dp->old[i].m))
+			return true;
+	return false;
 }
 
 /* ---- health gate --------------------------------------------------------- */
@@ -560,13 +795,15 @@ gate_hook(struct machine *m, enum machine_event ev, const char *detail,
 	const struct cfg_health *h = &m->cfg->health;
 	char why[512];
 
-	if (dp->phase != PHASE_GATE && dp->phase != PHASE_SMOKE)
+	if (dp->phase != PHASE_GATE && dp->phase != PHASE_SMOKE &&
+	    dp->phase != PHASE_CANARY)
 		return false;
 	switch (ev) {
 	case MACHINE_EV_EXITED:
 		snprintf(why, sizeof(why), "machine %s (%s) %s before it was "
 		    "live", m->id, m->process, detail);
-		deploy_fail(dp, dp->phase == PHASE_GATE ? "health" : "smoke",
+		deploy_fail(dp, dp->phase == PHASE_GATE ? "health" :
+		    dp->phase == PHASE_SMOKE ? "smoke" : "canary",
 		    why, json_pack("{s:[o]}", "machines",
 		    machine_evidence(dp, m, "exited")));
 		return true;
@@ -625,17 +862,32 @@ smoke_over(uv_timer_t *t)
 	/* Rolling: a healthy replacement retires the machine it replaces. */
 	for (i = dp->batch_from; i < dp->batch_to; i++) {
 		int oi = dp->gated[i].old_idx;
+		struct machine *m = dp->gated[i].m;
 
-		if (oi >= 0 && dp->old[oi].m != NULL) {
+		if (oi < 0)
+			continue;
+		if (m != NULL && machine_routed(dp, m))
+			m->route = MACHINE_ROUTE_LIVE;
+		if (dp->old[oi].m != NULL) {
 			dp->env->rt.retire(dp->old[oi].m);
 			dp->old[oi].m = NULL;
 		}
 	}
+	routes_sync(dp);
 	dp->batch_from = dp->batch_to;
 	if (dp->batch_from < dp->ngated) {
 		deploy_next_batch(dp);
 		return;
 	}
+	if (dp->canary > 0 && dp->routed && has_routed_old(dp)) {
+		canary_start(dp);
+		return;
+	}
+	if (dp->canary > 0)
+		step_mark(dp, "warning", dp->routed ? "canary skipped: no "
+		    "previous release serves behind the router" : "canary "
+		    "skipped: no process group of the app has a public "
+		    "address");
 	cutover(dp);
 }
 
@@ -713,6 +965,18 @@ deploy_create_machines(struct deploy *dp, struct err *e)
 				    CFG_STRATEGY_BLUEGREEN;
 			if ((s == CFG_STRATEGY_ROLLING) != (pass == 1))
 				continue;
+			if (s == CFG_STRATEGY_BLUEGREEN &&
+			    p->port_mode != CFG_PORT_NONE &&
+			    strcmp(router_driver(dp->env->router), "none") == 0) {
+				char *w = xasprintf("router: none: %s is "
+				    "deployed immediate, not bluegreen (without "
+				    "a router its clients cannot follow a new "
+				    "port)", p->name);
+
+				step_mark(dp, "warning", w);
+				free(w);
+				s = CFG_STRATEGY_IMMEDIATE;
+			}
 			if (s == CFG_STRATEGY_IMMEDIATE)
 				for (j = 0; j < dp->nold; j++)
 					if (dp->old[j].m != NULL && strcmp(
@@ -966,7 +1230,7 @@ run_release_command(struct deploy *dp)
 
 struct deploy *
 deploy_start(struct deploy_env *env, struct release *rel,
-    struct release *prev, struct err *e)
+    struct release *prev, int canary, struct err *e)
 {
 	struct deploy *dp = xcalloc(1, sizeof(*dp));
 	struct machine *m;
@@ -983,6 +1247,10 @@ deploy_start(struct deploy_env *env, struct release *rel,
 	dp->timer = xcalloc(1, sizeof(*dp->timer));
 	uv_timer_init(env->loop, dp->timer);
 	dp->timer->data = dp;
+	dp->rules_timer = xcalloc(1, sizeof(*dp->rules_timer));
+	uv_timer_init(env->loop, dp->rules_timer);
+	dp->rules_timer->data = dp;
+	dp->canary = canary;
 	dp->mrel.id = dp->rel.id;
 	dp->mrel.version = dp->rel.version;
 	dp->mrel.dir = xasprintf("%s/artifacts/%s", env->state_dir,
@@ -1005,6 +1273,10 @@ deploy_start(struct deploy_env *env, struct release *rel,
 	}
 	dp->prev_app = dp->has_prev ? env->release_app(env->arg, &dp->prev) :
 	    NULL;
+	for (size_t i = 0; i < dp->app->nprocs; i++)
+		if (router_routes(env->router, dp->rel.app,
+		    dp->app->procs[i].name))
+			dp->routed = true;
 	/* What runs now, so it can be kept warm, replaced, or started again. */
 	for (m = env->rt.machines(env->rt.ctx); m != NULL; m = m->next) {
 		struct old *o;

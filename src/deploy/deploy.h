@@ -15,6 +15,8 @@
 #include "runtime/supervisor.h"
 
 struct deploy;
+struct router;
+struct metrics;
 
 /*
  * What a deploy asks of the runtime, filled in by the daemon: the only way deploy/
@@ -48,6 +50,10 @@ struct deploy_env {
 	struct store	*store;
 	struct deploy_runtime rt;
 	const char	*state_dir;
+	/* The router (NULL: none) and the request metrics its log feeds (or NULL). */
+	struct router	*router;
+	struct metrics	*metrics;
+	int64_t		 drain_ms;	/* router.drain_timeout */
 	/* The parsed config of a release (the daemon keeps it alive). */
 	const struct cfg_app *(*release_app)(void *arg, const struct release *);
 	/* Called once the deploy has ended (live after its watch, failed, rolled back). */
@@ -59,9 +65,11 @@ struct deploy_env {
  * Starts deploying rel (pending, its lock held) over prev (the live release, or NULL
  * when the app runs from its config). Takes rel and prev; returns NULL with e set
  * when it cannot even begin (the release is then marked failed and unlocked).
+ * canary (1..99, 0: none) is the share of the routed traffic the new release gets
+ * for a watch window before the full cutover.
  */
 struct deploy *deploy_start(struct deploy_env *, struct release *rel,
-	    struct release *prev, struct err *);
+	    struct release *prev, int canary, struct err *);
 const char *deploy_app(const struct deploy *);
 /*
  * Stops a deploy where it is, for a daemon shutdown: no more steps, its release

@@ -21,6 +21,8 @@
 #include "runtime/daemon.h"
 #include "runtime/daemon_int.h"
 #include "runtime/supervisor.h"
+#include "router/router.h"
+#include "stats/metrics.h"
 #include "store/state.h"
 #include "store/store.h"
 
@@ -87,6 +89,9 @@ daemon_closed_all(struct supervisor *sv)
 	    offsetof(struct daemon, sv));
 
 	log_info("all machines stopped; exiting");
+	router_stop(d->router);
+	d->router = NULL;
+	d->denv.router = NULL;
 	daemon_deploy_release(d);
 	d->frontend->stop(d->front);
 	d->front = NULL;
@@ -115,6 +120,14 @@ daemon_exit_when_idle(struct daemon *d)
 		uv_close((uv_handle_t *)&d->sig[i], NULL);
 }
 
+static struct machine *
+daemon_machines_of(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return d->sv.machines;
+}
+
 static void
 daemon_add_config(struct daemon *d, struct config *cfg)
 {
@@ -139,6 +152,8 @@ do_reload(void *arg, struct err *e)
 		    "running config", d->config_path);
 	daemon_add_config(d, cfg);
 	if (supervisor_apply(&d->sv, cfg, e) < 0)
+		return -1;
+	if (router_apply(d->router, cfg, e) < 0)
 		return -1;
 	/* Drop the configs no machine runs on any more. */
 	for (i = n = 0; i < d->nconfigs; i++) {
@@ -267,6 +282,8 @@ daemon_ops_fill(struct daemon *d)
 		.migrate_job = daemon_migrate_job,
 		.gc = daemon_gc,
 		.gc_job = daemon_gc_job,
+		.metrics_json = daemon_metrics_json,
+		.metrics_text = daemon_metrics_text,
 	};
 }
 
@@ -276,6 +293,7 @@ daemon_run(const struct daemon_options *o)
 	struct daemon *d = xcalloc(1, sizeof(*d));
 	int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	struct config *cfg;
+	struct cfg_diags diags = { NULL, 0 };
 	char *sock = NULL, *dbpath = NULL;
 	struct err e;
 	int i, ret = EXIT_FAILURE;
@@ -284,6 +302,7 @@ daemon_run(const struct daemon_options *o)
 	d->state_dir = o->state_dir;
 	d->lock_fd = -1;
 	d->started_at = wall_ms();
+	d->metrics = metrics_new();
 	/* Never start half-configured: the whole config validates first. */
 	if ((cfg = daemon_load_config(o->config_path)) == NULL) {
 		ret = 2;
@@ -332,6 +351,24 @@ daemon_run(const struct daemon_options *o)
 		d->sig[i].data = d;
 		uv_signal_start(&d->sig[i], daemon_signal, signums[i]);
 	}
+	/* HAProxy missing or too old, a public address taken: refused here. */
+	if ((d->router = router_start(cfg, &(struct router_env){
+	    .loop = &d->loop, .state_dir = d->state_dir,
+	    .machines = daemon_machines_of, .ctx = d, .metrics = d->metrics },
+	    &diags)) == NULL) {
+		cfg_diags_print(stderr, &diags);
+		fprintf(stderr, "opsdeck up: the router cannot start: fix the "
+		    "config or the host as said above\n");
+		cfg_diags_release(&diags);
+		d->stopping = 1;
+		supervisor_shutdown(&d->sv, daemon_closed_all);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		ret = 2;
+		goto out_loop;
+	}
+	d->denv.router = d->router;
+	d->denv.metrics = d->metrics;
+	d->denv.drain_ms = cfg->router.drain_ms;
 	if (supervisor_apply(&d->sv, cfg, &e) < 0) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		d->stopping = 1;
@@ -358,6 +395,7 @@ out:
 		close(d->lock_fd);
 	free(sock);
 	free(dbpath);
+	metrics_free(d->metrics);
 	free(d);
 	return ret;
 }
@@ -490,8 +528,9 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 	free(sorted);
 	json_decref(live);
 	json_decref(needs);
-	return json_pack("{s:o, s:o, s:o}", "daemon", daemon_info_json(d),
-	    "apps", apps, "housekeeping", daemon_gc_status_json(d));
+	return json_pack("{s:o, s:o, s:o, s:o}", "daemon", daemon_info_json(d),
+	    "apps", apps, "housekeeping", daemon_gc_status_json(d), "router",
+	    router_json(d->router));
 }
 
 json_t *
@@ -553,4 +592,63 @@ daemon_machine_action(struct daemon *d, const struct actor *actor,
 	}
 	return err_setk(e, ERR_INVALID, "unknown machine action '%s': use "
 	    "start, stop or restart", action);
+}
+
+json_t *
+daemon_metrics_json(struct daemon *d, const char *app, int64_t window_ms,
+    struct err *e)
+{
+	if (app != NULL && app_check(d, app, e) < 0)
+		return NULL;
+	return json_pack("{s:I, s:o, s:o}", "window_s",
+	    (json_int_t)(window_ms / 1000), "routes", metrics_json(d->metrics,
+	    app, window_ms, wall_ms()), "router", router_json(d->router));
+}
+
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void
+prom_label(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\\' || *s == '"')
+			buf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			buf_addstr(b, "\\n");
+		else
+			buf_addch(b, *s);
+}
+
+char *
+daemon_metrics_text(struct daemon *d)
+{
+	struct buf b = BUF_INIT;
+	struct machine *m;
+	int pass;
+
+	metrics_prometheus(d->metrics, &b);
+	router_prometheus(d->router, &b);
+	for (pass = 0; pass < 2; pass++) {
+		buf_addstr(&b, pass == 0 ? "# HELP opsdeck_machine_state a "
+		    "machine's state (1 for the one it is in)\n# TYPE "
+		    "opsdeck_machine_state gauge\n" : "# HELP "
+		    "opsdeck_machine_restarts_total restarts by the "
+		    "supervisor\n# TYPE opsdeck_machine_restarts_total "
+		    "counter\n");
+		for (m = d->sv.machines; m != NULL; m = m->next) {
+			buf_addstr(&b, pass == 0 ? "opsdeck_machine_state{app=\"" :
+			    "opsdeck_machine_restarts_total{app=\"");
+			prom_label(&b, m->app);
+			buf_addstr(&b, "\",process=\"");
+			prom_label(&b, m->process);
+			buf_printf(&b, "\",machine=\"%s\",release=\"", m->id);
+			if (m->release.id > 0)
+				buf_printf(&b, "v%d", m->release.version);
+			if (pass == 0)
+				buf_printf(&b, "\",state=\"%s\"} 1\n",
+				    machine_state_str(m->state));
+			else
+				buf_printf(&b, "\"} %d\n", m->restart_count);
+		}
+	}
+	return buf_detach(&b);
 }

@@ -203,6 +203,7 @@ struct deploy_req {
 	struct daemon	*d;
 	struct release	 rel;		/* filled but for id and version */
 	bool		 freeze;	/* take the staged secrets */
+	int		 canary;	/* percent, 0: none */
 	json_t		*out;
 };
 
@@ -248,7 +249,7 @@ do_deploy(void *arg, struct err *e)
 	if (release_live(&d->store, q->rel.app, &prev, &ignore) == 0)
 		prevp = &prev;
 	q->out = release_json(&d->store, &q->rel, false);
-	dp = deploy_start(&d->denv, &q->rel, prevp, e);
+	dp = deploy_start(&d->denv, &q->rel, prevp, q->canary, e);
 	if (prevp != NULL)
 		release_release(prevp);
 	if (dp == NULL)
@@ -307,9 +308,15 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 	struct cfg_diags diags = { NULL, 0 };
 	struct config cfg;
 	json_t *out;
+	long long canary = json_int(body, "canary", 0);
 
 	if (app_known(d, app, e) < 0)
 		return NULL;
+	if (canary < 0 || canary > 99) {
+		err_setk(e, ERR_INVALID, "'canary' %lld is not a share of the "
+		    "traffic: give a percent 1..99", canary);
+		return NULL;
+	}
 	if (digest == NULL || strlen(digest) != 64 ||
 	    strspn(digest, "0123456789abcdef") != 64) {
 		err_setk(e, ERR_INVALID, "'artifact' must be a sha256 digest "
@@ -348,6 +355,7 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 	memset(&q, 0, sizeof(q));
 	q.d = d;
 	q.freeze = true;
+	q.canary = (int)canary;
 	q.rel.app = xstrdup(app);
 	snprintf(q.rel.artifact, sizeof(q.rel.artifact), "%s", digest);
 	cfg_app_digest(a, q.rel.config_digest);

@@ -46,6 +46,8 @@ struct daemon {
 	bool		 machines_gone;	/* stopping, every machine stopped */
 	bool		 signals_closed;
 	struct secrets_key key;
+	struct router	*router;	/* HAProxy in front of the public groups */
+	struct metrics	*metrics;	/* request metrics from the router's log */
 	struct deploy_env denv;
 	struct deploy	**deploys;	/* running, one per app at most */
 	size_t		 ndeploys;
@@ -99,6 +101,9 @@ json_t	*daemon_gc(struct daemon *, const struct actor *, const json_t *body,
 /* A run's state and, once done, its report (gc_run_json) and error {message, kind}. */
 json_t	*daemon_gc_job(struct daemon *, const char *id, struct err *);
 /* start|stop|restart a machine as actor, through the action gate. */
+json_t	*daemon_metrics_json(struct daemon *, const char *app,
+	    int64_t window_ms, struct err *);
+char	*daemon_metrics_text(struct daemon *);
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);
 

@@ -56,6 +56,11 @@ struct daemon_ops {
 	json_t	*(*gc)(struct daemon *, const struct actor *, const json_t *body,
 		    struct err *);
 	json_t	*(*gc_job)(struct daemon *, const char *id, struct err *);
+	/* request metrics per app, release and route over window_ms; app NULL: all */
+	json_t	*(*metrics_json)(struct daemon *, const char *app,
+		    int64_t window_ms, struct err *);
+	/* everything as Prometheus text (the caller frees) */
+	char	*(*metrics_text)(struct daemon *);
 };
 
 /*

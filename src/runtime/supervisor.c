@@ -49,6 +49,21 @@ machine_state_str(enum machine_state s)
 	return state_names[s];
 }
 
+const char *
+machine_route_str(enum machine_route r)
+{
+	static const char *const names[] = {
+		[MACHINE_ROUTE_AUTO] = "auto",
+		[MACHINE_ROUTE_OFF] = "off",
+		[MACHINE_ROUTE_STAGED] = "staged",
+		[MACHINE_ROUTE_LIVE] = "live",
+		[MACHINE_ROUTE_WARM] = "warm",
+		[MACHINE_ROUTE_DRAIN] = "drain",
+	};
+
+	return names[r];
+}
+
 static int
 machine_state_parse(const char *s)
 {

@@ -33,6 +33,22 @@ enum machine_state {
 
 const char *machine_state_str(enum machine_state);
 
+/*
+ * What the router does with a machine's port. Deploys set it on the machines they
+ * move; the others are MACHINE_ROUTE_AUTO: served while they run, unless a deploy
+ * still gates them (staged) or retired them (off).
+ */
+enum machine_route {
+	MACHINE_ROUTE_AUTO,
+	MACHINE_ROUTE_OFF,	/* no server */
+	MACHINE_ROUTE_STAGED,	/* a server in maintenance: no traffic yet */
+	MACHINE_ROUTE_LIVE,	/* ready, with route_weight */
+	MACHINE_ROUTE_WARM,	/* draining, and a backup if the live ones fail */
+	MACHINE_ROUTE_DRAIN,	/* leaving: in-flight requests finish */
+};
+
+const char *machine_route_str(enum machine_route);
+
 struct run;
 struct supervisor;
 struct machine;
@@ -100,6 +116,8 @@ struct machine {
 	void		*hook_arg;
 	bool		 deploying;	/* started by a deploy, not yet its app's fleet */
 	bool		 retired;	/* being stopped for good by a deploy */
+	enum machine_route route;
+	int		 route_weight;	/* 1..256 while live; 0: the default */
 	struct supervisor *sv;
 	struct machine	*next;
 };
