@@ -1,10 +1,12 @@
 #!/bin/bash
 # The layout shows the architecture: dependencies run one way,
-#   cmd/ -> api/ -> runtime/ -> deploy/, migrate/, monitor/ -> ledger/, config/ -> store/ -> core/
+#   cmd/ -> api/ -> runtime/ -> deploy/ -> router/ -> stats/, migrate/, monitor/ ->
+#   ledger/, config/ -> store/ -> core/
 # Each directory may include only the ones below it in the table (its own
 # headers aside). deploy/ reads runtime's machine records (runtime/supervisor.h)
 # but calls nothing of runtime/ by name: it goes through struct deploy_runtime, and
-# the API reaches the daemon only through struct daemon_ops (runtime/ops.h).
+# the API reaches the daemon only through struct daemon_ops (runtime/ops.h). router/
+# reads the same machine records and is handed the list through struct router_env.
 set -u
 : "${OPSDECK_SRC:?repo root}"
 cd "$OPSDECK_SRC/src" || exit 1
@@ -19,11 +21,13 @@ declare -A may=(
 	[ledger]="core store"
 	[migrate]="core config"
 	[monitor]="core"
-	[deploy]="core config store runtime/supervisor.h"
-	[runtime]="core config store ledger deploy migrate monitor"
+	[stats]="core config"
+	[router]="core config stats runtime/supervisor.h"
+	[deploy]="core config store runtime/supervisor.h router stats"
+	[runtime]="core config store ledger deploy migrate monitor router stats"
 	[api]="core ledger runtime"
 	[client]="core store"
-	[cmd]="core config store ledger deploy migrate monitor runtime api client"
+	[cmd]="core config store ledger deploy migrate monitor stats runtime api client"
 )
 bad_includes() { # DIR: the includes of DIR/ that its row does not allow
 	local dir=$1 f inc top ok
@@ -49,6 +53,8 @@ check "every directory has a row in the table${unknown:+ (not: $unknown)}" test 
 
 calls=$(grep -nE '\b(supervisor|daemon)_[a-z_]+\(' deploy/*.c || true)
 check "deploy/ calls no runtime function by name${calls:+: $calls}" test -z "$calls"
+calls=$(grep -nE '\b(supervisor|daemon|deploy)_[a-z_]+\(' router/*.c || true)
+check "router/ calls no runtime or deploy function by name${calls:+: $calls}" test -z "$calls"
 # daemon_run, the daemon's entry point, is what api_daemon_run starts
 calls=$(grep -nE '\bdaemon_[a-z_]+\(' api/*.c | grep -v 'daemon_run(' || true)
 check "api/ calls the daemon only through daemon_ops${calls:+: $calls}" test -z "$calls"
