@@ -605,19 +605,6 @@ daemon_metrics_json(struct daemon *d, const char *app, int64_t window_ms,
 	    app, window_ms, wall_ms()), "router", router_json(d->router));
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
-static void
-prom_label(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '\\' || *s == '"')
-			buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			buf_addstr(b, "\\n");
-		else
-			buf_addch(b, *s);
-}
-
 char *
 daemon_metrics_text(struct daemon *d)
 {
@@ -637,9 +624,9 @@ daemon_metrics_text(struct daemon *d)
 		for (m = d->sv.machines; m != NULL; m = m->next) {
 			buf_addstr(&b, pass == 0 ? "opsdeck_machine_state{app=\"" :
 			    "opsdeck_machine_restarts_total{app=\"");
-			prom_label(&b, m->app);
+			metrics_prom_label(&b, m->app);
 			buf_addstr(&b, "\",process=\"");
-			prom_label(&b, m->process);
+			metrics_prom_label(&b, m->process);
 			buf_printf(&b, "\",machine=\"%s\",release=\"", m->id);
 			if (m->release.id > 0)
 				buf_printf(&b, "v%d", m->release.version);

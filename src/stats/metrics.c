@@ -417,8 +417,8 @@ metrics_json(struct metrics *m, const char *app, int64_t window_ms,
 	return arr;
 }
 
-static void
-label(struct buf *b, const char *s)
+void
+metrics_prom_label(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (*s == '\\' || *s == '"')
@@ -433,12 +433,12 @@ static void
 labels(struct buf *b, const struct key *k)
 {
 	buf_addstr(b, "app=\"");
-	label(b, k->app);
+	metrics_prom_label(b, k->app);
 	buf_addstr(b, "\",release=\"");
 	if (k->release > 0)
 		buf_printf(b, "v%d", k->release);
 	buf_addstr(b, "\",route=\"");
-	label(b, k->route);
+	metrics_prom_label(b, k->route);
 	buf_addch(b, '"');
 }
 

@@ -48,6 +48,8 @@ json_t	*metrics_json(struct metrics *, const char *app, int64_t window_ms,
 	    int64_t now_ms);
 /* Lifetime counters and histogram buckets in Prometheus text format. */
 void	 metrics_prometheus(struct metrics *, struct buf *);
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+void	 metrics_prom_label(struct buf *, const char *value);
 void	 metrics_forget_release(struct metrics *, const char *app, int release);
 
 #endif
