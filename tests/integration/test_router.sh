@@ -131,14 +131,32 @@ check "on its p95" \
 clients_stop
 wait_for 30 no_lock || fail "v6's deploy did not end"
 
+# 5b. a canary: 50 % of the traffic for a watch window, then the full cutover.
+clients_start
+wait_for 30 at_least 50 || fail "clients got no answers"
+check "v7 starts as a 50 % canary" od deploy web-app --artifact "$T/good" --canary 50 --detach
+in_canary() { [ "$(rel v7 '.timeline[-1] | .step + " " + .status')" = "canary running" ]; }
+check "its canary step runs" wait_for 30 in_canary
+: > "$T/versions"
+for _ in $(seq 40); do curl -fsS "http://127.0.0.1:$PUB/version" | jq -r .version >> "$T/versions"; done
+check "during the canary both releases answer" \
+    test "$(sort -u "$T/versions" | tr '\n' ' ')" = "good good2 "
+live7() { [ "$(rel v7 .status)" = live ]; }
+check "after the canary window v7 is cut over" wait_for 30 live7
+wait_for 30 no_lock || fail "v7's deploy did not end"
+clients_stop
+check "canary: 0 of $TOTAL requests failed" test "$BAD" = 0
+check "the timeline has the canary before the cutover" \
+    test "$(rel v7 '[.timeline[].step] | join(",")')" = "prepare,start,health,smoke,canary,cutover,watch,stop_old"
+
 # 6. HAProxy killed: restarted, with the live release behind it.
 pid=$(status_q .router.pid)
 kill -KILL "$pid"
 restarted() { p=$(status_q .router.pid); [ "$p" != null ] && [ "$p" != "$pid" ] &&
     curl -fsS "http://127.0.0.1:$PUB/version" >/dev/null; }
 check "HAProxy killed is restarted by opsdeck" wait_for 20 restarted
-check "and serves the live release (v3) again" \
-    test "$(curl -fsS "http://127.0.0.1:$PUB/version" | jq -r .version)" = good2
+check "and serves the live release (v7) again" \
+    test "$(curl -fsS "http://127.0.0.1:$PUB/version" | jq -r .version)" = good
 check "its restarts are counted" test "$(status_q .router.restarts)" -ge 1
 
 # /metrics and top.
