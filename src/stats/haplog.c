@@ -174,8 +174,9 @@ haplog_parse(const char *line, size_t len, struct haplog_rec *r)
 		const char *s = memchr(q + 3, '/', (size_t)(w + wl - q - 3));
 
 		if (s == NULL) {
-			w = "/";
-			wl = 1;
+			/* no path: an empty one, still inside the line */
+			w += wl;
+			wl = 0;
 		} else {
 			wl -= (size_t)(s - w);
 			w = s;

@@ -27,7 +27,7 @@ struct haplog_rec {
 	char		 term[4];	/* termination state, "----" */
 	const char	*method;	/* NULL for <BADREQ> */
 	size_t		 method_len;
-	const char	*path;		/* without the query string */
+	const char	*path;		/* without the query string; may be empty */
 	size_t		 path_len;
 };
 
