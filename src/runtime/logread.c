@@ -160,10 +160,63 @@ logread_tail(struct logread_file *files, size_t nfiles, long n, FILE *out)
 	free(lines);
 }
 
+/* Prints the whole lines fp has from where it is; a line still being written stays
+ * for the next round. */
+static void
+follow_drain(struct logread_file *f, FILE *out)
+{
+	char line[65536];
+	size_t len;
+
+	clearerr(f->fp);
+	while (fgets(line, sizeof(line), f->fp) != NULL) {
+		len = strlen(line);
+		if (line[len - 1] != '\n' && len < sizeof(line) - 1) {
+			fseek(f->fp, -(long)len, SEEK_CUR);
+			break;
+		}
+		fprintf(out, "%s %s", f->label, line);
+	}
+}
+
+/* The file f had open was rotated: it is PATH.K now. Prints what is left of it and
+ * the whole of PATH.K-1 … PATH.1, which rotated after it while we slept, so that
+ * nothing between two looks is lost. */
+static void
+follow_rotated(struct logread_file *f, FILE *out)
+{
+	struct stat st;
+	char *path;
+	int k, j;
+
+	follow_drain(f, out);
+	for (k = 1; k <= 64; k++) {
+		path = xasprintf("%s.%d", f->path, k);
+		j = stat(path, &st);
+		free(path);
+		if (j < 0)
+			return;
+		if (st.st_ino == f->ino)
+			break;
+	}
+	if (k > 64)
+		return;
+	fclose(f->fp);
+	for (j = k - 1; j >= 1; j--) {
+		path = xasprintf("%s.%d", f->path, j);
+		f->fp = fopen(path, "r");
+		free(path);
+		if (f->fp != NULL) {
+			follow_drain(f, out);
+			fclose(f->fp);
+		}
+	}
+	f->fp = NULL;
+}
+
 void
 logread_follow(struct logread_file *files, size_t nfiles, FILE *out)
 {
-	char line[65536];
 	struct stat st;
 	size_t i;
 
@@ -178,18 +231,21 @@ logread_follow(struct logread_file *files, size_t nfiles, FILE *out)
 		for (i = 0; i < nfiles; i++) {
 			struct logread_file *f = &files[i];
 
-			if (f->fp != NULL) {
-				clearerr(f->fp);
-				while (fgets(line, sizeof(line), f->fp) != NULL)
-					fprintf(out, "%s %s", f->label, line);
+			if (f->fp != NULL)
+				follow_drain(f, out);
+			if (stat(f->path, &st) < 0)
+				continue;
+			if (f->fp != NULL && st.st_ino != f->ino)
+				follow_rotated(f, out);
+			else if (f->fp != NULL && st.st_size < ftell(f->fp)) {
+				fclose(f->fp);	/* truncated in place */
+				f->fp = NULL;
 			}
-			if (stat(f->path, &st) == 0 && (f->fp == NULL ||
-			    st.st_ino != f->ino ||
-			    st.st_size < ftell(f->fp))) {
-				if (f->fp != NULL)
-					fclose(f->fp);
+			if (f->fp == NULL) {
 				f->fp = fopen(f->path, "r");
 				f->ino = st.st_ino;
+				if (f->fp != NULL)
+					follow_drain(f, out);
 			}
 		}
 		fflush(out);
