@@ -78,6 +78,7 @@ struct config {
 	double		 fail_health_after;	/* -1: never */
 	double		 error_rate;
 	long		 slow_ms;
+	long		 work_us;
 	int		 ignore_sigterm;
 };
 
@@ -99,6 +100,7 @@ enum opt_type {
 	OPT_ROLE,	/* --worker, or DEMO_ROLE=web|worker */
 	OPT_PORT,
 	OPT_MS,
+	OPT_US,
 	OPT_CODE,
 	OPT_SECONDS,
 	OPT_INTERVAL,
@@ -112,6 +114,7 @@ static const char *const expected[] = {
 	[OPT_ROLE] = "expected web or worker",
 	[OPT_PORT] = "expected a port number from 0 to 65535",
 	[OPT_MS] = "expected whole milliseconds >= 0",
+	[OPT_US] = "expected whole microseconds >= 0, at most 1000000",
 	[OPT_CODE] = "expected an exit code from 0 to 255",
 	[OPT_SECONDS] = "expected seconds >= 0, like 2 or 0.5",
 	[OPT_INTERVAL] = "expected seconds > 0, like 1 or 0.25",
@@ -167,6 +170,8 @@ static const struct option {
 	    "exactly fraction F of requests but /health answer 500" },
 	{ "slow", "DEMO_SLOW_MS", OPT_MS, &cfg.slow_ms, "MS",
 	    "add MS milliseconds to every request" },
+	{ "work-us", "DEMO_WORK_US", OPT_US, &cfg.work_us, "US",
+	    "spend US microseconds of CPU on every request (an app's own work)" },
 	{ "ignore-sigterm", "DEMO_IGNORE_SIGTERM", OPT_FLAG,
 	    &cfg.ignore_sigterm, NULL,
 	    "ignore SIGTERM; only SIGINT or SIGKILL stop it" },
@@ -260,6 +265,23 @@ sleep_ms(long ms)
 
 	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* Busy for us microseconds of this thread's CPU time, as an app computing a page. */
+static void
+burn_us(long us)
+{
+	struct timespec ts;
+	int64_t end, now;
+
+	if (us <= 0)
+		return;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	end = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + us;
+	do {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	} while (now < end);
 }
 
 static struct slice
@@ -542,6 +564,8 @@ parse_value(const struct option *o, const char *s)
 		return parse_long(s, 65535, o->dst);
 	case OPT_MS:
 		return parse_long(s, MS_MAX, o->dst);
+	case OPT_US:
+		return parse_long(s, 1000000, o->dst);
 	case OPT_CODE:
 		return parse_long(s, 255, o->dst);
 	case OPT_SECONDS:
@@ -1532,6 +1556,7 @@ serve_one(struct conn *c)
 		return 0;
 	}
 	sleep_ms(cfg.slow_ms);
+	burn_us(cfg.work_us);
 	dispatch(&rq, &rs);
 	keep = !rs.close && !rq.conn_close &&
 	    (rq.minor == 1 || rq.conn_keep_alive);

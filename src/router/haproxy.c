@@ -41,8 +41,11 @@
 #define SYNC_MS		500	/* reconcile at least this often */
 #define RETRY_MS	100	/* while HAProxy is not answering yet */
 #define STAT_MS		100	/* drain polls */
+#define INFO_MS		2000	/* reads of HAProxy's dropped log lines */
 
 #define RESTART_MIN_MS	200
+#define LOG_BATCH_MS	20	/* the log reader reads at most this often */
+#define LOG_PIPE_SIZE	(1 << 20)	/* 1 MiB of lines: about 7000 */
 #define RESTART_MAX_MS	5000
 #define VERSION_MIN_MAJOR 2
 #define VERSION_MIN_MINOR 4
@@ -355,6 +358,9 @@ render_config(const struct router *r)
 	    "\tstats timeout 10s\n"
 	    "\tlog stdout format raw local0\n"
 	    "\tmaxconn %d\n"
+	    "\t# one thread: HAProxy drops a log line that finds another thread\n"
+	    "\t# writing to the log pipe\n"
+	    "\tnbthread 1\n"
 	    "\n"
 	    "defaults\n"
 	    "\tmode http\n"
@@ -667,6 +673,27 @@ drains_poll(struct router *r)
 	api_send(r, xstrdup("show stat -1 4 -1\n"), stat_done);
 }
 
+/* "show info": DroppedLogs counts the lines HAProxy found no room for in the pipe. */
+static void
+info_done(struct router *r, int status, const char *out)
+{
+	const char *p;
+
+	if (status >= 0 && (p = strstr(out, "\nDroppedLogs: ")) != NULL)
+		r->log_dropped = strtoull(p + 14, NULL, 10);
+}
+
+static void
+info_poll(struct router *r)
+{
+	uint64_t now = mono_ms();
+
+	if (!r->running || r->api_busy || now - r->info_mono < INFO_MS)
+		return;
+	r->info_mono = now;
+	api_send(r, xstrdup("show info\n"), info_done);
+}
+
 void
 router_drained(struct router *r, struct machine *const *ms, size_t n,
     uint64_t timeout_ms, void (*cb)(void *, bool), void *arg)
@@ -740,28 +767,13 @@ log_line(struct router *r, const char *line, size_t len)
 		    rec.ta_ms * 1000, wall_ms());
 }
 
+/* Splits what the log pipe gave into lines; keeps a partial one for the next read. */
 static void
-out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+log_chunk(struct router *r, size_t n)
 {
-	struct router *r = h->data;
-
-	(void)suggested;
-	b->base = r->line + r->line_len;
-	b->len = sizeof(r->line) - r->line_len;
-}
-
-static void
-out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct router *r = s->data;
 	char *p, *end, *nl;
 
-	(void)b;
-	if (n < 0) {
-		uv_read_stop(s);
-		return;
-	}
-	r->line_len += (size_t)n;
+	r->line_len += n;
 	p = r->line;
 	end = r->line + r->line_len;
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
@@ -780,6 +792,57 @@ out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		r->line_len = 0;
 		r->line_skip = true;
 	}
+}
+
+static void log_ready(uv_poll_t *, int, int);
+
+static void
+log_resume(uv_timer_t *t)
+{
+	struct router *r = t->data;
+
+	if (r->log_open)
+		uv_poll_start(&r->out, UV_READABLE, log_ready);
+}
+
+/* HAProxy writes a line a request: waking for each would cost more than parsing it.
+ * So read all there is, then pause LOG_BATCH_MS while the pipe gathers more. */
+static void
+log_ready(uv_poll_t *h, int status, int events)
+{
+	struct router *r = h->data;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; status == 0 && i < 256; i++) {
+		n = read(r->log_fd, r->line + r->line_len,
+		    sizeof(r->line) - r->line_len);
+		if (n > 0) {
+			log_chunk(r, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			r->log_open = false;	/* HAProxy is gone */
+		break;
+	}
+	uv_poll_stop(h);
+	if (r->log_open)
+		uv_timer_start(r->log_timer, log_resume, LOG_BATCH_MS, 0);
+}
+
+static void proc_closed(uv_handle_t *);
+
+/* The poll handle stops at once; the pipe is ours to close. */
+static void
+log_close(struct router *r)
+{
+	r->log_open = false;
+	uv_close((uv_handle_t *)&r->out, proc_closed);
+	close(r->log_fd);
+	r->log_fd = -1;
 }
 
 static void
@@ -853,7 +916,7 @@ proc_exited(uv_process_t *p, int64_t status, int sig)
 	slots_unknown(r);
 	unlink(r->pid_path);
 	uv_close((uv_handle_t *)&r->proc, proc_closed);
-	uv_close((uv_handle_t *)&r->out, proc_closed);
+	log_close(r);
 	uv_close((uv_handle_t *)&r->err, proc_closed);
 	if (r->stopping)
 		return;
@@ -877,7 +940,7 @@ haproxy_spawn(struct router *r)
 	char *argv[7];
 	struct err e;
 	char pid[32];
-	int rc;
+	int rc, logfd[2];
 
 	if (r->stopping || r->running || r->proc_open > 0)
 		return;
@@ -894,7 +957,17 @@ haproxy_spawn(struct router *r)
 	argv[3] = "-f";
 	argv[4] = r->config_path;
 	argv[5] = NULL;
-	uv_pipe_init(r->env.loop, &r->out, 0);
+	/* The log comes through a pipe of our own, so that it can be made large:
+	 * HAProxy drops lines it cannot write at once. */
+	if (pipe2(logfd, O_CLOEXEC) < 0) {
+		log_warnx("router: pipe: %s", strerror(errno));
+		uv_timer_start(r->restart_timer, restart_due, r->backoff_ms, 0);
+		return;
+	}
+	(void)fcntl(logfd[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
+	(void)fcntl(logfd[0], F_SETFL, O_NONBLOCK);
+	r->log_fd = logfd[0];
+	uv_poll_init(r->env.loop, &r->out, logfd[0]);
 	uv_pipe_init(r->env.loop, &r->err, 0);
 	r->out.data = r;
 	r->err.data = r;
@@ -902,8 +975,8 @@ haproxy_spawn(struct router *r)
 	memset(&opt, 0, sizeof(opt));
 	memset(stdio, 0, sizeof(stdio));
 	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&r->out;
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = logfd[1];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&r->err;
 	opt.file = r->binary;
@@ -915,23 +988,28 @@ haproxy_spawn(struct router *r)
 	r->proc_open = 3;
 	r->line_len = 0;
 	r->line_skip = false;
-	if ((rc = uv_spawn(r->env.loop, &r->proc, &opt)) != 0) {
+	rc = uv_spawn(r->env.loop, &r->proc, &opt);
+	close(logfd[1]);
+	if (rc != 0) {
 		log_warnx("router: cannot run '%s': %s", r->binary,
 		    uv_strerror(rc));
 		uv_close((uv_handle_t *)&r->proc, proc_closed);
-		uv_close((uv_handle_t *)&r->out, proc_closed);
+		log_close(r);
 		uv_close((uv_handle_t *)&r->err, proc_closed);
 		uv_timer_start(r->restart_timer, restart_due, r->backoff_ms, 0);
 		return;
 	}
 	r->pid = r->proc.pid;
 	r->running = true;
+	r->log_dropped_before += r->log_dropped;	/* the new one counts from 0 */
+	r->log_dropped = 0;
 	r->started_mono = mono_ms();
 	slots_unknown(r);
 	snprintf(pid, sizeof(pid), "%d\n", r->pid);
 	if (file_write_atomic(r->pid_path, pid, strlen(pid), 0600, &e) < 0)
 		log_warnx("router: %s", e.msg);
-	uv_read_start((uv_stream_t *)&r->out, out_alloc, out_read);
+	r->log_open = true;
+	uv_poll_start(&r->out, UV_READABLE, log_ready);
 	uv_read_start((uv_stream_t *)&r->err, err_alloc, err_read);
 	log_info("router: haproxy %s pid %d serving %zu frontend%s", r->version,
 	    r->pid, r->nbackends, r->nbackends == 1 ? "" : "s");
@@ -1121,6 +1199,7 @@ router_tick(uv_timer_t *t)
 
 	router_sync(r);
 	drains_poll(r);
+	info_poll(r);
 	uv_timer_start(t, router_tick, r->drains != NULL ? STAT_MS :
 	    r->dirty ? RETRY_MS : SYNC_MS, 0);
 }
@@ -1176,6 +1255,9 @@ router_start(const struct config *cfg, const struct router_env *env,
 	r->restart_timer = xcalloc(1, sizeof(*r->restart_timer));
 	uv_timer_init(env->loop, r->restart_timer);
 	r->restart_timer->data = r;
+	r->log_timer = xcalloc(1, sizeof(*r->log_timer));
+	uv_timer_init(env->loop, r->log_timer);
+	r->log_timer->data = r;
 	if (!r->driver_none && r->nbackends > 0)
 		haproxy_spawn(r);
 	uv_timer_start(r->timer, router_tick, RETRY_MS, 0);
@@ -1287,6 +1369,8 @@ router_json(const struct router *r)
 	    r->log_lines));
 	json_object_set_new(o, "log_unparsed", json_integer((json_int_t)
 	    r->log_bad));
+	json_object_set_new(o, "log_dropped", json_integer((json_int_t)
+	    (r->log_dropped_before + r->log_dropped)));
 	for (i = 0; i < r->nbackends; i++) {
 		const struct backend *b = &r->backends[i];
 		json_t *bo = json_object(), *ss = json_array();
@@ -1326,10 +1410,15 @@ router_prometheus(const struct router *r, struct buf *b)
 	    "parse (counted and skipped)\n"
 	    "# TYPE opsdeck_router_log_unparsed_total counter\n"
 	    "opsdeck_router_log_unparsed_total %llu\n"
+	    "# HELP opsdeck_router_log_dropped_total log lines HAProxy dropped "
+	    "(the pipe was full), read every 2 s\n"
+	    "# TYPE opsdeck_router_log_dropped_total counter\n"
+	    "opsdeck_router_log_dropped_total %llu\n"
 	    "# HELP opsdeck_router_restarts_total HAProxy restarts by opsdeck\n"
 	    "# TYPE opsdeck_router_restarts_total counter\n"
 	    "opsdeck_router_restarts_total %d\n",
 	    (unsigned long long)r->log_lines, (unsigned long long)r->log_bad,
+	    (unsigned long long)(r->log_dropped_before + r->log_dropped),
 	    r->restarts);
 }
 
@@ -1362,6 +1451,7 @@ router_stop(struct router *r)
 	if (r->timer != NULL) {
 		uv_close((uv_handle_t *)r->timer, handle_free);
 		uv_close((uv_handle_t *)r->restart_timer, handle_free);
+		uv_close((uv_handle_t *)r->log_timer, handle_free);
 		r->timer = NULL;
 	}
 	if (r->running) {

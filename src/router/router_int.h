@@ -22,7 +22,8 @@ struct router {
 	size_t		 nbackends;
 	/* the HAProxy master, our child */
 	uv_process_t	 proc;
-	uv_pipe_t	 out;		/* its request log */
+	uv_poll_t	 out;		/* its request log: a pipe, log_fd */
+	int		 log_fd;
 	uv_pipe_t	 err;		/* its notices and alerts */
 	int		 proc_open;	/* handles not yet closed */
 	bool		 running;
@@ -32,6 +33,8 @@ struct router {
 	uint64_t	 backoff_ms;
 	uv_timer_t	*timer;		/* reconcile and drain polls */
 	uv_timer_t	*restart_timer;
+	uv_timer_t	*log_timer;	/* resumes the log reader: see out_read */
+	bool		 log_open;	/* out can be read */
 	bool		 api_busy;	/* one runtime API call at a time */
 	bool		 stat_busy;
 	bool		 dirty;		/* a change waits for the API */
@@ -45,6 +48,10 @@ struct router {
 	bool		 line_skip;
 	uint64_t	 log_lines;
 	uint64_t	 log_bad;
+	/* lines HAProxy could not write (its DroppedLogs), of this process and of
+	 * those before it; read every INFO_MS */
+	uint64_t	 log_dropped, log_dropped_before;
+	uint64_t	 info_mono;
 };
 
 void	router_free_now(struct router *);
