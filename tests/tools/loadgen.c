@@ -360,5 +360,9 @@ main(int argc, char **argv)
 		}
 	}
 	write_counts(out);
+	for (i = 0; i < nconns; i++) {
+		conn_close(&conns[i]);
+		free(conns[i].in);
+	}
 	return 0;
 }
