@@ -33,7 +33,7 @@ struct router {
 	uint64_t	 backoff_ms;
 	uv_timer_t	*timer;		/* reconcile and drain polls */
 	uv_timer_t	*restart_timer;
-	uv_timer_t	*log_timer;	/* resumes the log reader: see out_read */
+	uv_timer_t	*log_timer;	/* resumes the log reader: see log_ready */
 	bool		 log_open;	/* out can be read */
 	bool		 api_busy;	/* one runtime API call at a time */
 	bool		 stat_busy;
