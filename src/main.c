@@ -29,6 +29,7 @@ extern const struct cmd_entry cmd_secrets_unset_entry;
 extern const struct cmd_entry cmd_secrets_deploy_entry;
 extern const struct cmd_entry cmd_gc_entry;
 extern const struct cmd_entry cmd_top_entry;
+extern const struct cmd_entry cmd_logstat_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -46,6 +47,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_machines_entry,
 	&cmd_top_entry,
+	&cmd_logstat_entry,
 	&cmd_logs_entry,
 	&cmd_machine_start_entry,
 	&cmd_machine_stop_entry,

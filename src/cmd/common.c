@@ -315,7 +315,8 @@ cmd_check_name(const char *cmd, const char *what, const char *value)
 void
 cmd_print_json(const json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(12));
 
 	if (s != NULL)
 		printf("%s\n", s);
