@@ -108,7 +108,9 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     migrate_str_fn, migrate_bool_fn, migrate_exclude_fn, release_command_fn,
     deploy_fn, strategy_fn, retain_fn, retain_age_fn, router_fn,
     router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
-    error_rate_fn;
+    error_rate_fn, checks_fn, heartbeats_fn, channels_fn, notify_fn,
+    maintenance_fn;
+static void watch_release(struct cfg_watch *);
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -121,6 +123,13 @@ static const struct rule top_rules[] = {
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
 	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
 	{ "router", RULE_FN, 0, 0, 0, router_fn, NULL },
+	/* after apps (they name them), channels before notify, checks before
+	 * maintenance */
+	{ "checks", RULE_FN, 0, 0, 0, checks_fn, NULL },
+	{ "heartbeats", RULE_FN, 0, 0, 0, heartbeats_fn, NULL },
+	{ "channels", RULE_FN, 0, 0, 0, channels_fn, NULL },
+	{ "notify", RULE_FN, 0, 0, 0, notify_fn, NULL },
+	{ "maintenance", RULE_FN, 0, 0, 0, maintenance_fn, NULL },
 };
 
 static const struct rule router_rules[] = {
@@ -1734,7 +1743,9 @@ config_load_string(const char *file, const char *text, size_t len,
 	if ((apps = ymap_get(root, "apps")) != NULL && ynode_is_null(apps))
 		diag(&ld, apps, "apps", "expected a mapping of app name to app, "
 		    "got nothing");
-	else if (apps == NULL && ymap_key(root, "migrate") == NULL)
+	else if (apps == NULL && ymap_key(root, "migrate") == NULL &&
+	    ymap_key(root, "checks") == NULL && ymap_key(root, "heartbeats") ==
+	    NULL)
 		diag(&ld, root, "apps", "missing required key 'apps': add 'apps:', a "
 		    "mapping of app name to app (or only 'migrate:', for a "
 		    "project that uses opsdeck for its migrations)");
@@ -1958,6 +1969,7 @@ config_release(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->state_dir);
 	free(cfg->router.haproxy);
+	watch_release(&cfg->watch);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -2325,4 +2337,896 @@ bool
 cfg_process_routed(const struct config *cfg, const struct cfg_process *p)
 {
 	return cfg->router.driver == CFG_ROUTER_HAPROXY && p->public_port != 0;
+}
+
+/* ---- watch: checks, heartbeats, channels, notify, maintenance ----------- */
+
+static const char *const severities[] = {
+	[CFG_SEV_CRITICAL] = "critical",
+	[CFG_SEV_WARNING] = "warning",
+	[CFG_SEV_INFO] = "info",
+};
+
+const char *
+cfg_severity_str(enum cfg_severity s)
+{
+	return severities[s];
+}
+
+static bool
+severity_parse(const char *s, enum cfg_severity *out)
+{
+	size_t i;
+
+	for (i = 0; i < NRULES(severities); i++)
+		if (strcmp(s, severities[i]) == 0) {
+			*out = (enum cfg_severity)i;
+			return true;
+		}
+	return false;
+}
+
+static void
+severity_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "critical, warning or info")) == NULL)
+		return;
+	if (!severity_parse(s, field))
+		diag(ld, val, path, "unknown severity '%s': use critical, warning "
+		    "or info", show(&v, s));
+	free(s);
+}
+
+/* A string field (char **), replacing what was there. */
+static void
+string_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char **out = field, *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a string")) == NULL)
+		return;
+	free(*out);
+	*out = s;
+}
+
+static void
+bool_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	migrate_bool_fn(ld, r, val, path, field);
+}
+
+/* A list of strings (or one string) into a NULL-terminated array. */
+static void
+strings(struct loader *ld, const struct ynode *val, const char *path,
+    const char *what, char ***out, size_t *n)
+{
+	struct shown v;
+	size_t i;
+
+	if (val->kind == YNODE_SCALAR && !ynode_is_null(val)) {
+		char *s = scalar_text(ld, val, path, what);
+
+		if (s == NULL)
+			return;
+		*out = xcalloc(2, sizeof(**out));
+		(*out)[0] = s;
+		*n = 1;
+		return;
+	}
+	if (val->kind != YNODE_SEQ) {
+		diag(ld, val, path, "expected a list of %ss, got %s", what,
+		    node_what(&v, val));
+		return;
+	}
+	*out = xcalloc(val->nitems + 1, sizeof(**out));
+	for (i = 0; i < val->nitems; i++) {
+		char *kp = xasprintf("%s[%zu]", path, i);
+		char *s = scalar_text(ld, val->items[i], kp, what);
+
+		free(kp);
+		if (s != NULL)
+			(*out)[(*n)++] = s;
+	}
+}
+
+static void
+http_target_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a URL like http://127.0.0.1:8080/health"))
+	    == NULL)
+		return;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		diag(ld, val, path, "expected an http:// or https:// URL, got '%s'",
+		    show(&v, s));
+		free(s);
+		return;
+	}
+	if (c->target != NULL)
+		diag(ld, val, path, "a check is http or tcp, not both: remove one");
+	free(c->target);
+	c->target = s;
+	c->kind = CFG_CHECK_HTTP;
+}
+
+static void
+tcp_target_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+	struct shown v;
+	const char *colon;
+	long long port;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "host:port like 127.0.0.1:5432")) ==
+	    NULL)
+		return;
+	colon = strrchr(s, ':');
+	if (colon == NULL || colon == s || parse_int(colon + 1, &port) < 0 ||
+	    port < 1 || port > 65535) {
+		diag(ld, val, path, "expected host:port like 127.0.0.1:5432, got "
+		    "'%s'", show(&v, s));
+		free(s);
+		return;
+	}
+	if (c->target != NULL)
+		diag(ld, val, path, "a check is http or tcp, not both: remove one");
+	free(c->target);
+	c->target = s;
+	c->kind = CFG_CHECK_TCP;
+}
+
+static void
+method_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char **out = field, *s;
+	struct shown v;
+	size_t i;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "an HTTP method like GET")) == NULL)
+		return;
+	for (i = 0; s[i]; i++)
+		if (!isupper((unsigned char)s[i]))
+			break;
+	if (i == 0 || s[i] != '\0' || i > 16) {
+		diag(ld, val, path, "expected an HTTP method in capitals like GET "
+		    "or POST, got '%s'", show(&v, s));
+		free(s);
+		return;
+	}
+	free(*out);
+	*out = s;
+}
+
+static void
+headers_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+	struct shown v;
+	bool *ok;
+	size_t i;
+
+	(void)r;
+	if (!expect_map(ld, val, path, "a mapping of header name to value"))
+		return;
+	ok = map_keys(ld, val, path, "header");
+	c->headers = xcalloc(val->npairs + 1, sizeof(*c->headers));
+	for (i = 0; i < val->npairs; i++) {
+		const char *k;
+		char *kp, *s;
+
+		if (!ok[i])
+			continue;
+		k = val->pairs[i].key->str;
+		kp = path_child(path, k);
+		if (strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_") != strlen(k) || *k == '\0')
+			diag(ld, val->pairs[i].key, kp, "invalid header name '%s': "
+			    "letters, digits, '-' and '_'", show(&v, k));
+		else if ((s = scalar_text(ld, val->pairs[i].value, kp, "a string"))
+		    != NULL) {
+			if (strpbrk(s, "\r\n") != NULL) {
+				diag(ld, val->pairs[i].value, kp, "a header value "
+				    "cannot hold a line break");
+				free(s);
+			} else {
+				c->headers[c->nheaders].name = xstrdup(k);
+				c->headers[c->nheaders++].value = s;
+			}
+		}
+		free(kp);
+	}
+	free(ok);
+}
+
+static void
+conditions_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+	struct shown v;
+	size_t i;
+
+	(void)r;
+	if (val->kind != YNODE_SEQ) {
+		diag(ld, val, path, "expected a list of conditions like "
+		    "[\"[STATUS] == 200\"], got %s", node_what(&v, val));
+		return;
+	}
+	c->conds = xcalloc(val->nitems + 1, sizeof(*c->conds));
+	for (i = 0; i < val->nitems; i++) {
+		char *kp = xasprintf("%s[%zu]", path, i);
+		char *s = scalar_text(ld, val->items[i], kp, "a condition like "
+		    "'[STATUS] == 200'");
+
+		free(kp);
+		if (s == NULL)
+			continue;
+		c->conds[c->nconds].text = s;
+		c->conds[c->nconds].pos.line = val->items[i]->line;
+		c->conds[c->nconds].pos.col = val->items[i]->col;
+		c->nconds++;
+	}
+}
+
+static const struct rule flap_rules[] = {
+	{ "failures", RULE_INT, offsetof(struct cfg_check, flap_failures), 1, 1000,
+	    NULL, "add failures: N (failed runs that count as flapping)" },
+	{ "runs", RULE_INT, offsetof(struct cfg_check, flap_runs), 1, 1000, NULL,
+	    "add runs: N (the last runs they are counted in)" },
+};
+
+static void
+flap_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+
+	(void)r;
+	walk_map(ld, val, val, path, flap_rules, NRULES(flap_rules), c);
+	if (c->flap_failures > c->flap_runs && c->flap_runs > 0)
+		diag(ld, val, path, "flap: %d failures can never happen in %d "
+		    "runs: give failures <= runs", c->flap_failures, c->flap_runs);
+}
+
+static void
+ref_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+
+	string_fn(ld, r, val, path, &c->depends_on);
+	c->depends_at.line = val->line;
+	c->depends_at.col = val->col;
+}
+
+static const struct rule check_rules[] = {
+	{ "http", RULE_FN, 0, 0, 0, http_target_fn, NULL },
+	{ "tcp", RULE_FN, 0, 0, 0, tcp_target_fn, NULL },
+	{ "method", RULE_FN, offsetof(struct cfg_check, method), 0, 0, method_fn,
+	    NULL },
+	{ "headers", RULE_FN, 0, 0, 0, headers_fn, NULL },
+	{ "body", RULE_FN, offsetof(struct cfg_check, body), 0, 0, string_fn, NULL },
+	{ "interval", RULE_DURATION, offsetof(struct cfg_check, interval_ms), 100,
+	    DURATION_MAX, NULL, NULL },
+	{ "timeout", RULE_DURATION, offsetof(struct cfg_check, timeout_ms), 1,
+	    10 * 60 * 1000, NULL, NULL },
+	{ "conditions", RULE_FN, 0, 0, 0, conditions_fn, NULL },
+	{ "failures", RULE_INT, offsetof(struct cfg_check, failures), 1, 100, NULL,
+	    NULL },
+	{ "successes", RULE_INT, offsetof(struct cfg_check, successes), 1, 100,
+	    NULL, NULL },
+	{ "flap", RULE_FN, 0, 0, 0, flap_fn, NULL },
+	{ "max_body", RULE_SIZE, offsetof(struct cfg_check, max_body), 1,
+	    16 * MIB, NULL, NULL },
+	{ "severity", RULE_FN, offsetof(struct cfg_check, severity), 0, 0,
+	    severity_fn, NULL },
+	{ "app", RULE_FN, offsetof(struct cfg_check, app), 0, 0, string_fn, NULL },
+	{ "depends_on", RULE_FN, 0, 0, 0, ref_fn, NULL },
+};
+
+/* NAME: {...} sections: a mapping whose keys are names. Calls each(ld, key, value). */
+static void
+named_map(struct loader *ld, const struct ynode *val, const char *path,
+    const char *noun, void (*each)(struct loader *, const struct ynode *,
+    const struct ynode *, const char *))
+{
+	struct shown v;
+	bool *ok;
+	size_t i;
+	char what[64];
+
+	snprintf(what, sizeof(what), "a mapping of %s name to %s", noun, noun);
+	if (!expect_map(ld, val, path, what))
+		return;
+	ok = map_keys(ld, val, path, noun);
+	for (i = 0; i < val->npairs; i++) {
+		const struct ynode *k = val->pairs[i].key;
+		char *kp;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, k->str);
+		if (!name_valid(k->str))
+			diag(ld, k, kp, "invalid %s name '%s': " NAME_RULES, noun,
+			    show(&v, k->str));
+		else
+			each(ld, k, val->pairs[i].value, kp);
+		free(kp);
+	}
+	free(ok);
+}
+
+static void
+check_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
+    const char *kp)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	struct cfg_check *c;
+
+	w->checks = xreallocarray(w->checks, w->nchecks + 1, sizeof(*w->checks));
+	c = &w->checks[w->nchecks++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(k->str);
+	c->method = xstrdup("GET");
+	c->interval_ms = 30000;
+	c->timeout_ms = 10000;
+	c->failures = 3;
+	c->successes = 1;
+	c->max_body = 64 * KIB;
+	c->pos.line = k->line;
+	c->pos.col = k->col;
+	walk_map(ld, k, val, kp, check_rules, NRULES(check_rules), c);
+	if (val->kind == YNODE_MAP && ymap_get(val, "http") == NULL &&
+	    ymap_get(val, "tcp") == NULL)
+		diag(ld, k, kp, "missing the target: add http: URL or tcp: "
+		    "host:port");
+	if (c->timeout_ms > c->interval_ms && val->kind == YNODE_MAP)
+		diag(ld, k, kp, "timeout is longer than interval: runs would "
+		    "overlap; give a timeout below the interval");
+	if (c->app != NULL && config_app(ld->cfg, c->app) == NULL)
+		diag(ld, k, kp, "app '%s' is not in apps:", c->app);
+}
+
+static void
+checks_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	size_t i;
+
+	(void)r;
+	(void)field;
+	named_map(ld, val, path, "check", check_one);
+	/* parents exist, and no check depends on itself through others */
+	for (i = 0; i < w->nchecks; i++) {
+		const struct cfg_check *c = &w->checks[i], *p = c;
+		size_t hops = 0;
+		char *kp;
+
+		if (c->depends_on == NULL)
+			continue;
+		kp = xasprintf("%s.%s.depends_on", path, c->name);
+		while (p != NULL && p->depends_on != NULL && hops <= w->nchecks) {
+			const struct cfg_check *next = config_check(ld->cfg,
+			    p->depends_on);
+
+			if (next == NULL) {
+				if (p == c)
+					diag_at(ld, c->depends_at.line,
+					    c->depends_at.col, kp, "no check "
+					    "named '%s' in checks:", c->depends_on);
+				break;
+			}
+			p = next;
+			hops++;
+			if (p == c) {
+				diag_at(ld, c->depends_at.line, c->depends_at.col,
+				    kp, "'%s' depends on itself through '%s': "
+				    "remove a link", c->name, c->depends_on);
+				break;
+			}
+		}
+		free(kp);
+	}
+}
+
+static void
+hb_schedule_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_heartbeat *h = field;
+
+	string_fn(ld, r, val, path, &h->schedule);
+	h->schedule_at.line = val->line;
+	h->schedule_at.col = val->col;
+}
+
+static void
+hb_tz_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_heartbeat *h = field;
+
+	string_fn(ld, r, val, path, &h->tz);
+	h->tz_at.line = val->line;
+	h->tz_at.col = val->col;
+}
+
+static const struct rule heartbeat_rules[] = {
+	{ "period", RULE_DURATION, offsetof(struct cfg_heartbeat, period_ms), 1000,
+	    366 * DAY_MS, NULL, NULL },
+	{ "schedule", RULE_FN, 0, 0, 0, hb_schedule_fn, NULL },
+	{ "tz", RULE_FN, 0, 0, 0, hb_tz_fn, NULL },
+	{ "grace", RULE_DURATION, offsetof(struct cfg_heartbeat, grace_ms), 0,
+	    31 * DAY_MS, NULL, NULL },
+	{ "doing_stale", RULE_DURATION,
+	    offsetof(struct cfg_heartbeat, doing_stale_ms), 1000, 31 * DAY_MS,
+	    NULL, NULL },
+	{ "severity", RULE_FN, offsetof(struct cfg_heartbeat, severity), 0, 0,
+	    severity_fn, NULL },
+	{ "app", RULE_FN, offsetof(struct cfg_heartbeat, app), 0, 0, string_fn,
+	    NULL },
+};
+
+static void
+heartbeat_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
+    const char *kp)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	struct cfg_heartbeat *h;
+
+	w->heartbeats = xreallocarray(w->heartbeats, w->nheartbeats + 1,
+	    sizeof(*w->heartbeats));
+	h = &w->heartbeats[w->nheartbeats++];
+	memset(h, 0, sizeof(*h));
+	h->name = xstrdup(k->str);
+	h->grace_ms = 3600 * 1000;
+	h->doing_stale_ms = 15 * 60 * 1000;
+	h->pos.line = k->line;
+	h->pos.col = k->col;
+	walk_map(ld, k, val, kp, heartbeat_rules, NRULES(heartbeat_rules), h);
+	if (h->schedule != NULL && h->period_ms > 0)
+		diag(ld, k, kp, "give period or schedule, not both");
+	else if (h->schedule == NULL && h->period_ms == 0)
+		h->period_ms = DAY_MS;
+	if (h->tz != NULL && h->schedule == NULL)
+		diag_at(ld, h->tz_at.line, h->tz_at.col, kp, "tz is for a "
+		    "schedule: add schedule: or remove tz");
+	if (h->app != NULL && config_app(ld->cfg, h->app) == NULL)
+		diag(ld, k, kp, "app '%s' is not in apps:", h->app);
+}
+
+static void
+heartbeats_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	named_map(ld, val, path, "heartbeat", heartbeat_one);
+}
+
+static void
+webhook_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_channel *ch = field;
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a URL")) == NULL)
+		return;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		diag(ld, val, path, "expected an http:// or https:// URL, got '%s'",
+		    show(&v, s));
+		free(s);
+		return;
+	}
+	free(ch->url);
+	ch->url = s;
+	ch->kind = CFG_CHANNEL_WEBHOOK;
+	ch->pos.line = val->line;
+}
+
+static void
+email_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_channel *ch = field;
+	struct shown v;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "an SMTP URL")) == NULL)
+		return;
+	if (strncmp(s, "smtp://", 7) != 0 && strncmp(s, "smtps://", 8) != 0) {
+		diag(ld, val, path, "expected an smtp:// or smtps:// URL like "
+		    "smtp://127.0.0.1:25, got '%s'", show(&v, s));
+		free(s);
+		return;
+	}
+	free(ch->url);
+	ch->url = s;
+	ch->kind = CFG_CHANNEL_EMAIL;
+	ch->pos.line = val->line;
+}
+
+static void
+to_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_channel *ch = field;
+
+	(void)r;
+	strings(ld, val, path, "address", &ch->to, &ch->nto);
+}
+
+static void
+channel_command_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct cfg_channel *ch = field;
+
+	(void)r;
+	argv_parse(ld, val, path, &ch->argv, &ch->argc, NULL);
+	ch->kind = CFG_CHANNEL_COMMAND;
+	ch->pos.line = val->line;
+}
+
+static const struct rule channel_rules[] = {
+	{ "webhook", RULE_FN, 0, 0, 0, webhook_fn, NULL },
+	{ "slack", RULE_FN, offsetof(struct cfg_channel, slack), 0, 0, bool_fn,
+	    NULL },
+	{ "email", RULE_FN, 0, 0, 0, email_fn, NULL },
+	{ "from", RULE_FN, offsetof(struct cfg_channel, from), 0, 0, string_fn,
+	    NULL },
+	{ "to", RULE_FN, 0, 0, 0, to_fn, NULL },
+	{ "command", RULE_FN, 0, 0, 0, channel_command_fn, NULL },
+};
+
+static void
+channel_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
+    const char *kp)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	struct cfg_channel *ch;
+	int kinds;
+
+	w->channels = xreallocarray(w->channels, w->nchannels + 1,
+	    sizeof(*w->channels));
+	ch = &w->channels[w->nchannels++];
+	memset(ch, 0, sizeof(*ch));
+	ch->name = xstrdup(k->str);
+	walk_map(ld, k, val, kp, channel_rules, NRULES(channel_rules), ch);
+	kinds = (ymap_get(val, "webhook") != NULL) + (ymap_get(val, "email") !=
+	    NULL) + (ymap_get(val, "command") != NULL);
+	if (val->kind == YNODE_MAP && kinds != 1)
+		diag(ld, k, kp, "a channel is one of webhook: URL, email: "
+		    "SMTP_URL or command: [argv]");
+	else if (ch->kind == CFG_CHANNEL_EMAIL && (ch->nto == 0 || ch->from ==
+	    NULL))
+		diag(ld, k, kp, "an email channel needs from: and to:");
+	ch->pos.line = k->line;
+	ch->pos.col = k->col;
+}
+
+static void
+channels_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	named_map(ld, val, path, "channel", channel_one);
+}
+
+static const struct cfg_channel *
+config_channel(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->watch.nchannels; i++)
+		if (strcmp(cfg->watch.channels[i].name, name) == 0)
+			return &cfg->watch.channels[i];
+	return NULL;
+}
+
+static void
+notify_route(struct loader *ld, const struct ynode *val, const char *path,
+    struct cfg_notify_route *nr)
+{
+	struct shown v;
+	char **sev = NULL;
+	size_t nsev = 0, i;
+	bool *ok;
+
+	nr->pos.line = val->line;
+	nr->pos.col = val->col;
+	if (!expect_map(ld, val, path, "a mapping like {severity: [critical], "
+	    "channels: [pager]}"))
+		return;
+	ok = map_keys(ld, val, path, "key");
+	for (i = 0; i < val->npairs; i++) {
+		const char *key = val->pairs[i].key->str;
+		const struct ynode *v2 = val->pairs[i].value;
+		char *kp;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, key);
+		if (strcmp(key, "severity") == 0)
+			strings(ld, v2, kp, "severity", &sev, &nsev);
+		else if (strcmp(key, "app") == 0)
+			string_fn(ld, NULL, v2, kp, &nr->app);
+		else if (strcmp(key, "channels") == 0)
+			strings(ld, v2, kp, "channel", &nr->channels,
+			    &nr->nchannels);
+		else
+			diag(ld, val->pairs[i].key, kp, "unknown key '%s': use "
+			    "severity, app or channels", show(&v, key));
+		free(kp);
+	}
+	free(ok);
+	for (i = 0; i < nsev; i++) {
+		enum cfg_severity s;
+
+		if (severity_parse(sev[i], &s))
+			nr->severities |= 1u << s;
+		else
+			diag(ld, val, path, "unknown severity '%s': use critical, "
+			    "warning or info", show(&v, sev[i]));
+		free(sev[i]);
+	}
+	free(sev);
+	if (nr->nchannels == 0)
+		diag(ld, val, path, "a route needs channels: [NAME, ...]");
+	for (i = 0; i < nr->nchannels; i++)
+		if (config_channel(ld->cfg, nr->channels[i]) == NULL)
+			diag(ld, val, path, "no channel named '%s' in channels:",
+			    show(&v, nr->channels[i]));
+	if (nr->app != NULL && config_app(ld->cfg, nr->app) == NULL)
+		diag(ld, val, path, "app '%s' is not in apps:", show(&v, nr->app));
+}
+
+static void
+notify_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	const struct ynode *routes, *remind;
+	struct shown v;
+	size_t i;
+
+	(void)r;
+	(void)field;
+	if (!expect_map(ld, val, path, "a mapping like {remind: 1h, routes: "
+	    "[...]}"))
+		return;
+	for (i = 0; i < val->npairs; i++) {
+		const char *key = val->pairs[i].key->str;
+
+		if (val->pairs[i].key->kind == YNODE_SCALAR &&
+		    strcmp(key, "remind") != 0 && strcmp(key, "routes") != 0) {
+			char *kp = path_child(path, key);
+
+			diag(ld, val->pairs[i].key, kp, "unknown key '%s': use "
+			    "remind or routes", show(&v, key));
+			free(kp);
+		}
+	}
+	if ((remind = ymap_get(val, "remind")) != NULL) {
+		static const struct rule rr = { "remind", RULE_DURATION, 0, 0,
+		    31 * DAY_MS, NULL, NULL };
+		char *kp = path_child(path, "remind");
+
+		apply_duration(ld, &rr, remind, kp, &w->remind_ms);
+		free(kp);
+	}
+	if ((routes = ymap_get(val, "routes")) == NULL)
+		return;
+	if (routes->kind != YNODE_SEQ) {
+		diag(ld, routes, path, "expected a list of routes, got %s",
+		    node_what(&v, routes));
+		return;
+	}
+	w->routes = xcalloc(routes->nitems + 1, sizeof(*w->routes));
+	for (i = 0; i < routes->nitems; i++) {
+		char *kp = xasprintf("%s.routes[%zu]", path, i);
+
+		notify_route(ld, routes->items[i], kp, &w->routes[w->nroutes++]);
+		free(kp);
+	}
+}
+
+static void
+maint_checks_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_maintenance *m = field;
+
+	(void)r;
+	strings(ld, val, path, "check", &m->checks, &m->nchecks);
+}
+
+static void
+maint_apps_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_maintenance *m = field;
+
+	(void)r;
+	strings(ld, val, path, "app", &m->apps, &m->napps);
+}
+
+static void
+maint_schedule_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct cfg_maintenance *m = field;
+
+	string_fn(ld, r, val, path, &m->schedule);
+	m->schedule_at.line = val->line;
+	m->schedule_at.col = val->col;
+}
+
+static void
+maint_tz_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_maintenance *m = field;
+
+	string_fn(ld, r, val, path, &m->tz);
+	m->tz_at.line = val->line;
+	m->tz_at.col = val->col;
+}
+
+static const struct rule maint_rules[] = {
+	{ "schedule", RULE_FN, 0, 0, 0, maint_schedule_fn,
+	    "add schedule: a cron of the window's start, like '0 2 * * sun'" },
+	{ "tz", RULE_FN, 0, 0, 0, maint_tz_fn, NULL },
+	{ "duration", RULE_DURATION, offsetof(struct cfg_maintenance, duration_ms),
+	    60000, 31 * DAY_MS, NULL, "add duration: like 30m" },
+	{ "checks", RULE_FN, 0, 0, 0, maint_checks_fn, NULL },
+	{ "apps", RULE_FN, 0, 0, 0, maint_apps_fn, NULL },
+};
+
+static void
+maint_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
+    const char *kp)
+{
+	struct cfg_watch *w = &ld->cfg->watch;
+	struct cfg_maintenance *m;
+	size_t i;
+
+	w->maint = xreallocarray(w->maint, w->nmaint + 1, sizeof(*w->maint));
+	m = &w->maint[w->nmaint++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(k->str);
+	m->pos.line = k->line;
+	m->pos.col = k->col;
+	walk_map(ld, k, val, kp, maint_rules, NRULES(maint_rules), m);
+	for (i = 0; i < m->nchecks; i++)
+		if (config_check(ld->cfg, m->checks[i]) == NULL &&
+		    config_heartbeat(ld->cfg, m->checks[i]) == NULL)
+			diag(ld, k, kp, "no check or heartbeat named '%s'",
+			    m->checks[i]);
+	for (i = 0; i < m->napps; i++)
+		if (config_app(ld->cfg, m->apps[i]) == NULL)
+			diag(ld, k, kp, "app '%s' is not in apps:", m->apps[i]);
+}
+
+static void
+maintenance_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	named_map(ld, val, path, "maintenance window", maint_one);
+}
+
+const struct cfg_check *
+config_check(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->watch.nchecks; i++)
+		if (strcmp(cfg->watch.checks[i].name, name) == 0)
+			return &cfg->watch.checks[i];
+	return NULL;
+}
+
+const struct cfg_heartbeat *
+config_heartbeat(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->watch.nheartbeats; i++)
+		if (strcmp(cfg->watch.heartbeats[i].name, name) == 0)
+			return &cfg->watch.heartbeats[i];
+	return NULL;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+watch_release(struct cfg_watch *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->nchecks; i++) {
+		struct cfg_check *c = &w->checks[i];
+
+		free(c->name);
+		free(c->target);
+		free(c->method);
+		for (j = 0; j < c->nheaders; j++) {
+			free(c->headers[j].name);
+			free(c->headers[j].value);
+		}
+		free(c->headers);
+		free(c->body);
+		for (j = 0; j < c->nconds; j++)
+			free(c->conds[j].text);
+		free(c->conds);
+		free(c->app);
+		free(c->depends_on);
+	}
+	free(w->checks);
+	for (i = 0; i < w->nheartbeats; i++) {
+		free(w->heartbeats[i].name);
+		free(w->heartbeats[i].schedule);
+		free(w->heartbeats[i].tz);
+		free(w->heartbeats[i].app);
+	}
+	free(w->heartbeats);
+	for (i = 0; i < w->nchannels; i++) {
+		struct cfg_channel *ch = &w->channels[i];
+
+		free(ch->name);
+		free(ch->url);
+		free(ch->from);
+		strv_free(ch->to, ch->nto);
+		strv_free(ch->argv, ch->argc);
+	}
+	free(w->channels);
+	for (i = 0; i < w->nroutes; i++) {
+		free(w->routes[i].app);
+		strv_free(w->routes[i].channels, w->routes[i].nchannels);
+	}
+	free(w->routes);
+	for (i = 0; i < w->nmaint; i++) {
+		free(w->maint[i].name);
+		free(w->maint[i].schedule);
+		free(w->maint[i].tz);
+		strv_free(w->maint[i].checks, w->maint[i].nchecks);
+		strv_free(w->maint[i].apps, w->maint[i].napps);
+	}
+	free(w->maint);
+	memset(w, 0, sizeof(*w));
 }

@@ -160,6 +160,115 @@ struct cfg_retain {
 	int64_t		 logs_ms;	/* retired machines' logs younger than this, 14d */
 };
 
+/* ---- watch: checks, heartbeats, channels, notify routes, maintenance ---- */
+
+enum cfg_severity { CFG_SEV_CRITICAL, CFG_SEV_WARNING, CFG_SEV_INFO };
+
+enum cfg_check_kind { CFG_CHECK_HTTP, CFG_CHECK_TCP };
+
+struct cfg_header {
+	char	*name;
+	char	*value;
+};
+
+/* A condition of a check, checked by monitor/ (cond_parse) where it is written. */
+struct cfg_cond {
+	char		*text;
+	struct cfg_pos	 pos;
+};
+
+/* `checks: NAME:` */
+struct cfg_check {
+	char		*name;
+	enum cfg_check_kind kind;
+	char		*target;	/* the URL, or host:port for tcp */
+	char		*method;	/* GET */
+	struct cfg_header *headers;
+	size_t		 nheaders;
+	char		*body;		/* or NULL */
+	int64_t		 interval_ms;	/* 30s */
+	int64_t		 timeout_ms;	/* 10s */
+	struct cfg_cond	*conds;		/* none: [STATUS] < 400, or [CONNECTED] */
+	size_t		 nconds;
+	int		 failures;	/* in a row that open an incident, 3 */
+	int		 successes;	/* in a row that resolve it, 1 */
+	int		 flap_failures;	/* this many failures ... 0: off */
+	int		 flap_runs;	/* ... in the last this many runs */
+	int		 max_body;	/* bytes of the answer kept, 64 KiB */
+	enum cfg_severity severity;	/* critical */
+	char		*app;		/* for notify routes; or NULL */
+	char		*depends_on;	/* a parent check; or NULL */
+	struct cfg_pos	 depends_at;
+	struct cfg_pos	 pos;
+};
+
+/* `heartbeats: NAME:` (the schedule and zone are checked by monitor/) */
+struct cfg_heartbeat {
+	char		*name;
+	int64_t		 period_ms;	/* 1d unless a schedule */
+	int64_t		 grace_ms;	/* 1h */
+	char		*schedule;	/* cron, or NULL */
+	char		*tz;		/* NULL: UTC */
+	int64_t		 doing_stale_ms; /* 15m */
+	enum cfg_severity severity;
+	char		*app;
+	struct cfg_pos	 schedule_at, tz_at;
+	struct cfg_pos	 pos;
+};
+
+enum cfg_channel_kind { CFG_CHANNEL_WEBHOOK, CFG_CHANNEL_EMAIL, CFG_CHANNEL_COMMAND };
+
+/* `channels: NAME:` where notices go */
+struct cfg_channel {
+	char		*name;
+	enum cfg_channel_kind kind;
+	char		*url;		/* webhook URL, or smtp://host:port */
+	bool		 slack;		/* a Slack-compatible {"text": ...} body */
+	char		*from;		/* email */
+	char		**to;		/* email, NULL-terminated */
+	size_t		 nto;
+	char		**argv;		/* command, NULL-terminated */
+	size_t		 argc;
+	struct cfg_pos	 pos;
+};
+
+/* One row of `notify:`: incidents of these severities (and app) go to channels. */
+struct cfg_notify_route {
+	unsigned	 severities;	/* bit per enum cfg_severity; 0: all */
+	char		*app;		/* NULL: every app */
+	char		**channels;	/* names, NULL-terminated */
+	size_t		 nchannels;
+	struct cfg_pos	 pos;
+};
+
+/* `maintenance: NAME:` a recurring window */
+struct cfg_maintenance {
+	char		*name;
+	char		*schedule;	/* cron of its start */
+	char		*tz;
+	int64_t		 duration_ms;
+	char		**checks;	/* names; with apps, none: everything */
+	size_t		 nchecks;
+	char		**apps;
+	size_t		 napps;
+	struct cfg_pos	 schedule_at, tz_at;
+	struct cfg_pos	 pos;
+};
+
+struct cfg_watch {
+	struct cfg_check *checks;
+	size_t		 nchecks;
+	struct cfg_heartbeat *heartbeats;
+	size_t		 nheartbeats;
+	struct cfg_channel *channels;
+	size_t		 nchannels;
+	struct cfg_notify_route *routes;	/* none: everything to every channel */
+	size_t		 nroutes;
+	struct cfg_maintenance *maint;
+	size_t		 nmaint;
+	int64_t		 remind_ms;	/* reminders while open; 0 off */
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its folder, absolute */
@@ -173,6 +282,7 @@ struct config {
 	struct cfg_migrate migrate;
 	struct cfg_retain retain;
 	struct cfg_router router;
+	struct cfg_watch watch;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */
@@ -209,6 +319,10 @@ void	 cfg_diags_add(struct cfg_diags *, const char *file, struct cfg_pos,
 void	 cfg_diags_print(FILE *, const struct cfg_diags *);
 
 const struct cfg_app *config_app(const struct config *, const char *name);
+const struct cfg_check *config_check(const struct config *, const char *name);
+const struct cfg_heartbeat *config_heartbeat(const struct config *,
+	    const char *name);
+const char *cfg_severity_str(enum cfg_severity);
 const struct cfg_process *cfg_app_process(const struct cfg_app *, const char *name);
 /* True when a group's machines are reached through the router (HAProxy, 'public'). */
 bool	 cfg_process_routed(const struct config *, const struct cfg_process *);

@@ -22,6 +22,7 @@
 #include "runtime/daemon_int.h"
 #include "runtime/supervisor.h"
 #include "router/router.h"
+#include "monitor/watch_check.h"
 #include "stats/metrics.h"
 #include "store/state.h"
 #include "store/store.h"
@@ -32,7 +33,11 @@ daemon_load_config(const char *path)
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	struct cfg_diags diags = { NULL, 0 };
 
-	if (config_load(path, true, cfg, &diags) < 0) {
+	int loaded = config_load(path, true, cfg, &diags);
+
+	if (loaded < 0 || watch_config_check(cfg, &diags) < 0) {
+		if (loaded == 0)
+			config_release(cfg);
 		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "%s: %zu error%s: fix %s and run `opsdeck "
 		    "config check -c %s`\n", path, diags.n, diags.n == 1 ? "" :
