@@ -30,6 +30,15 @@ extern const struct cmd_entry cmd_secrets_deploy_entry;
 extern const struct cmd_entry cmd_gc_entry;
 extern const struct cmd_entry cmd_top_entry;
 extern const struct cmd_entry cmd_logstat_entry;
+extern const struct cmd_entry cmd_checks_entry;
+extern const struct cmd_entry cmd_check_run_entry;
+extern const struct cmd_entry cmd_incidents_entry;
+extern const struct cmd_entry cmd_ack_entry;
+extern const struct cmd_entry cmd_heartbeats_entry;
+extern const struct cmd_entry cmd_heartbeat_ping_entry;
+extern const struct cmd_entry cmd_maintenance_add_entry;
+extern const struct cmd_entry cmd_maintenance_list_entry;
+extern const struct cmd_entry cmd_maintenance_end_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -48,6 +57,15 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_machines_entry,
 	&cmd_top_entry,
 	&cmd_logstat_entry,
+	&cmd_checks_entry,
+	&cmd_check_run_entry,
+	&cmd_incidents_entry,
+	&cmd_ack_entry,
+	&cmd_heartbeats_entry,
+	&cmd_heartbeat_ping_entry,
+	&cmd_maintenance_add_entry,
+	&cmd_maintenance_list_entry,
+	&cmd_maintenance_end_entry,
 	&cmd_logs_entry,
 	&cmd_machine_start_entry,
 	&cmd_machine_stop_entry,

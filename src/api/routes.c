@@ -46,6 +46,28 @@ static void route_metrics(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_prometheus(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_checks(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_incidents(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_incident_ack(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_heartbeats(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_heartbeat_ping(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_ping_url(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_maintenance(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_maintenance_add(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_maintenance_end(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_notifications(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_clock(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -69,6 +91,23 @@ static const struct route {
 	{ "GET", "/v1/gc/:id", route_gc_job },
 	{ "GET", "/v1/metrics", route_metrics },
 	{ "GET", "/metrics", route_prometheus },
+	{ "GET", "/v1/checks", route_checks },
+	{ "GET", "/v1/incidents", route_incidents },
+	{ "POST", "/v1/incidents/:id/ack", route_incident_ack },
+	{ "GET", "/v1/heartbeats", route_heartbeats },
+	{ "POST", "/v1/heartbeats/:name/ping", route_heartbeat_ping },
+	/* Healthchecks.io's ping URLs: /ping/NAME[/start|/fail|/EXITCODE] */
+	{ "POST", "/ping/:name", route_ping_url },
+	{ "GET", "/ping/:name", route_ping_url },
+	{ "HEAD", "/ping/:name", route_ping_url },
+	{ "POST", "/ping/:name/:what", route_ping_url },
+	{ "GET", "/ping/:name/:what", route_ping_url },
+	{ "HEAD", "/ping/:name/:what", route_ping_url },
+	{ "GET", "/v1/maintenance", route_maintenance },
+	{ "POST", "/v1/maintenance", route_maintenance_add },
+	{ "POST", "/v1/maintenance/:id/end", route_maintenance_end },
+	{ "GET", "/v1/notifications", route_notifications },
+	{ "POST", "/v1/test/clock", route_clock },
 };
 
 const char *
@@ -361,4 +400,178 @@ route_prometheus(const struct daemon_ops *ops, struct api_request *req,
 	(void)req;
 	res->text = ops->metrics_text(ops->d);
 	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- watch --------------------------------------------------------------- */
+
+static void
+route_checks(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	(void)req;
+	res->body = ops->checks_json(ops->d);
+}
+
+static void
+route_incidents(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	const char *all = api_query(req, "all");
+
+	res->body = ops->incidents_json(ops->d, all != NULL &&
+	    strcmp(all, "0") != 0);
+}
+
+/* A positive decimal id from a path segment; 0 when it is not one. */
+static int64_t
+path_id(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '1' || *s > '9')
+		return 0;
+	v = strtoll(s, &end, 10);
+	return *end == '\0' && v > 0 ? v : 0;
+}
+
+static void
+route_incident_ack(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	int64_t id = path_id(req->params[0]);
+	struct err e;
+
+	if (id == 0) {
+		fail(res, 400, "an incident id is a positive number");
+		return;
+	}
+	if (ops->incident_ack(ops->d, &req->actor, id, &e) < 0)
+		fail(res, err_http_status(&e), e.msg);
+	else
+		res->body = json_pack("{s:I, s:s}", "id", (json_int_t)id, "state",
+		    "acknowledged");
+}
+
+static void
+route_heartbeats(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	(void)req;
+	res->body = ops->heartbeats_json(ops->d);
+}
+
+static void
+route_heartbeat_ping(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->heartbeat_ping(ops->d, &req->actor, req->params[0], body,
+	    &e), &e, 200);
+	json_decref(body);
+}
+
+/* /ping/NAME, /ping/NAME/start, /ping/NAME/fail, /ping/NAME/EXITCODE: the body,
+ * if any, is the run's message (its first 1 KiB). */
+static void
+route_ping_url(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	const char *what = req->params[1];
+	json_t *body = json_object();
+	struct err e;
+	char *end;
+
+	if (what == NULL)
+		;
+	else if (strcmp(what, "start") == 0 || strcmp(what, "fail") == 0)
+		json_object_set_new(body, "signal", json_string(what));
+	else if (*what >= '0' && *what <= '9' && strtol(what, &end, 10) <= 255 &&
+	    *end == '\0' && strlen(what) <= 3)
+		json_object_set_new(body, "exit_code", json_integer(strtol(what,
+		    NULL, 10)));
+	else {
+		json_decref(body);
+		fail(res, 404, "a ping URL is /ping/NAME, /ping/NAME/start, "
+		    "/ping/NAME/fail or /ping/NAME/EXITCODE (0-255)");
+		return;
+	}
+	if (req->body != NULL && *req->body != '\0')
+		json_object_set_new(body, "message", json_stringn(req->body,
+		    strnlen(req->body, 1024)));
+	answer(res, ops->heartbeat_ping(ops->d, &req->actor, req->params[0], body,
+	    &e), &e, 200);
+	json_decref(body);
+}
+
+static void
+route_maintenance(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	(void)req;
+	res->body = ops->maintenance_json(ops->d);
+}
+
+static void
+route_maintenance_add(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->maintenance_add(ops->d, &req->actor, body, &e), &e, 201);
+	json_decref(body);
+}
+
+static void
+route_maintenance_end(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	int64_t id = path_id(req->params[0]);
+	struct err e;
+
+	if (id == 0) {
+		fail(res, 400, "a maintenance id is a positive number");
+		return;
+	}
+	if (ops->maintenance_end(ops->d, &req->actor, id, &e) < 0)
+		fail(res, err_http_status(&e), e.msg);
+	else
+		res->body = json_pack("{s:I, s:b}", "id", (json_int_t)id, "ended",
+		    1);
+}
+
+static void
+route_notifications(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	(void)req;
+	res->body = ops->notifications_json(ops->d);
+}
+
+static void
+route_clock(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	const json_t *ms;
+	struct err e;
+
+	if (body == NULL)
+		return;
+	ms = json_object_get(body, "advance_ms");
+	if (!json_is_integer(ms)) {
+		fail(res, 400, "give {\"advance_ms\": N}");
+		json_decref(body);
+		return;
+	}
+	answer(res, ops->clock_advance(ops->d, json_integer_value(ms), &e), &e,
+	    200);
+	json_decref(body);
 }

@@ -9,8 +9,8 @@
 #include "api/api.h"
 
 /*
- * A config with a migrate: section and no apps (a project that uses opsdeck for its
- * migrations only): true after saying there is nothing to run. A config that does
+ * A config with a migrate: section and no apps, checks or heartbeats (a project that
+ * uses opsdeck for its migrations only): true after saying there is nothing to run. A config that does
  * not load is left to the daemon, which reports it.
  */
 static bool
@@ -20,7 +20,8 @@ nothing_to_run(const char *file)
 	struct cfg_diags diags;
 	bool none = false;
 
-	if (config_load(file, false, &cfg, &diags) == 0 && cfg.napps == 0) {
+	if (config_load(file, false, &cfg, &diags) == 0 && cfg.napps == 0 &&
+	    cfg.watch.nchecks == 0 && cfg.watch.nheartbeats == 0) {
 		none = true;
 		printf("%s has no apps: nothing to run (its migrate: section is "
 		    "used by `opsdeck migrate`)\n", file);

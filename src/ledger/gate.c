@@ -25,6 +25,10 @@ static const struct action_def actions[] = {
 	{ "migrate.apply", ROLE_OPERATOR, "apply migrations to a database" },
 	{ "gc.run", ROLE_OPERATOR, "remove the artifacts and logs retain: no "
 	    "longer keeps" },
+	{ "incident.ack", ROLE_OPERATOR, "acknowledge an open incident" },
+	{ "heartbeat.ping", ROLE_AGENT, "report a run to a heartbeat" },
+	{ "maintenance.add", ROLE_OPERATOR, "start a maintenance window" },
+	{ "maintenance.end", ROLE_OPERATOR, "end a maintenance window early" },
 };
 
 const char *

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -15,6 +16,7 @@ struct prober {
 	CURLM		*multi;
 	uv_timer_t	*timer;
 	struct probe	*probes;
+	size_t		 nprobes;
 };
 
 struct probe {
@@ -23,6 +25,13 @@ struct probe {
 	probe_cb	 cb;
 	void		*arg;
 	struct buf	 body;
+	size_t		 max_body;
+	bool		 truncated;
+	bool		 tcp;
+	struct curl_slist *headers;
+	struct curl_slist *rcpt;
+	char		*upload;
+	size_t		 upload_len, upload_off;
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct probe	*next;
 };
@@ -143,8 +152,12 @@ probe_free(struct probe *p)
 			*pp = p->next;
 			break;
 		}
+	p->pr->nprobes--;
 	curl_multi_remove_handle(p->pr->multi, p->easy);
 	curl_easy_cleanup(p->easy);
+	curl_slist_free_all(p->headers);
+	curl_slist_free_all(p->rcpt);
+	free(p->upload);
 	buf_release(&p->body);
 	free(p);
 }
@@ -155,10 +168,52 @@ collect(char *data, size_t size, size_t n, void *arg)
 	struct probe *p = arg;
 
 	/* Keep the start of the body for conditions; read and drop the rest. */
-	if (p->body.len < BODY_KEEP)
-		buf_add(&p->body, data, size * n < BODY_KEEP - p->body.len ?
-		    size * n : BODY_KEEP - p->body.len);
+	if (p->body.len < p->max_body)
+		buf_add(&p->body, data, size * n < p->max_body - p->body.len ?
+		    size * n : p->max_body - p->body.len);
+	if (size * n > 0 && p->body.len == p->max_body)
+		p->truncated = true;
 	return size * n;
+}
+
+static size_t
+upload_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct probe *p = arg;
+	size_t left = p->upload_len - p->upload_off;
+
+	if (left > size * n)
+		left = size * n;
+	memcpy(buf, p->upload + p->upload_off, left);
+	p->upload_off += left;
+	return left;
+}
+
+/* Milliseconds until the server certificate's "Expire date", or -1. */
+static int64_t
+cert_expiry(CURL *easy)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *sl;
+	struct tm tm;
+
+	if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return -1;
+	/* certinfo[0] is the server's own certificate */
+	for (sl = ci->certinfo[0]; sl != NULL; sl = sl->next)
+		if (strncmp(sl->data, "Expire date:", 12) == 0) {
+			const char *v = sl->data + 12;
+
+			memset(&tm, 0, sizeof(tm));
+			while (*v == ' ')
+				v++;
+			/* "Jan  1 00:00:00 2027 GMT" */
+			if (strptime(v, "%b %e %H:%M:%S %Y", &tm) == NULL)
+				return -1;
+			return ((int64_t)timegm(&tm) - (int64_t)time(NULL)) * 1000;
+		}
+	return -1;
 }
 
 /* Hands finished transfers to their callbacks (outside curl's own callbacks). */
@@ -172,51 +227,122 @@ prober_check_done(struct prober *pr)
 		struct probe *p = NULL;
 		struct probe_result r;
 		curl_off_t t = 0;
+		char *ip = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
 		memset(&r, 0, sizeof(r));
-		if (msg->data.result == CURLE_OK)
+		r.cert_expiry_ms = -1;
+		if (msg->data.result == CURLE_OK && !p->tcp)
 			curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE,
 			    &r.status);
-		else
+		else if (msg->data.result != CURLE_OK)
 			r.error = p->errbuf[0] ? p->errbuf :
 			    curl_easy_strerror(msg->data.result);
 		curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &t);
 		r.elapsed_ms = (int64_t)(t / 1000);
 		r.body = buf_str(&p->body);
+		r.body_len = p->body.len;
+		r.truncated = p->truncated;
+		r.connected = msg->data.result == CURLE_OK || r.status > 0;
+		if (!r.connected) {
+			curl_off_t ct = 0;
+
+			curl_easy_getinfo(p->easy, CURLINFO_CONNECT_TIME_T, &ct);
+			r.connected = ct > 0;
+		}
+		if (curl_easy_getinfo(p->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+		    ip != NULL && *ip != '\0')
+			r.ip = ip;
+		r.cert_expiry_ms = cert_expiry(p->easy);
 		p->cb(p->arg, &r);
 		probe_free(p);
 	}
 }
 
 struct probe *
-probe_get(struct prober *pr, const char *url, int64_t timeout_ms, probe_cb cb,
+probe_start(struct prober *pr, const struct probe_req *req, probe_cb cb,
     void *arg)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
+	size_t i;
 
 	p->pr = pr;
 	p->cb = cb;
 	p->arg = arg;
+	p->tcp = req->tcp;
+	p->max_body = req->max_body > 0 ? req->max_body : BODY_KEEP;
 	buf_init(&p->body, 0);
 	p->easy = curl_easy_init();
-	curl_easy_setopt(p->easy, CURLOPT_URL, url);
+	curl_easy_setopt(p->easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "opsdeck-health/"
 	    OPSDECK_VERSION);
-	curl_easy_setopt(p->easy, CURLOPT_FORBID_REUSE, 1L);
+	/* No file:// or other schemes from a config's URL. */
+	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, req->mail_from ?
+	    "smtp,smtps" : "http,https");
+	if (req->mail_from != NULL) {
+		curl_easy_setopt(p->easy, CURLOPT_MAIL_FROM, req->mail_from);
+		for (i = 0; req->mail_rcpt && req->mail_rcpt[i]; i++)
+			p->rcpt = curl_slist_append(p->rcpt, req->mail_rcpt[i]);
+		curl_easy_setopt(p->easy, CURLOPT_MAIL_RCPT, p->rcpt);
+		p->upload = xstrdup(req->upload ? req->upload : "");
+		p->upload_len = strlen(p->upload);
+		curl_easy_setopt(p->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(p->easy, CURLOPT_READFUNCTION, upload_read);
+		curl_easy_setopt(p->easy, CURLOPT_READDATA, p);
+	}
+	if (!req->reuse)
+		curl_easy_setopt(p->easy, CURLOPT_FORBID_REUSE, 1L);
+	if (req->tcp)
+		curl_easy_setopt(p->easy, CURLOPT_CONNECT_ONLY, 1L);
+	if (strncmp(req->url, "https://", 8) == 0)
+		curl_easy_setopt(p->easy, CURLOPT_CERTINFO, 1L);
+	if (req->method != NULL && strcmp(req->method, "GET") != 0) {
+		if (strcmp(req->method, "HEAD") == 0)
+			curl_easy_setopt(p->easy, CURLOPT_NOBODY, 1L);
+		else
+			curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	if (req->body != NULL) {
+		curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE,
+		    (long)strlen(req->body));
+		/* copied: the caller's string may go before the transfer ends */
+		curl_easy_setopt(p->easy, CURLOPT_COPYPOSTFIELDS, req->body);
+		if (req->method == NULL || strcmp(req->method, "GET") == 0)
+			curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, "GET");
+	}
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
+		p->headers = curl_slist_append(p->headers, req->headers[i]);
+	if (p->headers != NULL)
+		curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
 	p->next = pr->probes;
 	pr->probes = p;
+	pr->nprobes++;
 	curl_multi_add_handle(pr->multi, p->easy);
 	return p;
+}
+
+struct probe *
+probe_get(struct prober *pr, const char *url, int64_t timeout_ms, probe_cb cb,
+    void *arg)
+{
+	struct probe_req req = { .url = url, .timeout_ms = timeout_ms };
+
+	return probe_start(pr, &req, cb, arg);
+}
+
+size_t
+probe_running(const struct prober *pr)
+{
+	return pr->nprobes;
 }
 
 void

@@ -22,6 +22,7 @@
 #include "runtime/daemon_int.h"
 #include "runtime/supervisor.h"
 #include "router/router.h"
+#include "monitor/watch.h"
 #include "monitor/watch_check.h"
 #include "stats/metrics.h"
 #include "store/state.h"
@@ -94,6 +95,8 @@ daemon_closed_all(struct supervisor *sv)
 	    offsetof(struct daemon, sv));
 
 	log_info("all machines stopped; exiting");
+	watch_free(d->watch);
+	d->watch = NULL;
 	router_stop(d->router);
 	d->router = NULL;
 	d->denv.router = NULL;
@@ -160,6 +163,7 @@ do_reload(void *arg, struct err *e)
 		return -1;
 	if (router_apply(d->router, cfg, e) < 0)
 		return -1;
+	watch_apply(d->watch, cfg);
 	/* Drop the configs no machine runs on any more. */
 	for (i = n = 0; i < d->nconfigs; i++) {
 		if (i == d->nconfigs - 1 || supervisor_uses(&d->sv,
@@ -236,6 +240,9 @@ daemon_signal(uv_signal_t *s, int signum)
 		log_info("migrate apply is running: exiting once it has ended");
 	/* Deploys stop where they are; the next start recovers them (their locks). */
 	daemon_deploy_stop(d);
+	/* Checks stop first: the fleet going down is not an incident. */
+	watch_free(d->watch);
+	d->watch = NULL;
 	supervisor_shutdown(&d->sv, daemon_closed_all);
 }
 
@@ -290,6 +297,7 @@ daemon_ops_fill(struct daemon *d)
 		.metrics_json = daemon_metrics_json,
 		.metrics_text = daemon_metrics_text,
 	};
+	daemon_watch_ops(&d->ops);
 }
 
 int
@@ -381,6 +389,7 @@ daemon_run(const struct daemon_options *o)
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
+	d->watch = watch_new(&d->loop, &d->store, cfg);
 	daemon_announce(d);
 	daemon_gc_start(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -59,6 +59,7 @@ struct daemon {
 	struct gc_job	*gc_jobs, *gc_running;
 	unsigned	 gc_last_id;
 	uv_timer_t	 gc_timer;
+	struct watch	*watch;		/* checks, incidents, heartbeats */
 };
 
 /*
@@ -106,6 +107,9 @@ json_t	*daemon_metrics_json(struct daemon *, const char *app,
 char	*daemon_metrics_text(struct daemon *);
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);
+
+/* Fills the watch entries of the ops table (daemon_watch.c). */
+void	daemon_watch_ops(struct daemon_ops *);
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
 int	daemon_deploy_init(struct daemon *, struct err *);

@@ -7,6 +7,9 @@
 #ifndef OPSDECK_OPS_H
 #define OPSDECK_OPS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <jansson.h>
 #include <uv.h>
 
@@ -61,6 +64,21 @@ struct daemon_ops {
 		    int64_t window_ms, struct err *);
 	/* everything as Prometheus text (the caller frees) */
 	char	*(*metrics_text)(struct daemon *);
+	/* watch (monitor/watch.h): checks, incidents, heartbeats, maintenance */
+	json_t	*(*checks_json)(struct daemon *);
+	json_t	*(*incidents_json)(struct daemon *, bool all);
+	int	 (*incident_ack)(struct daemon *, const struct actor *, int64_t id,
+		    struct err *);
+	json_t	*(*heartbeats_json)(struct daemon *);
+	json_t	*(*heartbeat_ping)(struct daemon *, const struct actor *,
+		    const char *name, const json_t *body, struct err *);
+	json_t	*(*maintenance_json)(struct daemon *);
+	json_t	*(*maintenance_add)(struct daemon *, const struct actor *,
+		    const json_t *body, struct err *);
+	int	 (*maintenance_end)(struct daemon *, const struct actor *,
+		    int64_t id, struct err *);
+	json_t	*(*notifications_json)(struct daemon *);
+	json_t	*(*clock_advance)(struct daemon *, int64_t ms, struct err *);
 };
 
 /*

@@ -1,0 +1,107 @@
+/* The daemon's watch operations: its ops table's entries, handed to monitor/watch. */
+#include "monitor/watch.h"
+#include "runtime/daemon_int.h"
+
+/* While the daemon stops, watch is gone: the calls say so. */
+static int
+gone(struct err *e)
+{
+	return err_setk(e, ERR_CONFLICT, "opsdeck is stopping: checks and "
+	    "heartbeats have stopped");
+}
+
+static json_t *
+stopped_json(void)
+{
+	return json_pack("{s:b}", "stopping", 1);
+}
+
+static json_t *
+checks_json(struct daemon *d)
+{
+	return d->watch ? watch_checks_json(d->watch) : stopped_json();
+}
+
+static json_t *
+incidents_json(struct daemon *d, bool all)
+{
+	return d->watch ? watch_incidents_json(d->watch, all) : stopped_json();
+}
+
+static int
+incident_ack(struct daemon *d, const struct actor *a, int64_t id, struct err *e)
+{
+	return d->watch ? watch_ack(d->watch, a, id, e) : gone(e);
+}
+
+static json_t *
+heartbeats_json(struct daemon *d)
+{
+	return d->watch ? watch_heartbeats_json(d->watch) : stopped_json();
+}
+
+static json_t *
+heartbeat_ping(struct daemon *d, const struct actor *a, const char *name,
+    const json_t *body, struct err *e)
+{
+	if (d->watch == NULL) {
+		gone(e);
+		return NULL;
+	}
+	return watch_ping(d->watch, a, name, body, e);
+}
+
+static json_t *
+maintenance_json(struct daemon *d)
+{
+	return d->watch ? watch_maintenance_json(d->watch) : stopped_json();
+}
+
+static json_t *
+maintenance_add(struct daemon *d, const struct actor *a, const json_t *body,
+    struct err *e)
+{
+	if (d->watch == NULL) {
+		gone(e);
+		return NULL;
+	}
+	return watch_maintenance_add(d->watch, a, body, e);
+}
+
+static int
+maintenance_end(struct daemon *d, const struct actor *a, int64_t id,
+    struct err *e)
+{
+	return d->watch ? watch_maintenance_end(d->watch, a, id, e) : gone(e);
+}
+
+static json_t *
+notifications_json(struct daemon *d)
+{
+	return d->watch ? watch_notifications_json(d->watch) : stopped_json();
+}
+
+static json_t *
+clock_advance(struct daemon *d, int64_t ms, struct err *e)
+{
+	if (d->watch == NULL) {
+		gone(e);
+		return NULL;
+	}
+	return watch_clock_advance(d->watch, ms, e);
+}
+
+void
+daemon_watch_ops(struct daemon_ops *ops)
+{
+	ops->checks_json = checks_json;
+	ops->incidents_json = incidents_json;
+	ops->incident_ack = incident_ack;
+	ops->heartbeats_json = heartbeats_json;
+	ops->heartbeat_ping = heartbeat_ping;
+	ops->maintenance_json = maintenance_json;
+	ops->maintenance_add = maintenance_add;
+	ops->maintenance_end = maintenance_end;
+	ops->notifications_json = notifications_json;
+	ops->clock_advance = clock_advance;
+}
