@@ -33,7 +33,7 @@ struct probe {
 	char		*upload;
 	size_t		 upload_len, upload_off;
 	char		 errbuf[CURL_ERROR_SIZE];
-	struct probe	*next;
+	struct probe	*next, *prev;	/* the prober's running probes */
 };
 
 /* One per socket curl watches; closed when curl says CURL_POLL_REMOVE. */
@@ -145,13 +145,12 @@ prober_new(uv_loop_t *loop)
 static void
 probe_free(struct probe *p)
 {
-	struct probe **pp;
-
-	for (pp = &p->pr->probes; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		p->pr->probes = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
 	p->pr->nprobes--;
 	curl_multi_remove_handle(p->pr->multi, p->easy);
 	curl_easy_cleanup(p->easy);
@@ -324,6 +323,8 @@ probe_start(struct prober *pr, const struct probe_req *req, probe_cb cb,
 	if (p->headers != NULL)
 		curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
 	p->next = pr->probes;
+	if (pr->probes != NULL)
+		pr->probes->prev = p;
 	pr->probes = p;
 	pr->nprobes++;
 	curl_multi_add_handle(pr->multi, p->easy);

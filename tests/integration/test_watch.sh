@@ -213,6 +213,33 @@ check "a ping URL with a bad suffix is a 404 saying the forms" \
     bash -c "curl -s --unix-socket '$STATE/opsdeck.sock' -X POST http://x/ping/backup/999 | grep -q '/ping/NAME/EXITCODE'"
 check "every ping and ack is in the evidence" \
     test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM evidence WHERE action IN ('heartbeat.ping', 'incident.ack') AND result = 'ok'")" -ge 5
+# A bad watch config: every error at its place, with the column inside the value.
+cat > "$T/bad.yaml" <<'EOF'
+checks:
+  api:
+    http: http://127.0.0.1:1/health
+    conditions:
+      - "[STATUS] == 200"
+      - "[BODY].data == pat(*ok"
+      - "[RESPONSE_TIME] < 5xx"
+heartbeats:
+  backup:
+    schedule: "0 25 * * *"
+    tz: Europe/Atlantis
+maintenance:
+  nightly: {schedule: "0 3 * * 8", duration: 1h}
+EOF
+if od config check -c "$T/bad.yaml" 2> "$T/e5"; then rc=0; else rc=$?; fi
+check "config check of a bad watch config: exit 2, 5 errors" \
+    bash -c "[ $rc = 2 ] && grep -q 'bad.yaml: 5 errors' '$T/e5'"
+check "a malformed condition: file:line:col and the column in it" \
+    grep -q "bad.yaml:6:9: checks.api.conditions\[1\]: condition .*: column 23: expected ')' to close pat(" "$T/e5"
+check "a bad duration in a condition says what to write" \
+    grep -q "bad.yaml:7:9: .*'5xx' is not a duration" "$T/e5"
+check "a bad cron names the field" grep -q "bad.yaml:10:15: heartbeats.backup.schedule: .*hour out of 0-23" "$T/e5"
+check "an unknown zone is named" grep -q "bad.yaml:11:9: heartbeats.backup.tz: time zone 'Europe/Atlantis'" "$T/e5"
+check "a bad maintenance schedule is named" grep -q "bad.yaml:13:23: maintenance.nightly.schedule: .*day of week" "$T/e5"
+check "the daemon still runs after a bad config check" od checks --json
 stop_daemon
 check "the store has each check's minutes after the stop" \
     test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(DISTINCT name) FROM check_minutes")" = 3

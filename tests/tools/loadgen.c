@@ -7,11 +7,17 @@
  *
  * N keep-alive connections (default 4) send GET requests, R a second in all (default
  * 200; 0: as fast as answers come). A connection the other side closes is opened
- * again. Every 100 ms, and once more on SIGTERM or SIGINT before exiting, FILE is
+ * again. Like curl and browsers (RFC 9112, 9.3.1), a GET that finds its reused
+ * keep-alive connection closed before any byte of the answer came is sent once more
+ * on a new connection; these are counted as "retried", not failed. Every 100 ms, and once more on SIGTERM or SIGINT before exiting, FILE is
  * replaced (write, rename) with the counts so far:
  *
  *   {"requests": 1200, "failed": 3, "status": {"200": 1197, "503": 3},
- *    "errors": {"connect": 0, "closed": 0, "timeout": 0}}
+ *    "errors": {"connect": 0, "closed": 0, "timeout": 0}, "first_errors": [...]}
+ *
+ * first_errors lists the first 32 errors, each with its wall-clock time (to read
+ * beside the daemon's log), its kind, whether the connection had answered before and
+ * how many bytes of the answer had come.
  *
  * requests counts every request that ended: with an answer (status) or an error.
  * failed is a connection error, a request cut off, a timeout or a 5xx answer.
@@ -49,13 +55,25 @@ struct conn {
 	size_t		 inlen;
 	int64_t		 started;	/* ms: when the request went out */
 	bool		 reused;	/* answered a request before on this connection */
+	bool		 retry;		/* this request is the one retry */
 };
 
 static struct {
 	uint64_t	 requests, failed;
 	uint64_t	 status[600];
 	uint64_t	 connect, closed, timeout;
+	uint64_t	 retried;
 } count;
+
+#define ERRLOG_MAX	32
+
+static struct {
+	char		 when[32];	/* UTC, like the daemon's log */
+	const char	*kind;
+	bool		 reused;
+	size_t		 got;
+} errlog[ERRLOG_MAX];
+static size_t nerrlog;
 
 static volatile sig_atomic_t stopping;
 
@@ -106,8 +124,14 @@ write_counts(const char *out)
 		first = false;
 	}
 	fprintf(f, "}, \"errors\": {\"connect\": %llu, \"closed\": %llu, "
-	    "\"timeout\": %llu}}\n", (unsigned long long)count.connect,
-	    (unsigned long long)count.closed, (unsigned long long)count.timeout);
+	    "\"timeout\": %llu}, \"retried\": %llu, \"first_errors\": [",
+	    (unsigned long long)count.connect, (unsigned long long)count.closed,
+	    (unsigned long long)count.timeout, (unsigned long long)count.retried);
+	for (size_t k = 0; k < nerrlog; k++)
+		fprintf(f, "%s{\"at\": \"%s\", \"kind\": \"%s\", \"reused\": %s, "
+		    "\"got\": %zu}", k ? ", " : "", errlog[k].when, errlog[k].kind,
+		    errlog[k].reused ? "true" : "false", errlog[k].got);
+	fprintf(f, "]}\n");
 	if (fclose(f) != 0 || rename(tmp, out) != 0) {
 		fprintf(stderr, "loadgen: %s: %s\n", out, strerror(errno));
 		exit(1);
@@ -123,12 +147,28 @@ conn_close(struct conn *c)
 	c->state = IDLE;
 	c->inlen = 0;
 	c->reused = false;
+	c->retry = false;
 }
 
 static void
 conn_failed(struct conn *c, uint64_t *what)
 {
 	(*what)++;
+	if (nerrlog < ERRLOG_MAX) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		snprintf(errlog[nerrlog].when, sizeof(errlog[nerrlog].when),
+		    "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    ts.tv_nsec / 1000000);
+		errlog[nerrlog].kind = what == &count.connect ? "connect" :
+		    what == &count.closed ? "closed" : "timeout";
+		errlog[nerrlog].reused = c->reused;
+		errlog[nerrlog].got = c->inlen;
+		nerrlog++;
+	}
 	count.requests++;
 	count.failed++;
 	conn_close(c);
@@ -149,6 +189,26 @@ conn_open(struct conn *c, const struct sockaddr_in *sa)
 		return false;
 	}
 	c->state = CONNECTING;
+	return true;
+}
+
+/* A reused connection closed before any byte of the answer: send the request once
+ * more on a new connection, as curl and browsers do. False when that is not the
+ * case (or the retry cannot connect): then it is an error. */
+static bool
+conn_retry(struct conn *c, const struct sockaddr_in *sa)
+{
+	int64_t started = c->started;
+
+	if (!c->reused || c->inlen != 0 || c->retry)
+		return false;
+	conn_close(c);
+	if (!conn_open(c, sa))
+		return false;
+	c->sent = 0;
+	c->started = started;
+	c->retry = true;
+	count.retried++;
 	return true;
 }
 
@@ -249,6 +309,7 @@ main(int argc, char **argv)
 		conns[i].in = malloc(RESP_MAX);
 		conns[i].inlen = 0;
 		conns[i].reused = false;
+		conns[i].retry = false;
 		if (conns[i].in == NULL)
 			return 1;
 	}
@@ -320,8 +381,9 @@ main(int argc, char **argv)
 				if (n < 0 && (errno == EAGAIN || errno == EINTR))
 					continue;
 				if (n < 0) {
-					conn_failed(c, c->reused ? &count.closed :
-					    &count.connect);
+					if (!conn_retry(c, &sa))
+						conn_failed(c, c->reused ?
+						    &count.closed : &count.connect);
 					continue;
 				}
 				if ((c->sent += (size_t)n) == reqlen)
@@ -332,7 +394,8 @@ main(int argc, char **argv)
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (n <= 0) {
-				conn_failed(c, &count.closed);
+				if (!conn_retry(c, &sa))
+					conn_failed(c, &count.closed);
 				continue;
 			}
 			c->inlen += (size_t)n;
@@ -353,6 +416,7 @@ main(int argc, char **argv)
 			c->inlen = 0;
 			c->state = IDLE;
 			c->reused = true;
+			c->retry = false;
 		}
 		if (t - last_write >= 100) {
 			write_counts(out);

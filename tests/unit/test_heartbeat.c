@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "monitor/heartbeat.h"
+#include "monitor/sched.h"
 
 #define S	1000LL
 #define M	(60 * S)
@@ -200,6 +201,32 @@ test_schedule_dst(void **state)
 	tz_free(z);
 }
 
+/* A million runs, each woken up late by a varying amount: the slots never drift. */
+static void
+test_sched_drift(void **state)
+{
+	int64_t base = 5000, interval = 10000, phase = sched_phase("api", interval);
+	int64_t due = sched_next(base, phase, interval, base - 1), k, skipped = 0;
+
+	(void)state;
+	assert_true(phase >= 0 && phase < interval);
+	assert_int_equal(phase, sched_phase("api", interval));	/* stable */
+	assert_int_equal(due, base + phase);
+	for (k = 1; k <= 1000000; k++) {
+		/* woken 0..2.9 s late, and once in a while a whole 25 s late */
+		int64_t late = (k * 7919) % 2900 + (k % 100000 == 0 ? 25000 : 0);
+		int64_t next = sched_next(base, phase, interval, due + late);
+
+		assert_int_equal((next - base - phase) % interval, 0);
+		skipped += (next - due) / interval - 1;
+		due = next;
+	}
+	/* every slot is base + phase + n * interval: no drift after a million */
+	assert_int_equal(due, base + phase + (1000000 + skipped) * interval);
+	/* the late wakeups of 25 s skipped two slots each, ten times */
+	assert_int_equal(skipped, 20);
+}
+
 int
 main(void)
 {
@@ -208,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_doing_done),
 		cmocka_unit_test(test_schedule_dst),
+		cmocka_unit_test(test_sched_drift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
