@@ -145,6 +145,14 @@ check_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		config_release(&cfg);
 		return EXIT_USAGE;
 	}
+	if (cc->kind == CFG_CHECK_ROUTE) {
+		fprintf(stderr, "opsdeck check run: '%s' is a route check: it judges "
+		    "the daemon's request metrics of %s %s, not one probe; see "
+		    "`opsdeck checks` and `opsdeck top %s`\n", cc->name, cc->app,
+		    cc->target, cc->app);
+		config_release(&cfg);
+		return EXIT_USAGE;
+	}
 	if ((run = (run_once_fn)module_symbol("opsdeck-daemon.so",
 	    "watch_run_once", &e)) == NULL) {
 		fprintf(stderr, "opsdeck check run: %s\n", e.msg);

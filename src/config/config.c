@@ -2492,6 +2492,27 @@ tcp_target_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 }
 
 static void
+route_target_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_check *c = field;
+	char *s;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "a route template of the app's routes: "
+	    "like /api/tiles/:id, or \"*\" for all of them")) == NULL)
+		return;
+	if (c->target != NULL)
+		diag(ld, val, path, "a check is http, tcp or route, one of them: "
+		    "remove the others");
+	free(c->target);
+	c->target = s;
+	c->kind = CFG_CHECK_ROUTE;
+	c->target_at.line = val->line;
+	c->target_at.col = val->col;
+}
+
+static void
 method_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
     const char *path, void *field)
 {
@@ -2618,9 +2639,43 @@ ref_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 	c->depends_at.col = val->col;
 }
 
+/* A route check names an app with the route among its routes:, and has conditions. */
+static void
+route_check_refs(struct loader *ld, const struct ynode *val, const char *kp,
+    const struct cfg_check *c)
+{
+	const struct cfg_app *app;
+	char *tp = path_child(kp, "route");
+	size_t i;
+
+	if (c->app == NULL)
+		diag(ld, val, kp, "a route check needs app: the app whose "
+		    "requests it judges");
+	else if ((app = config_app(ld->cfg, c->app)) != NULL &&
+	    strcmp(c->target, "*") != 0) {
+		for (i = 0; i < app->nroutes; i++)
+			if (strcmp(app->routes[i].tmpl, c->target) == 0)
+				break;
+		if (i == app->nroutes)
+			diag_at(ld, c->target_at.line, c->target_at.col, tp,
+			    "'%s' is not a route of app %s: add it to its "
+			    "routes: or use \"*\" for all of them", c->target,
+			    c->app);
+	}
+	if (c->nconds == 0)
+		diag(ld, val, kp, "a route check needs conditions: like "
+		    "[\"[P95] < 5s\", \"[ERROR_RATE] < 2\"]");
+	free(tp);
+}
+
 static const struct rule check_rules[] = {
 	{ "http", RULE_FN, 0, 0, 0, http_target_fn, NULL },
 	{ "tcp", RULE_FN, 0, 0, 0, tcp_target_fn, NULL },
+	{ "route", RULE_FN, 0, 0, 0, route_target_fn, NULL },
+	{ "window", RULE_DURATION, offsetof(struct cfg_check, window_ms), 1000,
+	    3600 * 1000, NULL, NULL },
+	{ "min_requests", RULE_INT, offsetof(struct cfg_check, min_requests), 0,
+	    1000000, NULL, NULL },
 	{ "method", RULE_FN, offsetof(struct cfg_check, method), 0, 0, method_fn,
 	    NULL },
 	{ "headers", RULE_FN, 0, 0, 0, headers_fn, NULL },
@@ -2692,14 +2747,26 @@ check_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
 	c->failures = 3;
 	c->successes = 1;
 	c->max_body = 64 * KIB;
+	c->window_ms = 5 * 60 * 1000;
+	c->min_requests = 20;
 	c->pos.line = k->line;
 	c->pos.col = k->col;
+	if (val->kind == YNODE_MAP && ymap_get(val, "route") != NULL &&
+	    ymap_get(val, "interval") == NULL)
+		c->interval_ms = 10000;
 	walk_map(ld, k, val, kp, check_rules, NRULES(check_rules), c);
 	if (val->kind == YNODE_MAP && ymap_get(val, "http") == NULL &&
-	    ymap_get(val, "tcp") == NULL)
-		diag(ld, k, kp, "missing the target: add http: URL or tcp: "
-		    "host:port");
-	if (c->timeout_ms > c->interval_ms && val->kind == YNODE_MAP)
+	    ymap_get(val, "tcp") == NULL && ymap_get(val, "route") == NULL)
+		diag(ld, k, kp, "missing the target: add http: URL, tcp: "
+		    "host:port or route: TEMPLATE");
+	if (c->kind == CFG_CHECK_ROUTE)
+		route_check_refs(ld, val, kp, c);
+	else if (val->kind == YNODE_MAP && (ymap_get(val, "window") != NULL ||
+	    ymap_get(val, "min_requests") != NULL))
+		diag(ld, k, kp, "window and min_requests are for route checks: "
+		    "remove them or add route:");
+	if (c->timeout_ms > c->interval_ms && val->kind == YNODE_MAP &&
+	    c->kind != CFG_CHECK_ROUTE)
 		diag(ld, k, kp, "timeout is longer than interval: runs would "
 		    "overlap; give a timeout below the interval");
 	if (c->app != NULL && config_app(ld->cfg, c->app) == NULL)

@@ -164,7 +164,9 @@ struct cfg_retain {
 
 enum cfg_severity { CFG_SEV_CRITICAL, CFG_SEV_WARNING, CFG_SEV_INFO };
 
-enum cfg_check_kind { CFG_CHECK_HTTP, CFG_CHECK_TCP };
+/* A route check judges the router's request metrics of an app's route (or all its
+ * routes, "*") over a window: the log-derived rules. */
+enum cfg_check_kind { CFG_CHECK_HTTP, CFG_CHECK_TCP, CFG_CHECK_ROUTE };
 
 struct cfg_header {
 	char	*name;
@@ -181,7 +183,7 @@ struct cfg_cond {
 struct cfg_check {
 	char		*name;
 	enum cfg_check_kind kind;
-	char		*target;	/* the URL, or host:port for tcp */
+	char		*target;	/* the URL, host:port for tcp, a route template */
 	char		*method;	/* GET */
 	struct cfg_header *headers;
 	size_t		 nheaders;
@@ -199,6 +201,9 @@ struct cfg_check {
 	char		*app;		/* for notify routes; or NULL */
 	char		*depends_on;	/* a parent check; or NULL */
 	struct cfg_pos	 depends_at;
+	struct cfg_pos	 target_at;	/* route: where it is written */
+	int64_t		 window_ms;	/* route: the metrics window, 5m */
+	int		 min_requests;	/* route: fewer is not judged (a pass), 20 */
 	struct cfg_pos	 pos;
 };
 

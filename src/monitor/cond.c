@@ -20,10 +20,18 @@ static const struct {
 	{ "CONNECTED", COND_CONNECTED },
 	{ "CERTIFICATE_EXPIRATION", COND_CERT_EXPIRATION },
 	{ "IP", COND_IP },
+	{ "P50", COND_P50 },
+	{ "P95", COND_P95 },
+	{ "P99", COND_P99 },
+	{ "MAX", COND_MAX },
+	{ "ERROR_RATE", COND_ERROR_RATE },
+	{ "REQUESTS", COND_REQUESTS },
+	{ "RPS", COND_RPS },
 };
 
 #define VAR_LIST "[STATUS], [RESPONSE_TIME], [BODY], [CONNECTED], " \
-	"[CERTIFICATE_EXPIRATION] or [IP]"
+	"[CERTIFICATE_EXPIRATION], [IP], or for route checks [P50], [P95], " \
+	"[P99], [MAX], [ERROR_RATE], [REQUESTS], [RPS]"
 
 static const char *const op_names[] = { "==", "!=", "<", "<=", ">", ">=" };
 
@@ -82,16 +90,33 @@ number(const char *s, size_t n, double *out)
 	return end != buf && *end == '\0' && errno == 0 && isfinite(*out);
 }
 
+bool
+cond_route_var(enum cond_var v)
+{
+	return v >= COND_P50 && v <= COND_RPS;
+}
+
 static bool
 timed_var(enum cond_var v)
 {
-	return v == COND_RESPONSE_TIME || v == COND_CERT_EXPIRATION;
+	return v == COND_RESPONSE_TIME || v == COND_CERT_EXPIRATION ||
+	    (v >= COND_P50 && v <= COND_MAX);
 }
 
 static bool
 numeric_var(enum cond_var v)
 {
-	return v == COND_STATUS || timed_var(v);
+	return v == COND_STATUS || timed_var(v) || v == COND_ERROR_RATE ||
+	    v == COND_REQUESTS || v == COND_RPS;
+}
+
+/* [ERROR_RATE] < 2% and < 2 are the same: a trailing % is dropped. */
+static bool
+percent(const struct cond *c, const char *s, size_t n, double *out)
+{
+	if (c->left.var == COND_ERROR_RATE && n > 1 && s[n - 1] == '%')
+		n--;
+	return number(s, n, out);
 }
 
 struct parser {
@@ -331,10 +356,12 @@ right_side(struct parser *p, const struct cond *c, struct cond_side *side)
 		double d;
 
 		if (timed_var(c->left.var) ? cond_duration_ms(r) < 0 :
-		    !number(r, n, &d))
+		    !percent(c, r, n, &d))
 			return perr(p, start, timed_var(c->left.var) ?
 			    "'%s' is not a duration: write 500, 500ms, 2s, 48h "
-			    "or 7d" : "'%s' is not a number", r, NULL);
+			    "or 7d" : c->left.var == COND_ERROR_RATE ?
+			    "'%s' is not a percentage: write 2 or 2%%" :
+			    "'%s' is not a number", r, NULL);
 	} else if (c->left.fn == COND_FN_LEN) {
 		double d;
 
@@ -537,6 +564,25 @@ resolve(const struct cond_side *side, const struct cond_input *in, void **cache,
 		}
 		val_text(v, in->ip, strlen(in->ip));
 		return true;
+	case COND_P50:
+	case COND_P95:
+	case COND_P99:
+	case COND_MAX:
+	case COND_ERROR_RATE:
+	case COND_REQUESTS:
+	case COND_RPS:
+		if (!in->has_route) {
+			snprintf(why, cap, "[%s] is for route checks (route: in the "
+			    "check)", var_name(side->var));
+			return false;
+		}
+		/* to hundredths: quantiles are within 1 % anyway */
+		val_num(v, round(100 * (side->var == COND_P50 ? in->p50_ms :
+		    side->var == COND_P95 ? in->p95_ms : side->var == COND_P99 ?
+		    in->p99_ms : side->var == COND_MAX ? in->max_ms : side->var ==
+		    COND_ERROR_RATE ? in->error_pct : side->var == COND_REQUESTS ?
+		    (double)in->requests : in->rps)) / 100);
+		return true;
 	case COND_LITERAL:
 		val_text(v, side->text, strlen(side->text));
 		return true;
@@ -615,7 +661,7 @@ literal_num(const struct cond *c, const char *s, double *out)
 		*out = (double)ms;
 		return ms >= 0;
 	}
-	return number(s, strlen(s), out);
+	return percent(c, s, strlen(s), out);
 }
 
 static bool

@@ -7,6 +7,11 @@
  *   [STATUS] == any(200, 204, 304)   [CONNECTED] == true        [IP] == 127.0.0.1
  *   [CERTIFICATE_EXPIRATION] > 48h   (a duration: ms, s, m, h, d; bare numbers are ms)
  *
+ * and for route checks, on the router's request metrics of a window:
+ *
+ *   [P95] < 5s   [P50] [P99] [MAX] (durations)   [ERROR_RATE] < 2%  (5xx, percent)
+ *   [REQUESTS] > 0   [RPS] < 500
+ *
  * Operators ==, !=, <, <=, >, >=. The ordering ones compare numbers (durations
  * included); == and != compare numbers as numbers, anything else as text, with pat()
  * a glob (* and ?) and any() a list on the right. A [BODY] path that is not in the
@@ -32,7 +37,17 @@ enum cond_var {
 	COND_CONNECTED,
 	COND_CERT_EXPIRATION,
 	COND_IP,
+	COND_P50,		/* route checks */
+	COND_P95,
+	COND_P99,
+	COND_MAX,
+	COND_ERROR_RATE,
+	COND_REQUESTS,
+	COND_RPS,
 };
+
+/* True for the placeholders of route checks. */
+bool	 cond_route_var(enum cond_var);
 
 enum cond_fn {
 	COND_FN_NONE,
@@ -75,6 +90,12 @@ struct cond_input {
 	bool		 connected;
 	int64_t		 cert_expiry_ms;	/* -1 when no certificate */
 	const char	*ip;			/* may be NULL */
+	/* a route check's window; has_route false for probes */
+	bool		 has_route;
+	double		 p50_ms, p95_ms, p99_ms, max_ms;
+	double		 error_pct;		/* 5xx share, 0..100 */
+	uint64_t	 requests;
+	double		 rps;
 };
 
 /* Parses text; on error e says "column N: what" (1-based) and how to write it. */

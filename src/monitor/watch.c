@@ -82,6 +82,7 @@ struct watch {
 	const struct config *cfg;
 	struct prober	*pr;
 	struct notifier	*nt;
+	struct watch_metrics metrics;	/* for route checks; query NULL: none */
 	struct wcheck	**checks;
 	size_t		 nchecks;
 	struct wheart	*hbs;
@@ -524,26 +525,86 @@ check_eval(const struct cfg_check *cc, const struct cond *conds, size_t nconds,
 
 static void check_schedule(struct wcheck *);
 
+/* One run's outcome into the ring, the minute and the check's state. */
+static void
+check_record(struct wcheck *c, bool ok, int64_t ms, long status)
+{
+	struct watch *w = c->w;
+	struct wresult *res;
+	int64_t at = watch_now(w);
+
+	res = &c->ring[c->runs % RING];
+	res->at = at;
+	res->ms = (int32_t)ms;
+	res->status = (int16_t)status;
+	res->ok = ok;
+	c->runs++;
+	minute_add(w, c, at, ok, ms);
+	check_judge(w, c, ok);
+}
+
 static void
 check_done(void *arg, const struct probe_result *r)
 {
 	struct wcheck *c = arg;
-	struct watch *w = c->w;
-	struct wresult *res;
-	int64_t at = watch_now(w);
 	bool ok;
 
 	c->running = NULL;
 	ok = check_eval(c->cc, c->conds, c->nconds, r, c->detail,
 	    sizeof(c->detail), NULL);
-	res = &c->ring[c->runs % RING];
-	res->at = at;
-	res->ms = (int32_t)r->elapsed_ms;
-	res->status = (int16_t)r->status;
-	res->ok = ok;
-	c->runs++;
-	minute_add(w, c, at, ok, r->elapsed_ms);
-	check_judge(w, c, ok);
+	check_record(c, ok, r->elapsed_ms, r->status);
+}
+
+/*
+ * A route check: the conditions on the router's metrics of the app's route over the
+ * window. Fewer than min_requests requests is not judged: no traffic is no failure.
+ */
+static void
+route_run(struct wcheck *c)
+{
+	const struct cfg_check *cc = c->cc;
+	struct watch_route_sum sum;
+	struct cond_input in;
+	void *cache = NULL;
+	bool ok = true;
+	size_t i;
+
+	memset(&sum, 0, sizeof(sum));
+	if (c->w->metrics.query == NULL || c->w->metrics.query(c->w->metrics.ctx,
+	    cc->app, cc->target, cc->window_ms, &sum) < 0) {
+		c->skipped++;
+		snprintf(c->detail, sizeof(c->detail), "no request metrics for app "
+		    "%s (is it behind the router?): not judged", cc->app);
+		return;
+	}
+	if (sum.requests < (uint64_t)cc->min_requests) {
+		snprintf(c->detail, sizeof(c->detail), "%llu requests in the last "
+		    "%llds, fewer than min_requests %d: not judged",
+		    (unsigned long long)sum.requests, (long long)(cc->window_ms /
+		    1000), cc->min_requests);
+		check_record(c, true, 0, 0);
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.has_route = true;
+	in.p50_ms = sum.p50_ms;
+	in.p95_ms = sum.p95_ms;
+	in.p99_ms = sum.p99_ms;
+	in.max_ms = sum.max_ms;
+	in.requests = sum.requests;
+	in.error_pct = 100.0 * (double)sum.errors / (double)sum.requests;
+	in.rps = sum.rps;
+	c->detail[0] = '\0';
+	for (i = 0; i < c->nconds; i++) {
+		char d[DETAIL_MAX];
+		bool pass = cond_eval(&c->conds[i], &in, &cache, d, sizeof(d));
+
+		if ((!pass && ok) || (i == 0 && pass))
+			snprintf(c->detail, sizeof(c->detail), "%s", d);
+		ok = ok && pass;
+	}
+	cond_body_release(cache);
+	check_record(c, ok, (int64_t)sum.p95_ms, 0);
 }
 
 static void
@@ -556,7 +617,9 @@ check_run(uv_timer_t *t)
 	    .body = cc->body, .timeout_ms = cc->timeout_ms, .max_body =
 	    (size_t)cc->max_body, .reuse = true };
 
-	if (c->running != NULL)
+	if (cc->kind == CFG_CHECK_ROUTE)
+		route_run(c);
+	else if (c->running != NULL)
 		c->skipped++;	/* still running: this slot is skipped */
 	else
 		c->running = probe_start(c->w->pr, &req, check_done, c);
@@ -992,11 +1055,14 @@ checks_setup(struct watch *w, const struct config *cfg)
 }
 
 struct watch *
-watch_new(uv_loop_t *loop, struct store *store, const struct config *cfg)
+watch_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+    const struct watch_metrics *metrics)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));
 	const char *tc = getenv("OPSDECK_TEST_CLOCK");
 
+	if (metrics != NULL)
+		w->metrics = *metrics;
 	w->loop = loop;
 	w->store = store;
 	w->cfg = cfg;
@@ -1117,7 +1183,8 @@ watch_checks_json(struct watch *w)
 		}
 		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:i, s:i, s:I, "
 		    "s:I, s:s, s:o, s:o, s:o}", "name", c->name, "kind",
-		    c->cc->kind == CFG_CHECK_TCP ? "tcp" : "http", "target",
+		    c->cc->kind == CFG_CHECK_TCP ? "tcp" : c->cc->kind ==
+		    CFG_CHECK_ROUTE ? "route" : "http", "target",
 		    c->cc->target, "interval_ms", (json_int_t)c->cc->interval_ms,
 		    "severity", cfg_severity_str(c->cc->severity), "status",
 		    wstatus_name(c->status), "flapping", c->flapping,

@@ -33,7 +33,27 @@
 
 struct watch;
 
-struct watch *watch_new(uv_loop_t *, struct store *, const struct config *);
+/* What a route check judges: the router's requests of an app's route over a window. */
+struct watch_route_sum {
+	uint64_t	 requests;
+	uint64_t	 errors;		/* 5xx */
+	double		 rps;
+	double		 p50_ms, p95_ms, p99_ms, max_ms;
+};
+
+/*
+ * Where route checks read the request metrics (the daemon hands its router's in;
+ * monitor/ knows nothing of the router). route "*" is every route of the app.
+ * Returns -1 when the app has no metrics (no router): the run is not judged.
+ */
+struct watch_metrics {
+	int	(*query)(void *ctx, const char *app, const char *route,
+		    int64_t window_ms, struct watch_route_sum *);
+	void	*ctx;
+};
+
+struct watch *watch_new(uv_loop_t *, struct store *, const struct config *,
+	    const struct watch_metrics *);
 /* The config after a reload: checks by the same name keep their state. */
 void	 watch_apply(struct watch *, const struct config *);
 /* Stops every timer and probe and frees w once its handles are closed. */

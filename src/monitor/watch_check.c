@@ -43,13 +43,23 @@ watch_config_check(const struct config *cfg, struct cfg_diags *diags)
 			struct err e;
 			char *kp;
 
-			if (cond_parse(cd->text, &c, &e) == 0) {
-				cond_release(&c);
-				continue;
-			}
+			bool route = w->checks[i].kind == CFG_CHECK_ROUTE;
+
 			kp = xasprintf("checks.%s.conditions[%zu]",
 			    w->checks[i].name, j);
-			cfg_diags_add(diags, cfg->path, cd->pos, kp, "%s", e.msg);
+			if (cond_parse(cd->text, &c, &e) < 0)
+				cfg_diags_add(diags, cfg->path, cd->pos, kp, "%s",
+				    e.msg);
+			else if (route != cond_route_var(c.left.var))
+				cfg_diags_add(diags, cfg->path, cd->pos, kp,
+				    "condition '%s': %s", cd->text, route ?
+				    "a route check judges request metrics: use "
+				    "[P50], [P95], [P99], [MAX], [ERROR_RATE], "
+				    "[REQUESTS] or [RPS]" : "[P50], [P95], [P99], "
+				    "[MAX], [ERROR_RATE], [REQUESTS] and [RPS] are "
+				    "for route checks (route: instead of http: or "
+				    "tcp:)");
+			cond_release(&c);
 			free(kp);
 		}
 	for (i = 0; i < w->nheartbeats; i++)

@@ -389,7 +389,7 @@ daemon_run(const struct daemon_options *o)
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
-	d->watch = watch_new(&d->loop, &d->store, cfg);
+	d->watch = daemon_watch_new(d, cfg);
 	daemon_announce(d);
 	daemon_gc_start(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -102,6 +102,8 @@ json_t	*daemon_gc(struct daemon *, const struct actor *, const json_t *body,
 /* A run's state and, once done, its report (gc_run_json) and error {message, kind}. */
 json_t	*daemon_gc_job(struct daemon *, const char *id, struct err *);
 /* start|stop|restart a machine as actor, through the action gate. */
+/* The watch, with the router's request metrics for its route checks. */
+struct watch *daemon_watch_new(struct daemon *, const struct config *);
 json_t	*daemon_metrics_json(struct daemon *, const char *app,
 	    int64_t window_ms, struct err *);
 char	*daemon_metrics_text(struct daemon *);

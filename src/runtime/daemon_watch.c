@@ -1,6 +1,42 @@
 /* The daemon's watch operations: its ops table's entries, handed to monitor/watch. */
+#include <string.h>
+
+#include "core/util.h"
 #include "monitor/watch.h"
 #include "runtime/daemon_int.h"
+#include "stats/metrics.h"
+
+/* Route checks read the router's request metrics, every release of the app. */
+static int
+route_query(void *ctx, const char *app, const char *route, int64_t window_ms,
+    struct watch_route_sum *out)
+{
+	struct daemon *d = ctx;
+	struct metrics_sum s;
+
+	if (d->metrics == NULL)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	if (metrics_query(d->metrics, app, 0, strcmp(route, "*") == 0 ? NULL :
+	    route, window_ms, wall_ms(), &s) < 0)
+		return -1;
+	out->requests = s.requests;
+	out->errors = s.by_class[5];
+	out->rps = s.rps;
+	out->p50_ms = s.p50 / 1000.0;
+	out->p95_ms = s.p95 / 1000.0;
+	out->p99_ms = s.p99 / 1000.0;
+	out->max_ms = s.max / 1000.0;
+	return 0;
+}
+
+struct watch *
+daemon_watch_new(struct daemon *d, const struct config *cfg)
+{
+	struct watch_metrics m = { route_query, d };
+
+	return watch_new(&d->loop, &d->store, cfg, &m);
+}
 
 /* While the daemon stops, watch is gone: the calls say so. */
 static int

@@ -130,6 +130,43 @@ test_functions(void **state)
 	assert_true(eval("[BODY].data_services == any(ok, degraded)"));
 }
 
+/* Route checks: the router's metrics of a window. */
+static void
+test_route_placeholders(void **state)
+{
+	struct cond_input in = input();
+	char d[512];
+
+	(void)state;
+	in.has_route = true;
+	in.p50_ms = 40;
+	in.p95_ms = 5200.456;
+	in.p99_ms = 7000;
+	in.max_ms = 9100;
+	in.error_pct = 2.5;
+	in.requests = 480;
+	in.rps = 1.6;
+	assert_false(eval_in("[P95] < 5s", &in, d, sizeof(d)));
+	assert_string_equal(d, "[P95] (5200.46) < 5s");
+	assert_true(eval_in("[P95] < 5300", &in, d, sizeof(d)));
+	assert_true(eval_in("[P50] <= 40ms", &in, d, sizeof(d)));
+	assert_true(eval_in("[P99] == 7s", &in, d, sizeof(d)));
+	assert_true(eval_in("[MAX] > 9s", &in, d, sizeof(d)));
+	assert_false(eval_in("[ERROR_RATE] < 2%", &in, d, sizeof(d)));
+	assert_string_equal(d, "[ERROR_RATE] (2.5) < 2%");
+	assert_false(eval_in("[ERROR_RATE] < 2", &in, d, sizeof(d)));
+	assert_true(eval_in("[ERROR_RATE] <= 2.5%", &in, d, sizeof(d)));
+	assert_true(eval_in("[REQUESTS] > 100", &in, d, sizeof(d)));
+	assert_true(eval_in("[RPS] < 2", &in, d, sizeof(d)));
+	/* a probe has no route metrics: the condition says where they are */
+	in.has_route = false;
+	assert_false(eval_in("[P95] < 5s", &in, d, sizeof(d)));
+	assert_string_equal(d, "[P95] < 5s: [P95] is for route checks (route: in "
+	    "the check)");
+	assert_true(cond_route_var(COND_ERROR_RATE));
+	assert_false(cond_route_var(COND_STATUS));
+}
+
 static void
 test_details(void **state)
 {
@@ -181,6 +218,8 @@ test_errors(void **state)
 		{ "[STATUS] < 2xx", "column 12: '2xx' is not a number" },
 		{ "[RESPONSE_TIME] < 5 sec", "column 19: '5 sec' is not a duration" },
 		{ "[CERTIFICATE_EXPIRATION] > 48x", "column 28: '48x' is not a duration" },
+		{ "[ERROR_RATE] < 2x", "column 16: '2x' is not a percentage: write 2 or 2%" },
+		{ "[P95] < fast", "column 9: 'fast' is not a duration" },
 		{ "[CONNECTED] == yes", "column 16: 'yes': compare with true or false" },
 		{ "[IP] < 3", "column 6: [IP] is not a number" },
 		{ "[STATUS].x == 1", "column 9: only [BODY] has fields" },
@@ -241,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_placeholders),
 		cmocka_unit_test(test_body_paths),
 		cmocka_unit_test(test_functions),
+		cmocka_unit_test(test_route_placeholders),
 		cmocka_unit_test(test_details),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_durations),
