@@ -176,6 +176,8 @@ placeholder(struct parser *p, struct cond_side *side)
 		if (side->npath == COND_MAX_PATH)
 			return perr(p, at, "a path of more than 16 steps", NULL,
 			    NULL);
+		if (side->path == NULL)
+			side->path = xcalloc(COND_MAX_PATH, sizeof(*side->path));
 		st = &side->path[side->npath];
 		if (p->s[p->i] == '.') {
 			size_t k = ++p->i;
@@ -339,6 +341,9 @@ right_side(struct parser *p, const struct cond *c, struct cond_side *side)
 					    "values" : "an empty value in any()",
 					    NULL, NULL);
 				}
+				if (side->any == NULL)
+					side->any = xcalloc(COND_MAX_ANY,
+					    sizeof(*side->any));
 				side->any[side->nany++] = xstrndup(item,
 				    (size_t)(end - item));
 				if (comma == NULL)
@@ -413,6 +418,8 @@ side_release(struct cond_side *s)
 		free(s->path[i].key);
 	for (i = 0; i < s->nany; i++)
 		free(s->any[i]);
+	free(s->path);
+	free(s->any);
 }
 
 void

@@ -66,9 +66,10 @@ struct cond_side {
 	enum cond_fn	 fn;
 	enum cond_var	 var;
 	char		*text;		/* a literal, or pat()'s glob */
-	struct cond_step path[COND_MAX_PATH];	/* after [BODY] */
+	/* allocated when used: thousands of checks keep their conditions */
+	struct cond_step *path;		/* after [BODY], up to COND_MAX_PATH */
 	size_t		 npath;
-	char		*any[COND_MAX_ANY];
+	char		**any;		/* up to COND_MAX_ANY */
 	size_t		 nany;
 };
 

@@ -211,6 +211,9 @@ test_sched_drift(void **state)
 	(void)state;
 	assert_true(phase >= 0 && phase < interval);
 	assert_int_equal(phase, sched_phase("api", interval));	/* stable */
+	assert_int_equal(phase % SCHED_GRID_MS, 0);		/* on the grid */
+	assert_int_equal(sched_base(12345), 12340);
+	assert_true(sched_phase("a", 7) < 7);	/* off the grid: still in range */
 	assert_int_equal(due, base + phase);
 	for (k = 1; k <= 1000000; k++) {
 		/* woken 0..2.9 s late, and once in a while a whole 25 s late */
