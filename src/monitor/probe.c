@@ -10,6 +10,7 @@
 #include "monitor/probe.h"
 
 #define BODY_KEEP 4096
+#define PROBE_MAXCONNECTS 1024
 
 struct prober {
 	uv_loop_t	*loop;
@@ -139,6 +140,12 @@ prober_new(uv_loop_t *loop)
 	curl_multi_setopt(pr->multi, CURLMOPT_SOCKETDATA, pr);
 	curl_multi_setopt(pr->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	curl_multi_setopt(pr->multi, CURLMOPT_TIMERDATA, pr);
+	/*
+	 * Keep idle connections for the next runs. curl's default cache is four per
+	 * transfer in flight, so after a burst of checks due in one slot it closes
+	 * all but a few and the next burst connects again.
+	 */
+	curl_multi_setopt(pr->multi, CURLMOPT_MAXCONNECTS, (long)PROBE_MAXCONNECTS);
 	return pr;
 }
 
