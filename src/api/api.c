@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pwd.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include "core/xmalloc.h"
 
 #define BODY_MAX (1024 * 1024)
+#define TRIM_AFTER (256 * 1024)	/* bytes of an answer */
 
 struct api {
 	struct MHD_Daemon *mhd;
@@ -72,6 +74,12 @@ respond(struct MHD_Connection *c, unsigned int status, json_t *body)
 	size_t len = strlen(text);
 
 	json_decref(body);
+	/*
+	 * A big answer (10 000 checks) built a tree of as many small objects: hand
+	 * their pages back, or the daemon keeps them as its size from then on.
+	 */
+	if (len > TRIM_AFTER)
+		malloc_trim(0);
 	text = xreallocarray(text, len + 2, 1);
 	text[len++] = '\n';
 	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);

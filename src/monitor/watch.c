@@ -17,6 +17,11 @@
 #define TICK_MS		1000
 #define RETAIN_MINUTES_MS (7LL * 24 * 3600 * 1000)
 #define DETAIL_MAX	300
+/*
+ * Checks' probes in flight at once: a due check past it waits its turn. Below the
+ * prober's connection cache (1024), so every connection of a full flight is kept.
+ */
+#define WATCH_MAX_INFLIGHT 512
 
 enum wstatus { W_UNKNOWN, W_UP, W_DOWN };
 
@@ -46,6 +51,8 @@ struct wcheck {
 	int64_t		 base, phase;	/* monotonic ms */
 	int64_t		 due;
 	struct probe	*running;
+	struct wcheck	*wait_next, *wait_prev;	/* in w->waiting */
+	bool		 waiting;	/* due, for a free place in flight */
 	uint64_t	 runs, skipped;
 	enum wstatus	 status;
 	int		 fails_in_row, oks_in_row;
@@ -96,6 +103,12 @@ struct watch {
 	char		**flush_names;
 	size_t		 nflush;
 	int64_t		 last_retention;
+	size_t		 inflight;	/* checks' probes running */
+	struct wcheck	*wait_head, *wait_tail;	/* due, first come first */
+	size_t		 nwaiting;
+	uint64_t	 waited;	/* runs that waited their turn */
+	uint64_t	 waited_said;	/* w->waited when last logged */
+	int64_t		 waited_at;	/* monotonic ms of that log, or -1 */
 	int		 open_handles;
 	bool		 freeing;
 };
@@ -524,6 +537,7 @@ check_eval(const struct cfg_check *cc, const struct cond *conds, size_t nconds,
 }
 
 static void check_schedule(struct wcheck *);
+static void waiting_start(struct watch *);
 
 /* One run's outcome into the ring, the minute and the check's state. */
 static void
@@ -550,9 +564,11 @@ check_done(void *arg, const struct probe_result *r)
 	bool ok;
 
 	c->running = NULL;
+	c->w->inflight--;
 	ok = check_eval(c->cc, c->conds, c->nconds, r, c->detail,
 	    sizeof(c->detail), NULL);
 	check_record(c, ok, r->elapsed_ms, r->status);
+	waiting_start(c->w);
 }
 
 /*
@@ -608,21 +624,94 @@ route_run(struct wcheck *c)
 }
 
 static void
-check_run(uv_timer_t *t)
+probe_begin(struct wcheck *c)
 {
-	struct wcheck *c = t->data;
 	const struct cfg_check *cc = c->cc;
 	struct probe_req req = { .tcp = cc->kind == CFG_CHECK_TCP, .url = c->url,
 	    .method = cc->method, .headers = (const char *const *)c->headers,
 	    .body = cc->body, .timeout_ms = cc->timeout_ms, .max_body =
 	    (size_t)cc->max_body, .reuse = true };
 
-	if (cc->kind == CFG_CHECK_ROUTE)
-		route_run(c);
-	else if (c->running != NULL)
-		c->skipped++;	/* still running: this slot is skipped */
+	c->w->inflight++;
+	c->running = probe_start(c->w->pr, &req, check_done, c);
+}
+
+static void
+waiting_remove(struct wcheck *c)
+{
+	struct watch *w = c->w;
+
+	if (!c->waiting)
+		return;
+	if (c->wait_prev != NULL)
+		c->wait_prev->wait_next = c->wait_next;
 	else
-		c->running = probe_start(c->w->pr, &req, check_done, c);
+		w->wait_head = c->wait_next;
+	if (c->wait_next != NULL)
+		c->wait_next->wait_prev = c->wait_prev;
+	else
+		w->wait_tail = c->wait_prev;
+	c->wait_next = c->wait_prev = NULL;
+	c->waiting = false;
+	w->nwaiting--;
+}
+
+/*
+ * More checks due than the prober answers: starting them all would put thousands
+ * of connections in flight, slow every answer past its timeout and open an incident
+ * for each. A due check waits its turn, first come first served, so every check
+ * still runs, less often; said at most once a minute.
+ */
+static void
+waiting_add(struct wcheck *c)
+{
+	struct watch *w = c->w;
+	int64_t now = (int64_t)uv_now(w->loop);
+
+	c->waiting = true;
+	c->wait_prev = w->wait_tail;
+	if (w->wait_tail != NULL)
+		w->wait_tail->wait_next = c;
+	else
+		w->wait_head = c;
+	w->wait_tail = c;
+	w->nwaiting++;
+	w->waited++;
+	if (w->waited_at >= 0 && now - w->waited_at < 60000)
+		return;
+	log_warnx("watch: %zu probes in flight, the most opsdeck starts at once: "
+	    "%llu runs waited their turn since the last such notice (check '%s' "
+	    "and others); fewer checks or longer intervals", w->inflight,
+	    (unsigned long long)(w->waited - w->waited_said), c->name);
+	w->waited_said = w->waited;
+	w->waited_at = now;
+}
+
+static void
+waiting_start(struct watch *w)
+{
+	while (w->wait_head != NULL && w->inflight < WATCH_MAX_INFLIGHT) {
+		struct wcheck *c = w->wait_head;
+
+		waiting_remove(c);
+		if (c->cc->kind != CFG_CHECK_ROUTE)	/* not one since a reload */
+			probe_begin(c);
+	}
+}
+
+static void
+check_run(uv_timer_t *t)
+{
+	struct wcheck *c = t->data;
+
+	if (c->cc->kind == CFG_CHECK_ROUTE)
+		route_run(c);
+	else if (c->running != NULL || c->waiting)
+		c->skipped++;	/* still running or waiting: this slot is skipped */
+	else if (c->w->inflight >= WATCH_MAX_INFLIGHT)
+		waiting_add(c);
+	else
+		probe_begin(c);
 	check_schedule(c);
 }
 
@@ -1024,7 +1113,7 @@ checks_setup(struct watch *w, const struct config *cfg)
 			uv_timer_init(w->loop, &c->timer);
 			c->timer.data = c;
 			w->open_handles++;
-			c->base = (int64_t)uv_now(w->loop);
+			c->base = sched_base((int64_t)uv_now(w->loop));
 			c->incident = incident_open_id(w, "check", c->name);
 			if (c->incident != 0)
 				c->status = W_DOWN;
@@ -1044,14 +1133,18 @@ checks_setup(struct watch *w, const struct config *cfg)
 				break;
 		if (k < n)
 			continue;
-		if (c->running != NULL)
+		if (c->running != NULL) {
 			probe_cancel(c->running);
+			w->inflight--;
+		}
+		waiting_remove(c);
 		uv_timer_stop(&c->timer);
 		uv_close((uv_handle_t *)&c->timer, check_closed);
 	}
 	free(w->checks);
 	w->checks = next;
 	w->nchecks = n;
+	waiting_start(w);	/* places the removed checks held */
 }
 
 struct watch *
@@ -1066,6 +1159,7 @@ watch_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
 	w->loop = loop;
 	w->store = store;
 	w->cfg = cfg;
+	w->waited_at = -1;
 	w->test_clock = tc != NULL && strcmp(tc, "1") == 0;
 	w->pr = prober_new(loop);
 	w->nt = notifier_new(loop, store, w->pr, now_cb, w);
@@ -1122,6 +1216,7 @@ watch_free(struct watch *w)
 			w->flush_names[w->nflush++] = xstrdup(c->name);
 		}
 		c->running = NULL;	/* the prober frees it */
+		waiting_remove(c);
 		uv_timer_stop(&c->timer);
 		uv_close((uv_handle_t *)&c->timer, check_closed);
 	}
@@ -1198,8 +1293,9 @@ watch_checks_json(struct watch *w)
 		    (double)n) : json_null());
 		json_array_append_new(arr, o);
 	}
-	return json_pack("{s:o, s:I}", "checks", arr, "probes_running",
-	    (json_int_t)probe_running(w->pr));
+	return json_pack("{s:o, s:I, s:I, s:I}", "checks", arr, "probes_running",
+	    (json_int_t)probe_running(w->pr), "probes_waiting",
+	    (json_int_t)w->nwaiting, "runs_waited", (json_int_t)w->waited);
 }
 
 json_t *
