@@ -39,8 +39,6 @@ for _ in $(seq 20); do
 done
 check "at most $CAP probes in flight (most seen: $most)" [ "$most" -le "$CAP" ]
 check "the cap was reached (most seen: $most)" [ "$most" -ge $((CAP - 50)) ]
-check "the others wait (probes_waiting: $(od checks --json | jq .probes_waiting))" \
-    [ "$(od checks --json | jq '.probes_waiting')" -gt 0 ]
 # Each probe holds its place for its 5 s timeout: by the third round of places every
 # check has had one, none starved by the checks due before it.
 never_ran() { od checks --json | jq '[.checks[] | select(.runs == 0)] | length'; }
