@@ -140,8 +140,14 @@ check_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	cfg_diags_release(&diags);
 	if ((cc = config_check(&cfg, argv[1])) == NULL) {
-		fprintf(stderr, "opsdeck check run: no check '%s' in %s: list them "
-		    "with `opsdeck checks`\n", argv[1], file);
+		if (strchr(argv[1], '/') != NULL)
+			fprintf(stderr, "opsdeck check run: '%s' is not in %s's "
+			    "checks:; an APP/PROCESS check is the daemon's view of "
+			    "its machines' health checks: see `opsdeck checks` and "
+			    "`opsdeck machines`\n", argv[1], file);
+		else
+			fprintf(stderr, "opsdeck check run: no check '%s' in %s: "
+			    "list them with `opsdeck checks`\n", argv[1], file);
 		config_release(&cfg);
 		return EXIT_USAGE;
 	}

@@ -166,7 +166,9 @@ enum cfg_severity { CFG_SEV_CRITICAL, CFG_SEV_WARNING, CFG_SEV_INFO };
 
 /* A route check judges the router's request metrics of an app's route (or all its
  * routes, "*") over a window: the log-derived rules. */
-enum cfg_check_kind { CFG_CHECK_HTTP, CFG_CHECK_TCP, CFG_CHECK_ROUTE };
+/* CFG_CHECK_HEALTH: an app's own health checks, made by monitor/ from apps:. */
+enum cfg_check_kind { CFG_CHECK_HTTP, CFG_CHECK_TCP, CFG_CHECK_ROUTE,
+	CFG_CHECK_HEALTH };
 
 struct cfg_header {
 	char	*name;
@@ -204,6 +206,7 @@ struct cfg_check {
 	struct cfg_pos	 target_at;	/* route: where it is written */
 	int64_t		 window_ms;	/* route: the metrics window, 5m */
 	int		 min_requests;	/* route: fewer is not judged (a pass), 20 */
+	char		*process;	/* health: the app's process group */
 	struct cfg_pos	 pos;
 };
 

@@ -89,7 +89,9 @@ struct watch {
 	const struct config *cfg;
 	struct prober	*pr;
 	struct notifier	*nt;
-	struct watch_metrics metrics;	/* for route checks; query NULL: none */
+	struct watch_metrics metrics;	/* for route and health checks */
+	struct cfg_check *health;	/* the apps' health checks, made from cfg */
+	size_t		 nhealth;
 	struct wcheck	**checks;
 	size_t		 nchecks;
 	struct wheart	*hbs;
@@ -623,6 +625,46 @@ route_run(struct wcheck *c)
 	check_record(c, ok, (int64_t)sum.p95_ms, 0);
 }
 
+/* A check whose runs are probes (not route or health checks, judged in place). */
+static bool
+check_probes(const struct cfg_check *cc)
+{
+	return cc->kind == CFG_CHECK_HTTP || cc->kind == CFG_CHECK_TCP;
+}
+
+/*
+ * A health check: an app process group's machines by their own health checks
+ * (run by the supervisor). It fails while one that should run fails its check or
+ * is not running; with no machine meant to run (stopped by the operator), it is
+ * not judged.
+ */
+static void
+health_run(struct wcheck *c)
+{
+	const struct cfg_check *cc = c->cc;
+	struct watch_health_sum sum;
+
+	if (c->w->metrics.health == NULL || c->w->metrics.health(c->w->metrics.ctx,
+	    cc->app, cc->process, &sum) < 0) {
+		c->skipped++;
+		snprintf(c->detail, sizeof(c->detail), "no fleet: not judged");
+		return;
+	}
+	if (sum.machines == 0) {
+		snprintf(c->detail, sizeof(c->detail), "no machine of %s/%s meant to "
+		    "run: not judged", cc->app, cc->process);
+		check_record(c, true, 0, 0);
+		return;
+	}
+	if (sum.failing + sum.down == 0)
+		snprintf(c->detail, sizeof(c->detail), "%d of %d machines passing",
+		    sum.passing, sum.machines);
+	else
+		snprintf(c->detail, sizeof(c->detail), "%d of %d machines failing "
+		    "or down; %s", sum.failing + sum.down, sum.machines, sum.detail);
+	check_record(c, sum.failing + sum.down == 0, 0, 0);
+}
+
 static void
 probe_begin(struct wcheck *c)
 {
@@ -694,7 +736,7 @@ waiting_start(struct watch *w)
 		struct wcheck *c = w->wait_head;
 
 		waiting_remove(c);
-		if (c->cc->kind != CFG_CHECK_ROUTE)	/* not one since a reload */
+		if (check_probes(c->cc))	/* still one after a reload */
 			probe_begin(c);
 	}
 }
@@ -706,6 +748,8 @@ check_run(uv_timer_t *t)
 
 	if (c->cc->kind == CFG_CHECK_ROUTE)
 		route_run(c);
+	else if (c->cc->kind == CFG_CHECK_HEALTH)
+		health_run(c);
 	else if (c->running != NULL || c->waiting)
 		c->skipped++;	/* still running or waiting: this slot is skipped */
 	else if (c->w->inflight >= WATCH_MAX_INFLIGHT)
@@ -1096,13 +1140,77 @@ watch_tick(uv_timer_t *t)
 /* ---- life ---------------------------------------------------------------- */
 
 static void
+health_free(struct cfg_check *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].target);
+		free(v[i].app);
+		free(v[i].process);
+	}
+	free(v);
+}
+
+/*
+ * Each app process group with a health check is a check named APP/PROCESS, run at
+ * the health check's interval: the supervisor judges each machine (after its
+ * `failures` in a row), and two failing runs of the group open an incident.
+ * A check of the config by the same name comes first.
+ */
+static void
+health_make(struct watch *w, const struct config *cfg)
+{
+	size_t i, j, k;
+
+	w->health = NULL;
+	w->nhealth = 0;
+	for (i = 0; i < cfg->napps; i++)
+		for (j = 0; j < cfg->apps[i].nprocs; j++) {
+			const struct cfg_app *a = &cfg->apps[i];
+			const struct cfg_process *p = &a->procs[j];
+			char *name = xasprintf("%s/%s", a->name, p->name);
+			struct cfg_check *c;
+
+			for (k = 0; k < cfg->watch.nchecks; k++)
+				if (strcmp(cfg->watch.checks[k].name, name) == 0)
+					break;
+			if (!p->health.enabled || k < cfg->watch.nchecks) {
+				free(name);
+				continue;
+			}
+			w->health = xreallocarray(w->health, w->nhealth + 1,
+			    sizeof(*w->health));
+			c = &w->health[w->nhealth++];
+			memset(c, 0, sizeof(*c));
+			c->name = name;
+			c->kind = CFG_CHECK_HEALTH;
+			c->target = xstrdup(p->health.path);
+			c->interval_ms = p->health.interval_ms;
+			c->timeout_ms = p->health.timeout_ms;
+			c->failures = 2;
+			c->successes = 1;
+			c->severity = CFG_SEV_CRITICAL;
+			c->app = xstrdup(a->name);
+			c->process = xstrdup(p->name);
+			c->pos = a->pos;
+		}
+}
+
+static void
 checks_setup(struct watch *w, const struct config *cfg)
 {
-	struct wcheck **next = xcalloc(cfg->watch.nchecks + 1, sizeof(*next));
-	size_t i, n = 0;
+	struct cfg_check *old = w->health;
+	size_t nold = w->nhealth, total, i, n = 0;
+	struct wcheck **next;
 
-	for (i = 0; i < cfg->watch.nchecks; i++) {
-		const struct cfg_check *cc = &cfg->watch.checks[i];
+	health_make(w, cfg);
+	total = cfg->watch.nchecks + w->nhealth;
+	next = xcalloc(total + 1, sizeof(*next));
+	for (i = 0; i < total; i++) {
+		const struct cfg_check *cc = i < cfg->watch.nchecks ?
+		    &cfg->watch.checks[i] : &w->health[i - cfg->watch.nchecks];
 		struct wcheck *c = check_find(w, cc->name);
 		bool fresh = c == NULL;
 
@@ -1144,6 +1252,7 @@ checks_setup(struct watch *w, const struct config *cfg)
 	free(w->checks);
 	w->checks = next;
 	w->nchecks = n;
+	health_free(old, nold);
 	waiting_start(w);	/* places the removed checks held */
 }
 
@@ -1228,6 +1337,9 @@ watch_free(struct watch *w)
 	free(w->checks);
 	w->checks = NULL;
 	w->nchecks = 0;
+	health_free(w->health, w->nhealth);
+	w->health = NULL;
+	w->nhealth = 0;
 	for (i = 0; i < w->nhbs; i++) {
 		free(w->hbs[i].name);
 		free(w->hbs[i].message);
@@ -1279,7 +1391,8 @@ watch_checks_json(struct watch *w)
 		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:i, s:i, s:I, "
 		    "s:I, s:s, s:o, s:o, s:o}", "name", c->name, "kind",
 		    c->cc->kind == CFG_CHECK_TCP ? "tcp" : c->cc->kind ==
-		    CFG_CHECK_ROUTE ? "route" : "http", "target",
+		    CFG_CHECK_ROUTE ? "route" : c->cc->kind == CFG_CHECK_HEALTH ?
+		    "health" : "http", "target",
 		    c->cc->target, "interval_ms", (json_int_t)c->cc->interval_ms,
 		    "severity", cfg_severity_str(c->cc->severity), "status",
 		    wstatus_name(c->status), "flapping", c->flapping,

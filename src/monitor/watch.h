@@ -42,13 +42,29 @@ struct watch_route_sum {
 };
 
 /*
- * Where route checks read the request metrics (the daemon hands its router's in;
- * monitor/ knows nothing of the router). route "*" is every route of the app.
- * Returns -1 when the app has no metrics (no router): the run is not judged.
+ * What a health check judges: an app process group's machines that should run
+ * (a deploy's new and retired ones aside) by their own health checks.
+ */
+struct watch_health_sum {
+	int	 machines;
+	int	 passing;
+	int	 failing;	/* running, their health check failing */
+	int	 down;		/* meant to run, not running (restarting, failed) */
+	char	 detail[256];	/* the first failing or down machine and why */
+};
+
+/*
+ * What the daemon hands in (monitor/ knows nothing of the router or the
+ * supervisor). query: where route checks read the request metrics; route "*" is
+ * every route of the app; -1 when the app has no metrics (no router): the run is
+ * not judged. health: the machines of an app's process group; NULL, or -1, when
+ * there is no fleet: not judged.
  */
 struct watch_metrics {
 	int	(*query)(void *ctx, const char *app, const char *route,
 		    int64_t window_ms, struct watch_route_sum *);
+	int	(*health)(void *ctx, const char *app, const char *process,
+		    struct watch_health_sum *);
 	void	*ctx;
 };
 

@@ -30,10 +30,51 @@ route_query(void *ctx, const char *app, const char *route, int64_t window_ms,
 	return 0;
 }
 
+/*
+ * Health checks read the app's machines: those meant to run, a deploy's new
+ * (not yet the app's) and retired ones aside. Starting, or not yet judged by their
+ * health check, they count neither way.
+ */
+static int
+health_query(void *ctx, const char *app, const char *process,
+    struct watch_health_sum *out)
+{
+	struct daemon *d = ctx;
+	const struct machine *m;
+
+	memset(out, 0, sizeof(*out));
+	for (m = d->sv.machines; m != NULL; m = m->next) {
+		const char *why = NULL;
+
+		if (strcmp(m->app, app) != 0 || strcmp(m->process, process) != 0 ||
+		    !m->want_running || m->deploying || m->retired ||
+		    m->cfg == NULL)
+			continue;
+		out->machines++;
+		if (m->state == MACHINE_STARTED && strcmp(m->health, "passing") == 0)
+			out->passing++;
+		else if (m->state == MACHINE_STARTED &&
+		    strcmp(m->health, "failing") == 0) {
+			out->failing++;
+			why = m->health_detail[0] ? m->health_detail : "failing";
+		} else if (m->state == MACHINE_FAILED ||
+		    m->state == MACHINE_RESTARTING || m->state == MACHINE_STOPPED) {
+			out->down++;
+			why = m->why[0] ? m->why : machine_state_str(m->state);
+		}
+		if (why != NULL && out->detail[0] == '\0')	/* cut if long */
+			snprintf(out->detail, sizeof(out->detail), "%s %s: %.200s",
+			    m->id, out->failing ? "failing" :
+			    machine_state_str(m->state), why);
+	}
+	return 0;
+}
+
 struct watch *
 daemon_watch_new(struct daemon *d, const struct config *cfg)
 {
-	struct watch_metrics m = { route_query, d };
+	struct watch_metrics m = { .query = route_query, .health = health_query,
+	    .ctx = d };
 
 	return watch_new(&d->loop, &d->store, cfg, &m);
 }

@@ -491,6 +491,8 @@ health_set(struct machine *m, const char *health, const char *detail)
 	if (strcmp(m->health, health) == 0)
 		return;
 	snprintf(m->health, sizeof(m->health), "%s", health);
+	snprintf(m->health_detail, sizeof(m->health_detail), "%s",
+	    detail ? detail : "");
 	m->updated_at = wall_ms();
 	snprintf(note, sizeof(note), "health %s%s%s", health,
 	    detail ? ": " : "", detail ? detail : "");

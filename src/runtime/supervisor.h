@@ -109,7 +109,7 @@ struct machine {
 	struct probe	*probe;		/* the health check in flight */
 	int		 health_passes;	/* consecutive */
 	int		 health_fails;	/* consecutive */
-	char		*health_detail;	/* the last failing answer */
+	char		 health_detail[256];	/* why it is failing, or "" */
 	struct logsink	 log;
 	struct machine_release release;
 	machine_hook	 hook;

@@ -69,8 +69,9 @@ notices() { # notices NAME EVENT: how many the receiver got
 }
 is() { [ "$(eval "$1")" = "$2" ]; }
 
-check "route checks are listed as kind route" \
-    test "$(od checks --json | jq -r '[.checks[] | .kind] | unique | join(",")')" = route
+check "route checks are listed as kind route, the app's health check as health" \
+    test "$(od checks --json | jq -r '[.checks[] | "\(.name)=\(.kind)"] | join(",")')" = \
+    "orders-errors=route,all-p95=route,web-app/web=health"
 not_judged() { cdetail orders-errors | grep -q 'fewer than min_requests 20: not judged'; }
 check "without traffic a route is not judged" wait_for 10 not_judged
 
