@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
@@ -237,6 +239,30 @@ http_done(void *arg, const struct probe_result *r)
 	delivery_done(dv, why);
 }
 
+/* The part after @ of an address, for Message-ID. */
+static const char *
+mail_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at != NULL && at[1] != '\0' ? at + 1 : "opsdeck.invalid";
+}
+
+static char *
+strv_join(char *const *v, size_t n, const char *sep)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addstr(&b, sep);
+		buf_addstr(&b, v[i]);
+	}
+	return buf_detach(&b);
+}
+
 static void
 smtp_done(void *arg, const struct probe_result *r)
 {
@@ -381,18 +407,35 @@ start(struct notifier *n, int64_t id, const char *channel, const char *payload)
 		free(slack);
 		json_decref(j);
 	} else if (ch->kind == CFG_CHANNEL_EMAIL) {
-		json_t *j = json_loads(payload, 0, NULL);
-		const char *text = json_string_value(json_object_get(j, "text"));
-		char *msg = xasprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\n"
-		    "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n\r\n%s"
-		    "\r\n", ch->from, ch->to[0], text ? text : "opsdeck",
-		    text ? text : "", payload);
 		struct probe_req req = { .url = ch->url, .timeout_ms =
 		    SEND_TIMEOUT_MS, .mail_from = ch->from, .mail_rcpt =
-		    (const char *const *)ch->to, .upload = msg };
+		    (const char *const *)ch->to };
+		json_t *j = json_loads(payload, 0, NULL);
+		const char *text = json_string_value(json_object_get(j, "text"));
+		char date[64], *to = strv_join(ch->to, ch->nto, ", "), *subject;
+		/* indented: SMTP lines stay under 1000 characters (RFC 5321) */
+		char *body = j ? json_dumps(j, JSON_INDENT(2)) : xstrdup(payload);
+		time_t now = time(NULL);
+		struct tm tm;
+		char *msg;
 
+		/* A line break from a probed answer would start a header of its own. */
+		subject = xstrdup(text ? text : "opsdeck");
+		subject[strcspn(subject, "\r\n")] = '\0';
+		/* RFC 5322: Date and From are required; one Message-ID per notice. */
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+		    gmtime_r(&now, &tm));
+		msg = xasprintf("Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s"
+		    "\r\nMessage-ID: <opsdeck.%lld.%lld@%s>\r\nContent-Type: "
+		    "text/plain; charset=utf-8\r\n\r\n%s\r\n\r\n%s\r\n", date,
+		    ch->from, to, subject, (long long)dv->id, (long long)now,
+		    mail_domain(ch->from), text ? text : "", body);
+		req.upload = msg;
 		dv->probe = probe_start(n->pr, &req, smtp_done, dv);
 		free(msg);
+		free(body);
+		free(subject);
+		free(to);
 		json_decref(j);
 	} else
 		start_command(dv, ch);
