@@ -1,6 +1,10 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -18,6 +22,8 @@ struct prober {
 	uv_timer_t	*timer;
 	struct probe	*probes;
 	size_t		 nprobes;
+	struct sockwatch **conns;	/* by fd: the connections curl opened */
+	size_t		 nconns;
 };
 
 struct probe {
@@ -37,11 +43,18 @@ struct probe {
 	struct probe	*next, *prev;	/* the prober's running probes */
 };
 
-/* One per socket curl watches; closed when curl says CURL_POLL_REMOVE. */
+/*
+ * A socket curl watches. A connection's (opened through open_socket) lives as long
+ * as the connection: curl stops watching it between transfers while it waits in
+ * the cache, and the same poll handle serves the next transfer, so a reused
+ * connection costs no new handle (three syscalls each in libuv). Any other socket
+ * curl watches (its resolver's) gets one for as long as curl watches it.
+ */
 struct sockwatch {
 	uv_poll_t	 poll;
 	curl_socket_t	 fd;
 	struct prober	*pr;
+	bool		 conn;
 };
 
 static void prober_check_done(struct prober *);
@@ -78,30 +91,103 @@ free_handle(uv_handle_t *h)
 	free(h->data == NULL ? (void *)h : h->data);
 }
 
+static struct sockwatch *
+sockwatch_new(struct prober *pr, curl_socket_t fd, bool conn)
+{
+	struct sockwatch *w = xcalloc(1, sizeof(*w));
+
+	w->fd = fd;
+	w->pr = pr;
+	w->conn = conn;
+	if (uv_poll_init_socket(pr->loop, &w->poll, fd) != 0) {
+		free(w);
+		return NULL;
+	}
+	w->poll.data = w;
+	return w;
+}
+
+static void
+sockwatch_close(struct sockwatch *w)
+{
+	uv_poll_stop(&w->poll);
+	uv_close((uv_handle_t *)&w->poll, free_handle);
+}
+
+static struct sockwatch *
+conn_watch(const struct prober *pr, curl_socket_t fd)
+{
+	return fd >= 0 && (size_t)fd < pr->nconns ? pr->conns[fd] : NULL;
+}
+
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct prober *pr = arg;
+	curl_socket_t fd;
+	size_t n;
+
+	/* close-on-exec: the daemon starts apps, which must not hold probes' sockets */
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	if (fd < 0 || purpose != CURLSOCKTYPE_IPCXN)
+		return fd < 0 ? CURL_SOCKET_BAD : fd;
+	if ((size_t)fd >= pr->nconns) {
+		n = pr->nconns ? pr->nconns : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		pr->conns = xreallocarray(pr->conns, n, sizeof(*pr->conns));
+		memset(pr->conns + pr->nconns, 0,
+		    (n - pr->nconns) * sizeof(*pr->conns));
+		pr->nconns = n;
+	}
+	/* without a handle now, curl_socket_cb makes one per transfer */
+	pr->conns[fd] = sockwatch_new(pr, fd, true);
+	return fd;
+}
+
+static int
+close_socket(void *arg, curl_socket_t fd)
+{
+	struct prober *pr = arg;
+	struct sockwatch *w = conn_watch(pr, fd);
+
+	if (w != NULL) {
+		/* off the loop before the fd number can be given out again */
+		pr->conns[fd] = NULL;
+		sockwatch_close(w);
+	}
+	return close(fd) == 0 || errno == EINTR ? 0 : 1;
+}
+
 static int
 curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp)
 {
 	struct prober *pr = userp;
-	struct sockwatch *w = socketp;
+	struct sockwatch *w = conn_watch(pr, fd);
 	int events = 0;
 
 	(void)easy;
+	/* A connection's handle is found by its fd, never through socketp. */
+	if (w == NULL)
+		w = socketp;
 	if (what == CURL_POLL_REMOVE) {
-		if (w != NULL) {
+		if (w == NULL)
+			return 0;
+		if (w->conn) {
 			uv_poll_stop(&w->poll);
-			/* The fd number can be reused at once: forget it now. */
-			curl_multi_assign(pr->multi, fd, NULL);
-			uv_close((uv_handle_t *)&w->poll, free_handle);
+			return 0;
 		}
+		/* The fd number can be reused at once: forget it now. */
+		curl_multi_assign(pr->multi, fd, NULL);
+		sockwatch_close(w);
 		return 0;
 	}
 	if (w == NULL) {
-		w = xcalloc(1, sizeof(*w));
-		w->fd = fd;
-		w->pr = pr;
-		uv_poll_init_socket(pr->loop, &w->poll, fd);
-		w->poll.data = w;
+		if ((w = sockwatch_new(pr, fd, false)) == NULL) {
+			log_warnx("probe: cannot watch socket %d", (int)fd);
+			return -1;
+		}
 		curl_multi_assign(pr->multi, fd, w);
 	}
 	if (what & CURL_POLL_IN)
@@ -284,6 +370,10 @@ probe_start(struct prober *pr, const struct probe_req *req, probe_cb cb,
 	curl_easy_setopt(p->easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(p->easy, CURLOPT_OPENSOCKETDATA, pr);
+	curl_easy_setopt(p->easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(p->easy, CURLOPT_CLOSESOCKETDATA, pr);
 	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, collect);
@@ -366,7 +456,9 @@ prober_free(struct prober *pr)
 		return;
 	while (pr->probes != NULL)
 		probe_free(pr->probes);
+	/* closes the cached connections, through close_socket */
 	curl_multi_cleanup(pr->multi);
+	free(pr->conns);
 	uv_timer_stop(pr->timer);
 	pr->timer->data = NULL;
 	uv_close((uv_handle_t *)pr->timer, free_handle);
