@@ -140,6 +140,9 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 		    (n - pr->nconns) * sizeof(*pr->conns));
 		pr->nconns = n;
 	}
+	/* a socket closed past close_socket left its handle: not on this one */
+	if (pr->conns[fd] != NULL)
+		sockwatch_close(pr->conns[fd]);
 	/* without a handle now, curl_socket_cb makes one per transfer */
 	pr->conns[fd] = sockwatch_new(pr, fd, true);
 	return fd;
