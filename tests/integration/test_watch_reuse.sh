@@ -10,7 +10,6 @@
 APP_PORT=28471
 CLOSED_PORT=28470
 N=20
-APP_PID=
 
 {
 	cat <<EOF
@@ -27,12 +26,7 @@ EOF
 	done
 } > "$CONFIG"
 
-"$DEMO_APP" --port "$APP_PORT" > "$T/app.log" 2>&1 &
-APP_PID=$!
-eval "lib_$(declare -f finish)"
-finish() { [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null; lib_finish; }
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$APP_PORT/health" ||
-    die "the demo app did not answer"
+demo_app "$APP_PORT"
 
 start_daemon
 # The fewest runs of the r* checks, and how many of them are up.

@@ -10,7 +10,6 @@
 APP_PORT=28451
 N=800
 CAP=256
-APP_PID=
 
 {
 	echo "checks:"
@@ -19,12 +18,7 @@ APP_PID=
 	done
 } > "$CONFIG"
 
-"$DEMO_APP" --port "$APP_PORT" --orders-ms 8000 > "$T/app.log" 2>&1 &
-APP_PID=$!
-eval "lib_$(declare -f finish)"
-finish() { [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null; lib_finish; }
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$APP_PORT/health" ||
-    die "the demo app did not answer"
+demo_app "$APP_PORT" --orders-ms 8000
 
 start_daemon
 waited() { [ "$(od checks --json | jq -r '.runs_waited')" -gt 0 ]; }

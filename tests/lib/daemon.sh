@@ -81,8 +81,20 @@ all_started() {
 	[ "$(machines_q '[.machines[] | select(.state != "started")] | length')" = 0 ]
 }
 
+# demo_app PORT [ARG...]: a demo app of the test's own (not the fleet's) on PORT,
+# answering before this returns; finish stops it.
+SIDE_PIDS=()
+demo_app() {
+	local port=$1; shift
+	"$DEMO_APP" --port "$port" "$@" >> "$T/app.log" 2>&1 &
+	SIDE_PIDS+=($!)
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/health" ||
+	    die "the demo app on port $port did not answer"
+}
+
 finish() {
 	trap - EXIT
+	[ ${#SIDE_PIDS[@]} -eq 0 ] || kill "${SIDE_PIDS[@]}" 2>/dev/null || true
 	if [ -n "$DAEMON_PID" ]; then
 		# A test that stopped early: let the daemon stop its fleet first.
 		kill -TERM "$DAEMON_PID" 2>/dev/null || true
