@@ -39,6 +39,10 @@ extern const struct cmd_entry cmd_heartbeat_ping_entry;
 extern const struct cmd_entry cmd_maintenance_add_entry;
 extern const struct cmd_entry cmd_maintenance_list_entry;
 extern const struct cmd_entry cmd_maintenance_end_entry;
+extern const struct cmd_entry cmd_evidence_entry;
+extern const struct cmd_entry cmd_evidence_export_entry;
+extern const struct cmd_entry cmd_evidence_verify_entry;
+extern const struct cmd_entry cmd_evidence_key_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -79,6 +83,10 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_unset_entry,
 	&cmd_secrets_deploy_entry,
 	&cmd_gc_entry,
+	&cmd_evidence_entry,
+	&cmd_evidence_export_entry,
+	&cmd_evidence_verify_entry,
+	&cmd_evidence_key_entry,
 	&cmd_config_check_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,

@@ -47,8 +47,14 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
+	const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+
 	snprintf(a->name, sizeof(a->name), "unknown");
 	a->role = ROLE_VIEWER;
+	/* The CLI says who it is; anything else on the socket is an API client. */
+	a->via = ua != NULL && strcmp(ua, VIA_CLI_AGENT) == 0 ? VIA_CLI :
+	    VIA_API;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
 	    &cred, &len) < 0)

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,12 @@ static void route_notifications(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_clock(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_evidence(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_evidence_export(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_evidence_key(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 
 static const struct route {
 	const char	*method;
@@ -107,6 +115,9 @@ static const struct route {
 	{ "POST", "/v1/maintenance", route_maintenance_add },
 	{ "POST", "/v1/maintenance/:id/end", route_maintenance_end },
 	{ "GET", "/v1/notifications", route_notifications },
+	{ "GET", "/v1/evidence", route_evidence },
+	{ "GET", "/v1/evidence/export", route_evidence_export },
+	{ "GET", "/v1/evidence/key", route_evidence_key },
 	{ "POST", "/v1/test/clock", route_clock },
 };
 
@@ -574,4 +585,66 @@ route_clock(const struct daemon_ops *ops, struct api_request *req,
 	answer(res, ops->clock_advance(ops->d, json_integer_value(ms), &e), &e,
 	    200);
 	json_decref(body);
+}
+
+/* An integer query argument: def when absent, -1 (after answering 400) when bad. */
+static int
+query_int(const struct api_request *req, struct api_response *res,
+    const char *name, long long def, long long *out)
+{
+	const char *v = api_query(req, name);
+	char *end;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || *out < 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "query argument '%s': '%.64s' is not a "
+		    "whole number of 0 or more", name, v);
+		fail(res, 400, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+route_evidence(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	long long since, limit;
+	struct err e;
+
+	if (query_int(req, res, "since_ms", 0, &since) < 0 ||
+	    query_int(req, res, "limit", 0, &limit) < 0)
+		return;
+	if (limit > 100000)
+		limit = 100000;
+	answer(res, ops->evidence_json(ops->d, api_query(req, "actor"), since,
+	    (int)limit, &e), &e, 200);
+}
+
+static void
+route_evidence_export(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	long long since;
+	struct err e;
+
+	if (query_int(req, res, "since_ms", 0, &since) < 0)
+		return;
+	answer(res, ops->evidence_export(ops->d, since, &e), &e, 200);
+}
+
+static void
+route_evidence_key(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	(void)req;
+	answer(res, ops->evidence_key(ops->d, &e), &e, 200);
 }

@@ -530,5 +530,6 @@ cmd_offline_actor(struct cmd_ctx *ctx, const char *cmd, const char *what,
 		snprintf(actor->name, sizeof(actor->name), "uid:%u",
 		    (unsigned)geteuid());
 	actor->role = ROLE_ADMIN;
+	actor->via = VIA_CLI;
 	return true;
 }

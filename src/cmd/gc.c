@@ -132,10 +132,11 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 	struct config cfg;
 	struct store st = { NULL, NULL };
 	struct actor actor;
+	struct gate_call call = { "gc.run", NULL, NULL, 0, 0 };
 	struct gc_run run;
 	struct err e;
 	char *dbpath = NULL, *target = NULL, *summary;
-	json_t *report;
+	json_t *report, *args = NULL;
 	int code = EXIT_FAILED;
 
 	if (!cmd_offline_actor(ctx, "gc", "run", &actor))
@@ -160,13 +161,15 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 		goto out;
 	}
 	target = xasprintf("%s%s", ctx->state_dir, dry_run ? " (dry run)" : "");
-	if (gate_begin(&st, &actor, "gc.run", target, &e) < 0) {
+	call.target = target;
+	call.args = args = json_pack("{sb sb}", "dry_run", dry_run, "offline", 1);
+	if (gate_begin(&st, &actor, &call, &e) < 0) {
 		code = cmd_fail("gc", &e);
 		goto out;
 	}
 	if (gc_collect(&st, ctx->state_dir, &cfg.retain, dry_run, actor.name,
 	    &run, &e) < 0) {
-		gate_end(&st, &actor, "gc.run", target, &e, NULL);
+		gate_end(&st, &actor, &call, &e, NULL);
 		gc_run_release(&run);
 		code = cmd_fail("gc", &e);
 		goto out;
@@ -174,10 +177,10 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 	if (run.failed > 0) {
 		err_set(&e, "%zu of %zu could not be removed", run.failed,
 		    run.nitems);
-		gate_end(&st, &actor, "gc.run", target, &e, NULL);
+		gate_end(&st, &actor, &call, &e, NULL);
 	} else {
 		summary = gc_summary(&run);
-		gate_end(&st, &actor, "gc.run", target, NULL, summary);
+		gate_end(&st, &actor, &call, NULL, summary);
 		free(summary);
 	}
 	report = gc_run_json(&run);
@@ -190,6 +193,7 @@ out:
 	config_release(&cfg);
 	free(dbpath);
 	free(target);
+	json_decref(args);
 	return code;
 }
 

@@ -146,6 +146,7 @@ apply_offline(struct apply_args *a)
 	struct cmd_ctx *ctx = a->ctx;
 	struct store st;
 	struct actor actor;
+	struct gate_call call = { "migrate.apply", NULL, NULL, 0, 0 };
 	const struct migrate_db *db;
 	char *dbpath = NULL, *safe = NULL, *target = NULL;
 	struct err e;
@@ -165,8 +166,8 @@ apply_offline(struct apply_args *a)
 		code = cmd_fail("migrate apply", &e);
 		goto out;
 	}
-	if (gate_run(&st, &actor, "migrate.apply", target, apply_here, a,
-	    &e) < 0 && a->rc != 1) {
+	call.target = target;
+	if (gate_run(&st, &actor, &call, apply_here, a, &e) < 0 && a->rc != 1) {
 		store_close(&st);
 		code = cmd_fail("migrate apply", &e);
 		goto out;

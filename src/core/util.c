@@ -387,3 +387,39 @@ utf8_seq(const unsigned char *p, size_t n)
 			return 0;
 	return len;
 }
+
+int
+time_parse(const char *s, int64_t now_ms, int64_t *ms)
+{
+	struct tm tm;
+	const char *p;
+	int64_t d, frac = 0;
+	int n;
+
+	if (duration_parse(s, &d) == 0) {
+		*ms = now_ms - d;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*p == 'T') {
+		if ((p = strptime(p + 1, "%H:%M:%S", &tm)) == NULL)
+			return -1;
+		if (*p == '.') {
+			for (n = 0, p++; *p >= '0' && *p <= '9'; p++, n++)
+				if (n < 3)
+					frac = frac * 10 + (*p - '0');
+			if (n == 0)
+				return -1;
+			for (; n < 3; n++)
+				frac *= 10;
+		}
+		if (*p++ != 'Z')
+			return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return 0;
+}

@@ -14,6 +14,12 @@ uint64_t mono_ms(void);
 int64_t	 wall_ms(void);
 /* RFC 3339 UTC with milliseconds, "2025-10-21T06:06:47.123Z", into out[32]. */
 void	 format_time(int64_t ms, char out[32]);
+/*
+ * A point in time as people give it: RFC 3339 UTC ("2026-12-07T02:10:00Z", with
+ * optional .mmm), a date ("2026-12-07", midnight UTC), or a duration before now
+ * ("2h", "30m"). Milliseconds since the epoch; -1 on error.
+ */
+int	 time_parse(const char *, int64_t now_ms, int64_t *ms);
 /* Parses "250ms", "2s", "1m", "1h", or a bare number of seconds; -1 on error. */
 int	 duration_parse(const char *, int64_t *ms);
 /* "1.5s", "250ms", "2m3s" into out[32]. */

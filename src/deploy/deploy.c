@@ -147,6 +147,12 @@ deploy_app(const struct deploy *dp)
 	return dp->rel.app;
 }
 
+int64_t
+deploy_release_id(const struct deploy *dp)
+{
+	return dp->rel.id;
+}
+
 static void
 timer_free(uv_handle_t *h)
 {

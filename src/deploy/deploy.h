@@ -71,6 +71,8 @@ struct deploy_env {
 struct deploy *deploy_start(struct deploy_env *, struct release *rel,
 	    struct release *prev, int canary, struct err *);
 const char *deploy_app(const struct deploy *);
+/* The release's row id, for its receipt once the deploy has ended. */
+int64_t	 deploy_release_id(const struct deploy *);
 /*
  * Stops a deploy where it is, for a daemon shutdown: no more steps, its release
  * command killed, its lock left for deploy_recover at the next start.

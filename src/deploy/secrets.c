@@ -3,17 +3,14 @@
  * secrets.h for the model. Every plaintext copy this file makes is wiped before it
  * is freed; the caller's value is sealed in place and never copied.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "core/keyfile.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "deploy/secrets.h"
@@ -73,144 +70,9 @@ key_from_env(const char *hex, struct secrets_key *key, struct err *e)
 	return 0;
 }
 
-/* Reads an existing key file: 0, 1 when there is none, -1 with a message. */
-static int
-key_read(const char *path, struct secrets_key *key, struct err *e)
-{
-	unsigned char tmp[sizeof(key->k) + 1];
-	struct stat sb;
-	ssize_t r;
-	size_t got = 0;
-	int fd, ret = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 1;
-		return err_errno(e, "cannot open secrets key '%s'", path);
-	}
-	if (fstat(fd, &sb) < 0) {
-		err_errno(e, "cannot stat secrets key '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		err_setk(e, ERR_INVALID, "secrets key '%s' is not a regular "
-		    "file: move it away", path);
-		goto out;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		err_setk(e, ERR_DENIED, "secrets key '%s' has mode %04o and "
-		    "can be read by other users: run `chmod 600 '%s'` (and "
-		    "consider the key leaked if others could read it)", path,
-		    (unsigned)(sb.st_mode & 07777), path);
-		goto out;
-	}
-	while (got < sizeof(tmp)) {
-		r = read(fd, tmp + got, sizeof(tmp) - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_errno(e, "cannot read secrets key '%s'", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got != sizeof(key->k)) {
-		err_setk(e, ERR_INVALID, "secrets key '%s' is %s%zu bytes, "
-		    "expected %zu: restore it from a backup, or move it away "
-		    "to create a new key (secrets sealed with the old key can "
-		    "then not be read and must be set again)", path,
-		    got > sizeof(key->k) ? "more than " : "",
-		    got > sizeof(key->k) ? sizeof(key->k) : got,
-		    sizeof(key->k));
-		goto out;
-	}
-	memcpy(key->k, tmp, sizeof(key->k));
-	ret = 0;
-out:
-	sodium_memzero(tmp, sizeof(tmp));
-	close(fd);
-	return ret;
-}
-
-static int
-write_all(int fd, const void *p, size_t len)
-{
-	const unsigned char *c = p;
-	ssize_t r;
-
-	while (len > 0) {
-		if ((r = write(fd, c, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-/*
- * Creates a new random key at path. It is written to a private temp file first and
- * linked into place (link(2) fails with EEXIST where rename would replace): no reader
- * ever sees a half-written key, and a key another process made first is kept.
- */
-static int
-key_create(const char *path, struct secrets_key *key, struct err *e)
-{
-	char *tmp = xasprintf("%s.XXXXXX", path);
-	char *dir = path_dir(path);
-	int fd, dfd, ret = -1;
-
-	randombytes_buf(key->k, sizeof(key->k));
-	/* mkstemp: O_CREAT | O_EXCL, mode 0600, a name no one else has. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		err_errno(e, "cannot create secrets key in '%s'", dir);
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, key->k, sizeof(key->k)) < 0 ||
-	    fsync(fd) < 0) {
-		err_errno(e, "cannot write secrets key '%s'", tmp);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		err_errno(e, "cannot write secrets key '%s'", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (link(tmp, path) < 0) {
-		if (errno != EEXIST) {
-			err_errno(e, "cannot create secrets key '%s'", path);
-			goto out;
-		}
-		/* Another process created it first: use theirs. */
-		if ((ret = key_read(path, key, e)) == 1)
-			ret = err_set(e, "secrets key '%s' appeared and "
-			    "vanished while opsdeck created it: try again",
-			    path);
-		goto out;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
-	if (ret < 0)
-		sodium_memzero(key, sizeof(*key));
-	free(tmp);
-	free(dir);
-	return ret;
-}
+#define KEY_WHAT	"secrets key"
+#define KEY_LOST	"secrets sealed with the old key can then not be read and " \
+			"must be set again"
 
 int
 secrets_key_load(const char *state_dir, struct secrets_key *key,
@@ -225,8 +87,12 @@ secrets_key_load(const char *state_dir, struct secrets_key *key,
 	if (hex != NULL)
 		return key_from_env(hex, key, e);
 	path = path_join(state_dir, SECRETS_KEY_FILE);
-	if ((ret = key_read(path, key, e)) == 1)
-		ret = key_create(path, key, e);
+	if ((ret = keyfile_read(path, KEY_WHAT, KEY_LOST, key->k, sizeof(key->k),
+	    e)) == 1) {
+		randombytes_buf(key->k, sizeof(key->k));
+		ret = keyfile_create(path, KEY_WHAT, KEY_LOST, key->k,
+		    sizeof(key->k), e);
+	}
 	free(path);
 	return ret;
 }

@@ -49,70 +49,69 @@ action_find(const char *name)
 }
 
 static void
-evidence_write(struct store *s, const struct actor *a, const char *action,
-    const char *target, const char *result, const char *detail)
+evidence_write(struct store *s, const struct actor *a,
+    const struct gate_call *call, enum outcome outcome, const char *detail)
 {
-	sqlite3_stmt *st = NULL;
+	struct evidence_rec rec = {
+		.actor = a->name,
+		.role = role_str(a->role),
+		.via = a->via,
+		.action = call->action,
+		.target = call->target,
+		.args = call->args,
+		.outcome = outcome,
+		.detail = detail,
+		.duration_ms = outcome == OUTCOME_REQUESTED ? 0 :
+		    (int64_t)(mono_ms() - call->started),
+		.approval = call->approval,
+	};
 	struct err e;
 
-	if (store_prepare(s, &st, "INSERT INTO evidence (at, actor, role, "
-	    "action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	    &e) < 0)
-		fatalx("%s", e.msg);
-	sqlite3_bind_int64(st, 1, wall_ms());
-	sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, role_str(a->role), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
 	/* Evidence that cannot be written means the action must not run. */
-	if (sqlite3_step(st) != SQLITE_DONE)
-		fatalx("store: cannot write evidence for %s: %s", action,
-		    sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
+	if (evidence_append(s, &rec, NULL, &e) < 0)
+		fatalx("%s", e.msg);
 }
 
 int
-gate_begin(struct store *s, const struct actor *a, const char *action,
-    const char *target, struct err *e)
+gate_begin(struct store *s, const struct actor *a, struct gate_call *call,
+    struct err *e)
 {
-	const struct action_def *def = action_find(action);
+	const struct action_def *def = action_find(call->action);
 
 	if (def == NULL)
-		BUG("action '%s' has no row in the gate's table", action);
+		BUG("action '%s' has no row in the gate's table", call->action);
+	call->started = mono_ms();
 	if (a->role < def->min_role) {
 		err_setk(e, ERR_DENIED, "%s '%s' may not %s (needs role %s): ask an %s",
-		    role_str(a->role), a->name, action, role_str(def->min_role),
-		    role_str(def->min_role));
-		evidence_write(s, a, action, target, "denied", e->msg);
+		    role_str(a->role), a->name, call->action,
+		    role_str(def->min_role), role_str(def->min_role));
+		evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
 		return -1;
 	}
-	evidence_write(s, a, action, target, "requested", NULL);
+	evidence_write(s, a, call, OUTCOME_REQUESTED, NULL);
 	return 0;
 }
 
 void
-gate_end(struct store *s, const struct actor *a, const char *action,
-    const char *target, const struct err *failure, const char *detail)
+gate_end(struct store *s, const struct actor *a, const struct gate_call *call,
+    const struct err *failure, const char *detail)
 {
 	if (failure != NULL)
-		evidence_write(s, a, action, target, "failed", failure->msg);
+		evidence_write(s, a, call, OUTCOME_FAILED, failure->msg);
 	else
-		evidence_write(s, a, action, target, "ok", detail);
+		evidence_write(s, a, call, OUTCOME_OK, detail);
 }
 
 int
-gate_run(struct store *s, const struct actor *a, const char *action,
-    const char *target, int (*fn)(void *, struct err *), void *arg,
-    struct err *e)
+gate_run(struct store *s, const struct actor *a, struct gate_call *call,
+    int (*fn)(void *, struct err *), void *arg, struct err *e)
 {
-	if (gate_begin(s, a, action, target, e) < 0)
+	if (gate_begin(s, a, call, e) < 0)
 		return -1;
 	if (fn(arg, e) < 0) {
-		gate_end(s, a, action, target, e, NULL);
+		gate_end(s, a, call, e, NULL);
 		return -1;
 	}
-	gate_end(s, a, action, target, NULL, NULL);
+	gate_end(s, a, call, NULL, NULL);
 	return 0;
 }

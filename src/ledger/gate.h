@@ -1,14 +1,19 @@
 /*
  * The action gate: the one way anything changes. It checks the actor's role against the
- * action's row in the table and writes evidence of the request and its result. The CLI,
- * the API, MCP and the dashboard all reach actions through gate_run; none has its own path.
- * (Approvals and the signed hash chain arrive with the account issue; the rows and the
- * call shape are already the ones they plug into.)
+ * action's row in the table and writes evidence (ledger/evidence.h) of the request and
+ * its result. The CLI, the API, MCP and the dashboard all reach actions through
+ * gate_run; none has its own path. (Approvals arrive with the account issue; the rows
+ * and the call shape are already the ones they plug into.)
  */
 #ifndef OPSDECK_GATE_H
 #define OPSDECK_GATE_H
 
+#include <stdint.h>
+
+#include <jansson.h>
+
 #include "core/err.h"
+#include "ledger/evidence.h"
 #include "store/store.h"
 
 enum role {
@@ -22,6 +27,17 @@ enum role {
 struct actor {
 	char		name[64];
 	enum role	role;
+	enum via	via;		/* where the request came from */
+};
+
+/* One action through the gate, as its evidence records it. */
+struct gate_call {
+	const char	*action;	/* a row of the table: "machine.start" */
+	const char	*target;	/* what it acts on: "web-1", "hotdash" */
+	const json_t	*args;		/* what it was asked, NULL for nothing more;
+					 * the caller leaves secret values out */
+	int64_t		 approval;	/* the approval it runs under, 0: none */
+	uint64_t	 started;	/* set by gate_begin, for the duration */
 };
 
 struct action_def {
@@ -34,21 +50,21 @@ const char *role_str(enum role);
 /* The action's row, or NULL for an unknown action. */
 const struct action_def *action_find(const char *name);
 /*
- * Runs fn(arg) as actor if the role allows action; records evidence either way.
- * Returns fn's result, or -1 (with a message) when refused.
+ * Runs fn(arg) as actor if the role allows call's action; records evidence either
+ * way. Returns fn's result, or -1 (with a message) when refused.
  */
-int	gate_run(struct store *, const struct actor *, const char *action,
-	    const char *target, int (*fn)(void *arg, struct err *), void *arg,
-	    struct err *);
+int	gate_run(struct store *, const struct actor *, struct gate_call *,
+	    int (*fn)(void *arg, struct err *), void *arg, struct err *);
 /*
  * gate_run in two halves, for an action that ends later (on another thread's
  * answer): gate_begin checks the role and records the request (-1, recorded as
  * denied, when refused); gate_end records the result, failed with failure's message
- * or ok with detail (may be NULL). Every gate_begin that returned 0 gets one gate_end.
+ * or ok with detail (may be NULL). Every gate_begin that returned 0 gets one
+ * gate_end, with the same call (its args still alive).
  */
-int	gate_begin(struct store *, const struct actor *, const char *action,
-	    const char *target, struct err *);
-void	gate_end(struct store *, const struct actor *, const char *action,
-	    const char *target, const struct err *failure, const char *detail);
+int	gate_begin(struct store *, const struct actor *, struct gate_call *,
+	    struct err *);
+void	gate_end(struct store *, const struct actor *, const struct gate_call *,
+	    const struct err *failure, const char *detail);
 
 #endif

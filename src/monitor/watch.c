@@ -1489,10 +1489,12 @@ int
 watch_ack(struct watch *w, const struct actor *actor, int64_t id, struct err *e)
 {
 	struct ack_arg a = { w, actor, id };
+	struct gate_call call = { "incident.ack", NULL, NULL, 0, 0 };
 	char target[32];
 
 	snprintf(target, sizeof(target), "incident:%lld", (long long)id);
-	return gate_run(w->store, actor, "incident.ack", target, do_ack, &a, e);
+	call.target = target;
+	return gate_run(w->store, actor, &call, do_ack, &a, e);
 }
 
 static struct wheart *
@@ -1593,6 +1595,7 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 {
 	struct ping_arg p = { w, hb_find(w, name), HB_SUCCESS, HB_REPORT_NONE,
 	    NULL };
+	struct gate_call call = { "heartbeat.ping", NULL, body, 0, 0 };
 	const char *sig = json_string_value(json_object_get(body, "signal"));
 	const char *rep = json_string_value(json_object_get(body, "status"));
 	const json_t *code = json_object_get(body, "exit_code");
@@ -1639,7 +1642,8 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 	}
 	p.message = msg ? json_string_value(msg) : NULL;
 	snprintf(target, sizeof(target), "heartbeat:%s", name);
-	if (gate_run(w->store, actor, "heartbeat.ping", target, do_ping, &p, e) < 0)
+	call.target = target;
+	if (gate_run(w->store, actor, &call, do_ping, &p, e) < 0)
 		return NULL;
 	return hb_json(w, p.h);
 }
@@ -1719,6 +1723,7 @@ watch_maintenance_add(struct watch *w, const struct actor *actor,
     const json_t *body, struct err *e)
 {
 	struct maint_arg m = { w, actor, NULL, NULL, 0, 0, 0 };
+	struct gate_call call = { "maintenance.add", NULL, body, 0, 0 };
 	const json_t *dur = json_object_get(body, "duration_ms");
 	const json_t *start = json_object_get(body, "starts_at");
 	const char *t = json_string_value(json_object_get(body, "target"));
@@ -1746,8 +1751,8 @@ watch_maintenance_add(struct watch *w, const struct actor *actor,
 	}
 	m.starts = start ? json_integer_value(start) : watch_now(w);
 	m.ends = m.starts + json_integer_value(dur);
-	if (gate_run(w->store, actor, "maintenance.add", m.target, do_maint_add, &m,
-	    e) < 0)
+	call.target = m.target;
+	if (gate_run(w->store, actor, &call, do_maint_add, &m, e) < 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "id", (json_int_t)m.id, "target", m.target);
 }
@@ -1776,11 +1781,12 @@ watch_maintenance_end(struct watch *w, const struct actor *actor, int64_t id,
     struct err *e)
 {
 	struct maint_arg m = { w, actor, NULL, NULL, 0, 0, id };
+	struct gate_call call = { "maintenance.end", NULL, NULL, 0, 0 };
 	char target[32];
 
 	snprintf(target, sizeof(target), "maintenance:%lld", (long long)id);
-	return gate_run(w->store, actor, "maintenance.end", target, do_maint_end,
-	    &m, e);
+	call.target = target;
+	return gate_run(w->store, actor, &call, do_maint_end, &m, e);
 }
 
 json_t *

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "ledger/evidence.h"
 #include "ledger/gate.h"
 #include "deploy/release.h"
 #include "runtime/daemon.h"
@@ -181,12 +182,12 @@ do_reload(void *arg, struct err *e)
 static void
 daemon_reload(struct daemon *d)
 {
-	struct actor a = { "signal:SIGHUP", ROLE_ADMIN };
+	struct actor a = { "signal:SIGHUP", ROLE_ADMIN, VIA_SYSTEM };
+	struct gate_call call = { "daemon.reload", d->config_path, NULL, 0, 0 };
 	struct err e;
 
 	log_info("reloading '%s'", d->config_path);
-	if (gate_run(&d->store, &a, "daemon.reload", d->config_path, do_reload,
-	    d, &e) < 0)
+	if (gate_run(&d->store, &a, &call, do_reload, d, &e) < 0)
 		log_warnx("reload: %s", e.msg);
 }
 
@@ -298,6 +299,7 @@ daemon_ops_fill(struct daemon *d)
 		.metrics_text = daemon_metrics_text,
 	};
 	daemon_watch_ops(&d->ops);
+	daemon_evidence_ops(&d->ops);
 }
 
 int
@@ -335,6 +337,11 @@ daemon_run(const struct daemon_options *o)
 	}
 	dbpath = state_store_path(d->state_dir);
 	if (store_open(&d->store, dbpath, &e) < 0) {
+		fprintf(stderr, "opsdeck up: %s\n", e.msg);
+		goto out;
+	}
+	/* No action runs without evidence: the signing key must be there first. */
+	if (evidence_seal(&d->store, &e) < 0) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		goto out;
 	}
@@ -590,6 +597,7 @@ daemon_machine_action(struct daemon *d, const struct actor *actor,
 		{ "restart", "machine.restart", supervisor_machine_restart },
 	};
 	struct machine_action ma = { &d->sv, id, NULL };
+	struct gate_call call = { NULL, NULL, NULL, 0, 0 };
 	size_t i;
 
 	if (d->stopping)
@@ -601,8 +609,10 @@ daemon_machine_action(struct daemon *d, const struct actor *actor,
 			return err_setk(e, ERR_NOT_FOUND, "no machine '%s': "
 			    "list them with `opsdeck machines`", id);
 		ma.fn = verbs[i].fn;
-		return gate_run(&d->store, actor, verbs[i].gate_action, id,
-		    run_machine_action, &ma, e);
+		call.action = verbs[i].gate_action;
+		call.target = id;
+		return gate_run(&d->store, actor, &call, run_machine_action, &ma,
+		    e);
 	}
 	return err_setk(e, ERR_INVALID, "unknown machine action '%s': use "
 	    "start, stop or restart", action);

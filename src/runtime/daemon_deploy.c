@@ -88,12 +88,64 @@ secrets_for_machine(void *arg, const char *app, int version,
 	return secrets_env(&d->store, &d->key, app, version, env, n, e);
 }
 
+/*
+ * The deploy's receipt in the evidence ledger: what went live (or did not), from
+ * what artifact, config and secrets, and what the health gate saw.
+ */
+static void
+deploy_receipt(struct daemon *d, int64_t release_id)
+{
+	static const char *const gates[] = { "health", "smoke", "watch" };
+	struct release rel;
+	struct evidence_rec rec;
+	json_t *full, *args, *health, *step;
+	char target[96];
+	struct err e;
+	size_t i, k;
+
+	if (release_load_id(&d->store, release_id, &rel, &e) < 0) {
+		log_warnx("receipt: %s", e.msg);
+		return;
+	}
+	full = release_json(&d->store, &rel, true);
+	health = json_object();
+	json_array_foreach(json_object_get(full, "timeline"), i, step)
+		for (k = 0; k < sizeof(gates) / sizeof(gates[0]); k++)
+			if (strcmp(json_str(step, "step"), gates[k]) == 0)
+				json_object_set_new(health, gates[k], json_pack(
+				    "{s:s?, s:s?}", "status", json_str(step,
+				    "status"), "detail", json_str(step,
+				    "detail")));
+	args = json_pack("{s:i, s:s, s:s, s:s, s:i, s:s, s:o, s:n}", "version",
+	    rel.version, "status", release_status_str(rel.status), "artifact",
+	    rel.artifact, "config_digest", rel.config_digest, "secrets_version",
+	    rel.secrets_version, "deployed_by", rel.actor ? rel.actor : "",
+	    "health", health, "approval");
+	snprintf(target, sizeof(target), "%s v%d", rel.app, rel.version);
+	memset(&rec, 0, sizeof(rec));
+	rec.actor = "opsdeck";
+	rec.role = role_str(ROLE_ADMIN);
+	rec.via = VIA_SYSTEM;
+	rec.action = "deploy.receipt";
+	rec.target = target;
+	rec.args = args;
+	rec.outcome = rel.status == RELEASE_LIVE ? OUTCOME_OK : OUTCOME_FAILED;
+	rec.detail = json_str(full, "reason");
+	rec.duration_ms = json_int(full, "duration_ms", 0);
+	if (evidence_append(&d->store, &rec, NULL, &e) < 0)
+		fatalx("%s", e.msg);
+	json_decref(args);
+	json_decref(full);
+	release_release(&rel);
+}
+
 static void
 deploy_finished(struct deploy *dp, void *arg)
 {
 	struct daemon *d = arg;
 	size_t i;
 
+	deploy_receipt(d, deploy_release_id(dp));
 	for (i = 0; i < d->ndeploys; i++)
 		if (d->deploys[i] == dp) {
 			d->deploys[i] = d->deploys[--d->ndeploys];
@@ -287,7 +339,16 @@ static json_t *
 run_deploy(struct daemon *d, const struct actor *actor, const char *action,
     struct deploy_req *q, struct err *e)
 {
-	int r = gate_run(&d->store, actor, action, q->rel.app, do_deploy, q, e);
+	json_t *args = json_pack("{ss ss si si}", "artifact", q->rel.artifact,
+	    "config_digest", q->rel.config_digest, "secrets_version",
+	    q->rel.secrets_version, "canary", q->canary);
+	struct gate_call call = { action, q->rel.app, args, 0, 0 };
+	int r;
+
+	if (q->rel.message != NULL)
+		json_object_set_new(args, "message", json_string(q->rel.message));
+	r = gate_run(&d->store, actor, &call, do_deploy, q, e);
+	json_decref(args);
 
 	release_release(&q->rel);
 	if (r < 0) {
@@ -550,7 +611,10 @@ daemon_secrets_change(struct daemon *d, const struct actor *actor,
 {
 	struct secrets_req q = { d, app, json_object_get(body, "set"),
 	    json_object_get(body, "unset") };
-	const char *action = q.set != NULL ? "secrets.set" : "secrets.unset";
+	struct gate_call call = { q.set != NULL ? "secrets.set" :
+	    "secrets.unset", app, NULL, 0, 0 };
+	json_t *args;
+	int r;
 
 	if (app_known(d, app, e) < 0)
 		return NULL;
@@ -561,7 +625,21 @@ daemon_secrets_change(struct daemon *d, const struct actor *actor,
 		    "\"unset\": [NAME]");
 		return NULL;
 	}
-	if (gate_run(&d->store, actor, action, app, do_secrets, &q, e) < 0)
+	/* The names only: a value never goes into evidence. */
+	if (q.set != NULL) {
+		const char *name;
+		json_t *v;
+
+		args = json_pack("{s[]}", "set");
+		json_object_foreach((json_t *)q.set, name, v)
+			json_array_append_new(json_object_get(args, "set"),
+			    json_string(name));
+	} else
+		args = json_pack("{sO}", "unset", q.unset);
+	call.args = args;
+	r = gate_run(&d->store, actor, &call, do_secrets, &q, e);
+	json_decref(args);
+	if (r < 0)
 		return NULL;
 	return secrets_list(&d->store, app, e);
 }

@@ -38,6 +38,7 @@ struct gc_job {
 	struct daemon	*d;
 	unsigned	 id;
 	struct actor	 actor;
+	struct gate_call call;		/* its evidence: gc.run on target */
 	bool		 dry_run;
 	char		*target;
 	enum gc_job_state state;
@@ -93,11 +94,10 @@ job_end(struct daemon *d, struct gc_job *j)
 		    j->run.failed, j->run.nitems, j->run.items[i].error);
 	}
 	if (j->failed)
-		gate_end(&d->store, &j->actor, "gc.run", j->target, &j->err, NULL);
+		gate_end(&d->store, &j->actor, &j->call, &j->err, NULL);
 	else {
 		summary = gc_summary(&j->run);
-		gate_end(&d->store, &j->actor, "gc.run", j->target, NULL,
-		    summary);
+		gate_end(&d->store, &j->actor, &j->call, NULL, summary);
 		if (!j->dry_run)
 			log_info("gc %u by %s: %s", j->id, j->actor.name, summary);
 		free(summary);
@@ -187,7 +187,9 @@ job_request(struct daemon *d, const struct actor *actor, bool dry_run,
 	j->dry_run = dry_run;
 	j->target = xasprintf("%s%s", d->state_dir, dry_run ? " (dry run)" : "");
 	j->requested_at = wall_ms();
-	if (gate_begin(&d->store, actor, "gc.run", j->target, e) < 0) {
+	j->call.action = "gc.run";
+	j->call.target = j->target;
+	if (gate_begin(&d->store, actor, &j->call, e) < 0) {
 		job_free(j);
 		return NULL;
 	}
@@ -289,7 +291,7 @@ daemon_gc_removing(struct daemon *d, const char *digest)
 static void
 gc_due(uv_timer_t *t)
 {
-	static const struct actor system = { "opsdeck", ROLE_ADMIN };
+	static const struct actor system = { "opsdeck", ROLE_ADMIN, VIA_SYSTEM };
 	struct daemon *d = t->data;
 	struct gc_job *j;
 	struct err e;

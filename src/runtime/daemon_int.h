@@ -112,6 +112,8 @@ int	 daemon_machine_action(struct daemon *, const struct actor *,
 
 /* Fills the watch entries of the ops table (daemon_watch.c). */
 void	daemon_watch_ops(struct daemon_ops *);
+/* Fills ops' evidence calls (daemon_evidence.c). */
+void	daemon_evidence_ops(struct daemon_ops *);
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
 int	daemon_deploy_init(struct daemon *, struct err *);

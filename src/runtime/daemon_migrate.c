@@ -35,6 +35,7 @@ struct migrate_job {
 	const struct migrate_db	*db;
 	unsigned		 id;
 	struct actor		 actor;
+	struct gate_call	 call;		/* migrate.apply on target */
 	char			*target;	/* what the evidence names */
 	char			*path, *url, *override, *config_path;
 	int64_t			 started_at, ended_at;
@@ -195,15 +196,13 @@ job_after(uv_work_t *w, int status)
 		}
 		snprintf(detail, sizeof(detail), "%zu applied, %zu skipped",
 		    applied, skipped);
-		gate_end(&d->store, &j->actor, "migrate.apply", j->target, NULL,
-		    detail);
+		gate_end(&d->store, &j->actor, &j->call, NULL, detail);
 	} else {
 		if (j->rc == 1)
 			report_failure(j->report, &failure);
 		else
 			failure = j->err;
-		gate_end(&d->store, &j->actor, "migrate.apply", j->target,
-		    &failure, NULL);
+		gate_end(&d->store, &j->actor, &j->call, &failure, NULL);
 	}
 	j->ended_at = wall_ms();
 	pthread_mutex_lock(&j->mu);
@@ -284,7 +283,9 @@ daemon_migrate_apply(struct daemon *d, const struct actor *actor,
 	j->target = xasprintf("%s on %s", j->path, redacted);
 	free(safe);
 	j->actor = *actor;
-	if (gate_begin(&d->store, actor, "migrate.apply", j->target, e) < 0)
+	j->call.action = "migrate.apply";
+	j->call.target = j->target;
+	if (gate_begin(&d->store, actor, &j->call, e) < 0)
 		goto fail;
 	j->d = d;
 	j->id = ++d->migrate_last_id;
@@ -293,7 +294,7 @@ daemon_migrate_apply(struct daemon *d, const struct actor *actor,
 	j->work.data = j;
 	if (uv_queue_work(&d->loop, &j->work, job_work, job_after) != 0) {
 		err_set(e, "cannot queue the apply on the thread pool");
-		gate_end(&d->store, actor, "migrate.apply", j->target, e, NULL);
+		gate_end(&d->store, actor, &j->call, e, NULL);
 		goto fail;
 	}
 	j->next = d->migrate_jobs;

@@ -79,6 +79,15 @@ struct daemon_ops {
 		    int64_t id, struct err *);
 	json_t	*(*notifications_json)(struct daemon *);
 	json_t	*(*clock_advance)(struct daemon *, int64_t ms, struct err *);
+	/*
+	 * evidence (ledger/evidence.h): entries of actor (NULL: all) since since_ms,
+	 * the newest limit; an export {jsonl, count}; the public key {pubkey, key}
+	 */
+	json_t	*(*evidence_json)(struct daemon *, const char *actor,
+		    int64_t since_ms, int limit, struct err *);
+	json_t	*(*evidence_export)(struct daemon *, int64_t since_ms,
+		    struct err *);
+	json_t	*(*evidence_key)(struct daemon *, struct err *);
 };
 
 /*

@@ -231,6 +231,23 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  created_by TEXT NOT NULL,"
 	"  ended_at INTEGER);",
+
+	/*
+	 * 7: evidence becomes a signed hash chain (ledger/evidence.h): where an action
+	 * came from, its arguments, how long it took, its approval, and each entry's
+	 * prev hash, hash and signature. Entries written before have no hash; the
+	 * ledger seals them, in order, before it appends the next one.
+	 */
+	"ALTER TABLE evidence ADD COLUMN via TEXT NOT NULL DEFAULT 'cli';"
+	"UPDATE evidence SET via = 'system' WHERE actor IN ('opsdeck', "
+	"  'signal:SIGHUP');"
+	"ALTER TABLE evidence ADD COLUMN args TEXT;"
+	"ALTER TABLE evidence ADD COLUMN duration_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE evidence ADD COLUMN approval_id INTEGER;"
+	"ALTER TABLE evidence ADD COLUMN prev TEXT;"
+	"ALTER TABLE evidence ADD COLUMN hash TEXT;"
+	"ALTER TABLE evidence ADD COLUMN sig TEXT;"
+	"CREATE INDEX evidence_at ON evidence (at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
