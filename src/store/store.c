@@ -247,7 +247,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE evidence ADD COLUMN prev TEXT;"
 	"ALTER TABLE evidence ADD COLUMN hash TEXT;"
 	"ALTER TABLE evidence ADD COLUMN sig TEXT;"
-	"CREATE INDEX evidence_at ON evidence (at);",
+	"CREATE INDEX evidence_at ON evidence (at);"
+	"CREATE INDEX evidence_unsealed ON evidence (id) WHERE hash IS NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
