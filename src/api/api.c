@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 
 #define BODY_MAX (1024 * 1024)
@@ -53,7 +54,7 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 	snprintf(a->name, sizeof(a->name), "unknown");
 	a->role = ROLE_VIEWER;
 	/* The CLI says who it is; anything else on the socket is an API client. */
-	a->via = ua != NULL && strcmp(ua, VIA_CLI_AGENT) == 0 ? VIA_CLI :
+	a->via = ua != NULL && strcmp(ua, CLI_USER_AGENT) == 0 ? VIA_CLI :
 	    VIA_API;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,

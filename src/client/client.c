@@ -12,7 +12,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/xmalloc.h"
-#include "ledger/evidence.h"
+#include "core/util.h"
 #include "store/state.h"
 
 #define RESPONSE_MAX (64 * 1024 * 1024)
@@ -118,7 +118,7 @@ http_exchange(struct client *c, const char *method, const char *path,
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: opsdeck\r\n"
-	    "User-Agent: " VIA_CLI_AGENT "\r\nConnection: close\r\n",
+	    "User-Agent: " CLI_USER_AGENT "\r\nConnection: close\r\n",
 	    method, path);
 	if (body != NULL)
 		buf_printf(&req, "Content-Type: application/json\r\n"

@@ -9,6 +9,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/* The User-Agent the CLI sends, by which the API records its requests as via cli. */
+#define CLI_USER_AGENT	"opsdeck-cli/" OPSDECK_VERSION
+
 /* Milliseconds: monotonic (for intervals) and wall clock since the epoch. */
 uint64_t mono_ms(void);
 int64_t	 wall_ms(void);

@@ -29,9 +29,6 @@
 #define EVIDENCE_PUBKEY_HEX	65	/* 32 bytes in hex and a NUL */
 #define EVIDENCE_FP_LEN		32	/* "ed25519:" and 16 hex digits, NUL */
 
-/* The User-Agent the CLI sends: the API records its requests as via cli. */
-#define VIA_CLI_AGENT	"opsdeck-cli/" OPSDECK_VERSION
-
 /* Where an action came from. */
 enum via {
 	VIA_SYSTEM,
