@@ -39,6 +39,12 @@ extern const struct cmd_entry cmd_heartbeat_ping_entry;
 extern const struct cmd_entry cmd_maintenance_add_entry;
 extern const struct cmd_entry cmd_maintenance_list_entry;
 extern const struct cmd_entry cmd_maintenance_end_entry;
+extern const struct cmd_entry cmd_actor_add_entry;
+extern const struct cmd_entry cmd_actor_list_entry;
+extern const struct cmd_entry cmd_actor_revoke_entry;
+extern const struct cmd_entry cmd_approvals_entry;
+extern const struct cmd_entry cmd_approve_entry;
+extern const struct cmd_entry cmd_deny_entry;
 extern const struct cmd_entry cmd_evidence_entry;
 extern const struct cmd_entry cmd_evidence_export_entry;
 extern const struct cmd_entry cmd_evidence_verify_entry;
@@ -83,6 +89,12 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_secrets_unset_entry,
 	&cmd_secrets_deploy_entry,
 	&cmd_gc_entry,
+	&cmd_actor_add_entry,
+	&cmd_actor_list_entry,
+	&cmd_actor_revoke_entry,
+	&cmd_approvals_entry,
+	&cmd_approve_entry,
+	&cmd_deny_entry,
 	&cmd_evidence_entry,
 	&cmd_evidence_export_entry,
 	&cmd_evidence_verify_entry,

@@ -47,10 +47,10 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 	const union MHD_ConnectionInfo *ci;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-
 	const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_USER_AGENT);
 
+	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "unknown");
 	a->role = ROLE_VIEWER;
 	/* The CLI says who it is; anything else on the socket is an API client. */
@@ -105,6 +105,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	struct request *rq = *con_cls;
 	struct api_request req;
 	struct api_response res;
+	const char *auth;
 
 	(void)version;
 	if (rq == NULL) {
@@ -128,6 +129,19 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	req.body = buf_str(&rq->body);
 	req.conn = c;
 	request_actor(c, &req.actor);
+	/* A bearer token names the actor, whoever is on the other end. */
+	if ((auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION)) != NULL) {
+		struct err e;
+
+		if (strncmp(auth, "Bearer ", 7) != 0)
+			return respond(c, 401, json_pack("{s:s}", "error",
+			    "the Authorization header must be 'Bearer TOKEN'"));
+		if (api->ops->actor_auth(api->ops->d, auth + 7, &req.actor,
+		    &e) < 0)
+			return respond(c, 401, json_pack("{s:s}", "error",
+			    e.msg));
+	}
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);
 	if (res.text != NULL) {

@@ -70,6 +70,20 @@ static void route_notifications(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_clock(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_actors(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_actor_add(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_actor_revoke(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_approvals(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_approval(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_approval_approve(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_approval_deny(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 static void route_evidence(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_evidence_export(const struct daemon_ops *,
@@ -115,6 +129,13 @@ static const struct route {
 	{ "POST", "/v1/maintenance", route_maintenance_add },
 	{ "POST", "/v1/maintenance/:id/end", route_maintenance_end },
 	{ "GET", "/v1/notifications", route_notifications },
+	{ "GET", "/v1/actors", route_actors },
+	{ "POST", "/v1/actors", route_actor_add },
+	{ "POST", "/v1/actors/:name/revoke", route_actor_revoke },
+	{ "GET", "/v1/approvals", route_approvals },
+	{ "GET", "/v1/approvals/:id", route_approval },
+	{ "POST", "/v1/approvals/:id/approve", route_approval_approve },
+	{ "POST", "/v1/approvals/:id/deny", route_approval_deny },
 	{ "GET", "/v1/evidence", route_evidence },
 	{ "GET", "/v1/evidence/export", route_evidence_export },
 	{ "GET", "/v1/evidence/key", route_evidence_key },
@@ -133,7 +154,7 @@ err_http_status(const struct err *e)
 {
 	static const unsigned int status[] = {
 		[ERR_FAILED] = 500, [ERR_NOT_FOUND] = 404, [ERR_DENIED] = 403,
-		[ERR_INVALID] = 400, [ERR_CONFLICT] = 409,
+		[ERR_INVALID] = 400, [ERR_CONFLICT] = 409, [ERR_PENDING] = 202,
 	};
 
 	return status[e->kind];
@@ -249,7 +270,8 @@ answer(struct api_response *res, json_t *out, const struct err *e,
 		fail(res, err_http_status(e), e->msg);
 		return;
 	}
-	res->status = ok;
+	/* An action that now waits for an approval was accepted, not done. */
+	res->status = json_object_get(out, "approval_pending") != NULL ? 202 : ok;
 	res->body = out;
 }
 
@@ -647,4 +669,98 @@ route_evidence_key(const struct daemon_ops *ops, struct api_request *req,
 
 	(void)req;
 	answer(res, ops->evidence_key(ops->d, &e), &e, 200);
+}
+
+static void
+route_actors(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	(void)req;
+	answer(res, ops->actors_json(ops->d, &e), &e, 200);
+}
+
+static void
+route_actor_add(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->actor_add(ops->d, &req->actor, body, &e), &e, 201);
+	json_decref(body);
+}
+
+static void
+route_actor_revoke(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	if (ops->actor_revoke(ops->d, &req->actor, req->params[0], &e) < 0)
+		fail(res, err_http_status(&e), e.msg);
+	else
+		res->body = json_pack("{s:s, s:b}", "name", req->params[0],
+		    "revoked", 1);
+}
+
+static void
+route_approvals(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	const char *all = api_query(req, "all");
+	struct err e;
+
+	answer(res, ops->approvals_json(ops->d, all != NULL &&
+	    strcmp(all, "0") != 0, &e), &e, 200);
+}
+
+static void
+route_approval(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	int64_t id = path_id(req->params[0]);
+	struct err e;
+
+	if (id == 0) {
+		fail(res, 400, "an approval id is a positive number");
+		return;
+	}
+	answer(res, ops->approval_json(ops->d, id, &e), &e, 200);
+}
+
+static void
+approval_decide(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res, bool grant)
+{
+	int64_t id = path_id(req->params[0]);
+	json_t *body;
+	struct err e;
+
+	if (id == 0) {
+		fail(res, 400, "an approval id is a positive number");
+		return;
+	}
+	if ((body = body_json(req, res)) == NULL)
+		return;
+	answer(res, ops->approval_decide(ops->d, &req->actor, id, grant, body, &e),
+	    &e, 200);
+	json_decref(body);
+}
+
+static void
+route_approval_approve(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	approval_decide(ops, req, res, true);
+}
+
+static void
+route_approval_deny(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	approval_decide(ops, req, res, false);
 }

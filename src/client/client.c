@@ -106,7 +106,7 @@ http_exchange(struct client *c, const char *method, const char *path,
 {
 	struct buf req = BUF_INIT;
 	char chunk[16384];
-	const char *sep;
+	const char *sep, *token;
 	int fd, ret = -1;
 	ssize_t n;
 
@@ -120,6 +120,9 @@ http_exchange(struct client *c, const char *method, const char *path,
 	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: opsdeck\r\n"
 	    "User-Agent: " CLI_USER_AGENT "\r\nConnection: close\r\n",
 	    method, path);
+	/* OPSDECK_TOKEN acts as its actor instead of the local user. */
+	if ((token = getenv("OPSDECK_TOKEN")) != NULL && *token != '\0')
+		buf_printf(&req, "Authorization: Bearer %s\r\n", token);
 	if (body != NULL)
 		buf_printf(&req, "Content-Type: application/json\r\n"
 		    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);

@@ -14,6 +14,7 @@ enum exit_code {
 	EXIT_FAILED = 1,
 	EXIT_USAGE = 2,		/* usage or config error */
 	EXIT_NO_DAEMON = 3,	/* the command needs `opsdeck up` running */
+	EXIT_PENDING = 4,	/* accepted: the action waits for an approval */
 };
 
 #define CMD_NEEDS_DAEMON 0x1	/* talks to the control socket */

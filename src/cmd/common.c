@@ -286,7 +286,7 @@ cmd_call_body(struct cmd_ctx *ctx, const char *name, const char *method,
     const char *path, const json_t *body, int *code)
 {
 	struct err e;
-	json_t *j;
+	json_t *j, *ap;
 
 	/* Connected on first use, so usage errors come before "not running". */
 	if (ctx->client == NULL &&
@@ -298,6 +298,20 @@ cmd_call_body(struct cmd_ctx *ctx, const char *name, const char *method,
 	if ((j = client_call(ctx->client, method, path, body, &e)) == NULL) {
 		fprintf(stderr, "opsdeck %s: %s\n", name, e.msg);
 		*code = e.kind == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
+		return NULL;
+	}
+	/* Accepted, not done: every command says so the same way. */
+	if ((ap = json_object_get(j, "approval_pending")) != NULL) {
+		if (ctx->json)
+			cmd_print_json(j);
+		fprintf(stderr, "opsdeck %s: %s on '%s' waits for approval #%lld "
+		    "(until %s): another actor with the approver role runs "
+		    "`opsdeck approve %lld`\n", name, json_str(ap, "action"),
+		    json_str(ap, "target"), json_int(ap, "id", 0),
+		    json_str(ap, "expires_at"), json_int(ap, "id", 0));
+		json_decref(j);
+		*code = EXIT_PENDING;
+		return NULL;
 	}
 	return j;
 }

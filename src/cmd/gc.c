@@ -132,7 +132,7 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 	struct config cfg;
 	struct store st = { NULL, NULL };
 	struct actor actor;
-	struct gate_call call = { "gc.run", NULL, NULL, 0, 0 };
+	struct gate_call call = { .action = "gc.run" };
 	struct gc_run run;
 	struct err e;
 	char *dbpath = NULL, *target = NULL, *summary;

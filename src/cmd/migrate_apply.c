@@ -146,7 +146,7 @@ apply_offline(struct apply_args *a)
 	struct cmd_ctx *ctx = a->ctx;
 	struct store st;
 	struct actor actor;
-	struct gate_call call = { "migrate.apply", NULL, NULL, 0, 0 };
+	struct gate_call call = { .action = "migrate.apply" };
 	const struct migrate_db *db;
 	char *dbpath = NULL, *safe = NULL, *target = NULL;
 	struct err e;

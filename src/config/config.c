@@ -109,7 +109,7 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     deploy_fn, strategy_fn, retain_fn, retain_age_fn, router_fn,
     router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
     error_rate_fn, checks_fn, heartbeats_fn, channels_fn, notify_fn,
-    maintenance_fn;
+    maintenance_fn, approvals_fn, approval_rules_fn;
 static void watch_release(struct cfg_watch *);
 
 static const struct rule top_rules[] = {
@@ -123,6 +123,7 @@ static const struct rule top_rules[] = {
 	{ "migrate", RULE_FN, 0, 0, 0, migrate_fn, NULL },
 	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
 	{ "router", RULE_FN, 0, 0, 0, router_fn, NULL },
+	{ "approvals", RULE_FN, 0, 0, 0, approvals_fn, NULL },
 	/* after apps (they name them), channels before notify, checks before
 	 * maintenance */
 	{ "checks", RULE_FN, 0, 0, 0, checks_fn, NULL },
@@ -151,6 +152,12 @@ static const struct rule rollback_on_rules[] = {
 	{ "min_requests", RULE_INT,
 	    offsetof(struct cfg_rollback_on, min_requests), 1, 1000000, NULL,
 	    NULL },
+};
+
+static const struct rule approvals_rules[] = {
+	{ "expire", RULE_DURATION, offsetof(struct cfg_approvals, expire_ms), 1000,
+	    7 * DURATION_MAX, NULL, NULL },
+	{ "require", RULE_FN, 0, 0, 0, approval_rules_fn, NULL },
 };
 
 static const struct rule retain_rules[] = {
@@ -957,6 +964,93 @@ logs_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 }
 
 static void
+approvals_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, approvals_rules, NRULES(approvals_rules),
+	    &ld->cfg->approvals);
+}
+
+/* require: [{action: deploy.create, stage: production}, ...] */
+static void
+approval_rules_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	static const char *const approvable[] = CFG_APPROVABLE;
+	struct cfg_approvals *ap = &ld->cfg->approvals;
+	struct shown v;
+	size_t i, j, k;
+
+	(void)r;
+	(void)field;
+	if (val->kind != YNODE_SEQ) {
+		diag(ld, val, path, "expected a list like [{action: deploy.create, "
+		    "stage: production}], got %s", node_what(&v, val));
+		return;
+	}
+	ap->rules = xcalloc(val->nitems + 1, sizeof(*ap->rules));
+	for (i = 0; i < val->nitems; i++) {
+		const struct ynode *it = val->items[i], *a, *st;
+		char *kp = xasprintf("%s[%zu]", path, i);
+		char *action = NULL, *stage = NULL, *sub;
+
+		if (!expect_map(ld, it, kp, "a mapping {action: A, stage: S}"))
+			goto next;
+		for (k = 0; k < it->npairs; k++) {
+			const char *key = it->pairs[k].key->str;
+
+			if (strcmp(key, "action") != 0 && strcmp(key, "stage") != 0) {
+				sub = path_child(kp, key);
+				diag(ld, it->pairs[k].key, sub, "unknown key '%s' "
+				    "(known keys: action, stage)", key);
+				free(sub);
+			}
+		}
+		if ((a = ymap_get(it, "action")) == NULL) {
+			diag(ld, it, kp, "missing required key 'action': name "
+			    "one of %s", "deploy.create, deploy.rollback");
+			goto next;
+		}
+		sub = path_child(kp, "action");
+		action = scalar_text(ld, a, sub, "an action like deploy.create");
+		for (j = 0; action != NULL && j < NRULES(approvable); j++)
+			if (strcmp(action, approvable[j]) == 0)
+				break;
+		if (action != NULL && j == NRULES(approvable)) {
+			diag(ld, a, sub, "'%s' cannot wait for an approval: name "
+			    "one of deploy.create, deploy.rollback",
+			    show(&v, action));
+			free(action);
+			action = NULL;
+		}
+		free(sub);
+		if ((st = ymap_get(it, "stage")) != NULL) {
+			sub = path_child(kp, "stage");
+			stage = scalar_text(ld, st, sub, "a stage name");
+			if (stage != NULL && !name_valid(stage)) {
+				diag(ld, st, sub, "invalid stage '%s': " NAME_RULES,
+				    show(&v, stage));
+				free(stage);
+				stage = NULL;
+			}
+			free(sub);
+		}
+		if (action != NULL) {
+			ap->rules[ap->nrules].action = action;
+			ap->rules[ap->nrules].stage = stage;
+			ap->rules[ap->nrules].pos.line = it->line;
+			ap->rules[ap->nrules].pos.col = it->col;
+			ap->nrules++;
+		} else
+			free(stage);
+next:
+		free(kp);
+	}
+}
+
+static void
 retain_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
     const char *path, void *field)
 {
@@ -1722,6 +1816,7 @@ config_load_string(const char *file, const char *text, size_t len,
 	cfg->retain.releases = 10;
 	cfg->retain.logs_ms = 14 * DAY_MS;
 	cfg->router.drain_ms = 30000;
+	cfg->approvals.expire_ms = 3600 * 1000;
 	if (ytree_parse(text, len, &root, &ye) < 0) {
 		diag_at(&ld, ye.line, ye.col, "", "%s", ye.msg);
 		ytree_err_release(&ye);
@@ -1970,6 +2065,11 @@ config_release(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->router.haproxy);
 	watch_release(&cfg->watch);
+	for (i = 0; i < cfg->approvals.nrules; i++) {
+		free(cfg->approvals.rules[i].action);
+		free(cfg->approvals.rules[i].stage);
+	}
+	free(cfg->approvals.rules);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

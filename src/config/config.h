@@ -277,6 +277,26 @@ struct cfg_watch {
 	int64_t		 remind_ms;	/* reminders while open; 0 off */
 };
 
+/*
+ * The approvals: section: actions that wait for another approver's grant (four
+ * eyes), each on one stage or on every one, and how long a request waits. The
+ * actions that can wait are the gate's approvable rows (ledger/gate.c), listed in
+ * CFG_APPROVABLE.
+ */
+#define CFG_APPROVABLE	{ "deploy.create", "deploy.rollback" }
+
+struct cfg_approval_rule {
+	char		*action;
+	char		*stage;		/* NULL: every stage */
+	struct cfg_pos	 pos;
+};
+
+struct cfg_approvals {
+	int64_t		 expire_ms;	/* default 1h */
+	struct cfg_approval_rule *rules;
+	size_t		 nrules;
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its folder, absolute */
@@ -291,6 +311,7 @@ struct config {
 	struct cfg_retain retain;
 	struct cfg_router router;
 	struct cfg_watch watch;
+	struct cfg_approvals approvals;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */

@@ -62,6 +62,7 @@ static const char *const kind_names[] = {
 	[ERR_DENIED] = "denied",
 	[ERR_INVALID] = "invalid",
 	[ERR_CONFLICT] = "conflict",
+	[ERR_PENDING] = "pending",
 };
 
 const char *

@@ -12,6 +12,7 @@ enum err_kind {
 	ERR_DENIED,
 	ERR_INVALID,
 	ERR_CONFLICT,
+	ERR_PENDING,	/* not refused: it waits for an approval */
 };
 
 struct err {

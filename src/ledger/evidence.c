@@ -40,12 +40,24 @@ static const char *const outcome_names[] = {
 	[OUTCOME_OK] = "ok",
 	[OUTCOME_FAILED] = "failed",
 	[OUTCOME_DENIED] = "denied",
+	[OUTCOME_PENDING] = "pending",
 };
 
 const char *
 via_str(enum via v)
 {
 	return via_names[v];
+}
+
+int
+via_parse(const char *s, enum via *v)
+{
+	int i = str_index(s, via_names, sizeof(via_names) / sizeof(via_names[0]));
+
+	if (i < 0)
+		return -1;
+	*v = (enum via)i;
+	return 0;
 }
 
 const char *

@@ -43,9 +43,12 @@ enum outcome {
 	OUTCOME_OK,
 	OUTCOME_FAILED,
 	OUTCOME_DENIED,
+	OUTCOME_PENDING,	/* waits for an approval */
 };
 
 const char *via_str(enum via);
+/* The via a name means: 0, or -1 for an unknown name. */
+int	 via_parse(const char *, enum via *);
 const char *outcome_str(enum outcome);
 
 /* One entry as the gate hands it in; the ledger adds seq, at, prev, hash, sig. */

@@ -1,7 +1,10 @@
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/util.h"
+#include "ledger/approvals.h"
 #include "ledger/gate.h"
 
 static const char *const role_names[] = {
@@ -12,29 +15,70 @@ static const char *const role_names[] = {
 	[ROLE_ADMIN] = "admin",
 };
 
+/*
+ * The role matrix. viewer reads; agent also deploys to staging (to production only
+ * through an approval) and pings heartbeats; operator also deploys anywhere, rolls
+ * back, and manages machines, secrets and maintenance; approver also grants
+ * approvals; admin also manages actors and reloads the config.
+ */
+#define P ROLE_VIEWER	/* no stricter role on production */
 static const struct action_def actions[] = {
-	{ "machine.start", ROLE_OPERATOR, "start a stopped or failed machine" },
-	{ "machine.stop", ROLE_OPERATOR, "stop a machine" },
-	{ "machine.restart", ROLE_OPERATOR, "restart a machine" },
-	{ "daemon.reload", ROLE_ADMIN, "reload opsdeck.yaml" },
-	{ "deploy.create", ROLE_OPERATOR, "deploy a new release of an app" },
-	{ "deploy.rollback", ROLE_OPERATOR, "make an earlier release live again" },
-	{ "secrets.set", ROLE_OPERATOR, "stage secret values for an app" },
-	{ "secrets.unset", ROLE_OPERATOR, "stage the removal of secrets" },
-	{ "secrets.deploy", ROLE_OPERATOR, "deploy the staged secrets" },
-	{ "migrate.apply", ROLE_OPERATOR, "apply migrations to a database" },
-	{ "gc.run", ROLE_OPERATOR, "remove the artifacts and logs retain: no "
-	    "longer keeps" },
-	{ "incident.ack", ROLE_OPERATOR, "acknowledge an open incident" },
-	{ "heartbeat.ping", ROLE_AGENT, "report a run to a heartbeat" },
-	{ "maintenance.add", ROLE_OPERATOR, "start a maintenance window" },
-	{ "maintenance.end", ROLE_OPERATOR, "end a maintenance window early" },
+	{ "machine.start", ROLE_OPERATOR, P, false,
+	    "start a stopped or failed machine" },
+	{ "machine.stop", ROLE_OPERATOR, P, false, "stop a machine" },
+	{ "machine.restart", ROLE_OPERATOR, P, false, "restart a machine" },
+	{ "daemon.reload", ROLE_ADMIN, P, false, "reload opsdeck.yaml" },
+	{ "deploy.create", ROLE_AGENT, ROLE_OPERATOR, true,
+	    "deploy a new release of an app" },
+	{ "deploy.rollback", ROLE_OPERATOR, P, true,
+	    "make an earlier release live again" },
+	{ "secrets.set", ROLE_OPERATOR, P, false, "stage secret values for an app" },
+	{ "secrets.unset", ROLE_OPERATOR, P, false, "stage the removal of secrets" },
+	{ "secrets.deploy", ROLE_OPERATOR, P, false, "deploy the staged secrets" },
+	{ "migrate.apply", ROLE_OPERATOR, P, false,
+	    "apply migrations to a database" },
+	{ "gc.run", ROLE_OPERATOR, P, false, "remove the artifacts and logs "
+	    "retain: no longer keeps" },
+	{ "incident.ack", ROLE_OPERATOR, P, false, "acknowledge an open incident" },
+	{ "heartbeat.ping", ROLE_AGENT, P, false, "report a run to a heartbeat" },
+	{ "maintenance.add", ROLE_OPERATOR, P, false, "start a maintenance window" },
+	{ "maintenance.end", ROLE_OPERATOR, P, false,
+	    "end a maintenance window early" },
+	{ "approval.grant", ROLE_APPROVER, P, false,
+	    "approve another actor's request, which then runs" },
+	{ "approval.deny", ROLE_APPROVER, P, false,
+	    "deny another actor's request" },
+	{ "actor.add", ROLE_ADMIN, P, false, "add an actor and make its token" },
+	{ "actor.revoke", ROLE_ADMIN, P, false, "revoke an actor's token" },
 };
+#undef P
 
 const char *
 role_str(enum role r)
 {
 	return role_names[r];
+}
+
+const struct action_def *
+action_table(size_t *n)
+{
+	*n = sizeof(actions) / sizeof(actions[0]);
+	return actions;
+}
+
+enum gate_decision
+gate_decide(const struct action_def *def, enum role role, const char *stage,
+    bool policy_requires)
+{
+	bool prod = stage != NULL && strcmp(stage, "production") == 0;
+
+	if (role < def->min_role)
+		return GATE_DENY;
+	if (prod && role < def->prod_role)
+		return def->approvable ? GATE_APPROVAL : GATE_DENY;
+	if (policy_requires && def->approvable)
+		return GATE_APPROVAL;
+	return GATE_RUN;
 }
 
 const struct action_def *
@@ -61,7 +105,8 @@ evidence_write(struct store *s, const struct actor *a,
 		.args = call->args,
 		.outcome = outcome,
 		.detail = detail,
-		.duration_ms = outcome == OUTCOME_REQUESTED ? 0 :
+		.duration_ms = outcome == OUTCOME_REQUESTED ||
+		    outcome == OUTCOME_PENDING ? 0 :
 		    (int64_t)(mono_ms() - call->started),
 		.approval = call->approval,
 	};
@@ -72,21 +117,102 @@ evidence_write(struct store *s, const struct actor *a,
 		fatalx("%s", e.msg);
 }
 
+/* What an approval binds: the SHA-256 of action, target and args, canonical. */
+static void
+call_digest(const struct gate_call *call, char out[65])
+{
+	json_t *j = json_pack("{ss ss sO?}", "action", call->action, "target",
+	    call->target, "args", call->args);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	sha256_hex(text, strlen(text), out);
+	free(text);
+	json_decref(j);
+}
+
+/* Records a pending request for call; -1 with ERR_PENDING naming it. */
+static int
+request_approval(struct store *s, const struct actor *a, struct gate_call *call,
+    const struct action_def *def, bool policy, struct err *e)
+{
+	struct approval_req q;
+	char digest[65], detail[160];
+	int64_t id;
+
+	if (call->replay == NULL) {
+		err_setk(e, ERR_DENIED, "%s on '%s' needs an approval, which only a "
+		    "running daemon can hold: run it through the daemon (without "
+		    "--offline)", call->action, call->target);
+		evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
+		return -1;
+	}
+	call_digest(call, digest);
+	memset(&q, 0, sizeof(q));
+	q.action = call->action;
+	q.target = call->target;
+	q.stage = call->stage;
+	q.digest = digest;
+	q.replay = call->replay;
+	q.requester = a->name;
+	q.role = role_str(a->role);
+	q.via = via_str(a->via);
+	q.why = policy ? "policy" : "role";
+	if (approval_request(s, &q, &id, e) < 0)
+		fatalx("%s", e->msg);
+	call->approval = id;
+	snprintf(detail, sizeof(detail), "waits for approval #%lld (%s)",
+	    (long long)id, policy ? "the approvals: policy" :
+	    role_str(def->prod_role));
+	evidence_write(s, a, call, OUTCOME_PENDING, detail);
+	err_setk(e, ERR_PENDING, "%s on '%s' waits for approval #%lld: %s; "
+	    "another approver grants it with `opsdeck approve %lld`",
+	    call->action, call->target, (long long)id, policy ?
+	    "the approvals: policy requires one" : "on production it needs an "
+	    "approval or the operator role", (long long)id);
+	return -1;
+}
+
 int
 gate_begin(struct store *s, const struct actor *a, struct gate_call *call,
     struct err *e)
 {
 	const struct action_def *def = action_find(call->action);
+	char digest[65];
+	int64_t expire;
+	bool policy;
 
 	if (def == NULL)
 		BUG("action '%s' has no row in the gate's table", call->action);
 	call->started = mono_ms();
-	if (a->role < def->min_role) {
-		err_setk(e, ERR_DENIED, "%s '%s' may not %s (needs role %s): ask an %s",
-		    role_str(a->role), a->name, call->action,
-		    role_str(def->min_role), role_str(def->min_role));
+	policy = approval_required(s, call->action, call->stage, &expire);
+	switch (gate_decide(def, a->role, call->stage, policy)) {
+	case GATE_DENY:
+		if (a->role < def->min_role)
+			err_setk(e, ERR_DENIED, "%s '%s' may not %s (needs role "
+			    "%s): ask an %s", role_str(a->role), a->name,
+			    call->action, role_str(def->min_role),
+			    role_str(def->min_role));
+		else
+			err_setk(e, ERR_DENIED, "%s '%s' may not %s on production "
+			    "(needs role %s): ask an %s", role_str(a->role),
+			    a->name, call->action, role_str(def->prod_role),
+			    role_str(def->prod_role));
 		evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
 		return -1;
+	case GATE_APPROVAL:
+		if (a->approval == 0)
+			return request_approval(s, a, call, def, policy, e);
+		call->approval = a->approval;
+		call_digest(call, digest);
+		if (approval_claim(s, a->approval, call->action, a->name, digest,
+		    e) < 0) {
+			evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
+			return -1;
+		}
+		break;
+	case GATE_RUN:
+		call->approval = a->approval;
+		break;
 	}
 	evidence_write(s, a, call, OUTCOME_REQUESTED, NULL);
 	return 0;

@@ -1489,7 +1489,7 @@ int
 watch_ack(struct watch *w, const struct actor *actor, int64_t id, struct err *e)
 {
 	struct ack_arg a = { w, actor, id };
-	struct gate_call call = { "incident.ack", NULL, NULL, 0, 0 };
+	struct gate_call call = { .action = "incident.ack" };
 	char target[32];
 
 	snprintf(target, sizeof(target), "incident:%lld", (long long)id);
@@ -1595,7 +1595,7 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 {
 	struct ping_arg p = { w, hb_find(w, name), HB_SUCCESS, HB_REPORT_NONE,
 	    NULL };
-	struct gate_call call = { "heartbeat.ping", NULL, body, 0, 0 };
+	struct gate_call call = { .action = "heartbeat.ping", .args = body };
 	const char *sig = json_string_value(json_object_get(body, "signal"));
 	const char *rep = json_string_value(json_object_get(body, "status"));
 	const json_t *code = json_object_get(body, "exit_code");
@@ -1723,7 +1723,7 @@ watch_maintenance_add(struct watch *w, const struct actor *actor,
     const json_t *body, struct err *e)
 {
 	struct maint_arg m = { w, actor, NULL, NULL, 0, 0, 0 };
-	struct gate_call call = { "maintenance.add", NULL, body, 0, 0 };
+	struct gate_call call = { .action = "maintenance.add", .args = body };
 	const json_t *dur = json_object_get(body, "duration_ms");
 	const json_t *start = json_object_get(body, "starts_at");
 	const char *t = json_string_value(json_object_get(body, "target"));
@@ -1781,7 +1781,7 @@ watch_maintenance_end(struct watch *w, const struct actor *actor, int64_t id,
     struct err *e)
 {
 	struct maint_arg m = { w, actor, NULL, NULL, 0, 0, id };
-	struct gate_call call = { "maintenance.end", NULL, NULL, 0, 0 };
+	struct gate_call call = { .action = "maintenance.end" };
 	char target[32];
 
 	snprintf(target, sizeof(target), "maintenance:%lld", (long long)id);

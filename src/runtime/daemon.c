@@ -160,7 +160,8 @@ do_reload(void *arg, struct err *e)
 		return err_setk(e, ERR_INVALID, "'%s' has errors: kept the "
 		    "running config", d->config_path);
 	daemon_add_config(d, cfg);
-	if (supervisor_apply(&d->sv, cfg, e) < 0)
+	if (daemon_access_apply(d, cfg, e) < 0 ||
+	    supervisor_apply(&d->sv, cfg, e) < 0)
 		return -1;
 	if (router_apply(d->router, cfg, e) < 0)
 		return -1;
@@ -182,8 +183,9 @@ do_reload(void *arg, struct err *e)
 static void
 daemon_reload(struct daemon *d)
 {
-	struct actor a = { "signal:SIGHUP", ROLE_ADMIN, VIA_SYSTEM };
-	struct gate_call call = { "daemon.reload", d->config_path, NULL, 0, 0 };
+	struct actor a = { "signal:SIGHUP", ROLE_ADMIN, VIA_SYSTEM, 0 };
+	struct gate_call call = { .action = "daemon.reload",
+	    .target = d->config_path };
 	struct err e;
 
 	log_info("reloading '%s'", d->config_path);
@@ -300,6 +302,7 @@ daemon_ops_fill(struct daemon *d)
 	};
 	daemon_watch_ops(&d->ops);
 	daemon_evidence_ops(&d->ops);
+	daemon_access_ops(&d->ops);
 }
 
 int
@@ -341,7 +344,8 @@ daemon_run(const struct daemon_options *o)
 		goto out;
 	}
 	/* No action runs without evidence: the signing key must be there first. */
-	if (evidence_seal(&d->store, &e) < 0) {
+	if (evidence_seal(&d->store, &e) < 0 ||
+	    daemon_access_apply(d, cfg, &e) < 0) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		goto out;
 	}
@@ -597,7 +601,7 @@ daemon_machine_action(struct daemon *d, const struct actor *actor,
 		{ "restart", "machine.restart", supervisor_machine_restart },
 	};
 	struct machine_action ma = { &d->sv, id, NULL };
-	struct gate_call call = { NULL, NULL, NULL, 0, 0 };
+	struct gate_call call = { .action = NULL };
 	size_t i;
 
 	if (d->stopping)

@@ -16,6 +16,7 @@
 #include "deploy/deploy.h"
 #include "deploy/release.h"
 #include "deploy/secrets.h"
+#include "ledger/approvals.h"
 #include "ledger/gate.h"
 #include "runtime/daemon.h"
 #include "runtime/daemon_int.h"
@@ -251,11 +252,22 @@ app_known(struct daemon *d, const char *app, struct err *e)
 	    "`opsdeck status`", app, d->config_path);
 }
 
+/* The app's stage in the running config ("production" when it is gone). */
+static const char *
+app_stage(struct daemon *d, const char *app)
+{
+	const struct cfg_app *a = config_app(d->sv.cfg, app);
+
+	return a != NULL && a->stage != NULL ? a->stage : "production";
+}
+
 struct deploy_req {
 	struct daemon	*d;
 	struct release	 rel;		/* filled but for id and version */
 	bool		 freeze;	/* take the staged secrets */
 	int		 canary;	/* percent, 0: none */
+	const char	*stage;		/* the app's, for the approval policy */
+	json_t		*replay;	/* the request again, once approved */
 	json_t		*out;
 };
 
@@ -342,17 +354,21 @@ run_deploy(struct daemon *d, const struct actor *actor, const char *action,
 	json_t *args = json_pack("{ss ss si si}", "artifact", q->rel.artifact,
 	    "config_digest", q->rel.config_digest, "secrets_version",
 	    q->rel.secrets_version, "canary", q->canary);
-	struct gate_call call = { action, q->rel.app, args, 0, 0 };
+	struct gate_call call = { .action = action, .target = q->rel.app,
+	    .args = args, .stage = q->stage, .replay = q->replay };
 	int r;
 
 	if (q->rel.message != NULL)
 		json_object_set_new(args, "message", json_string(q->rel.message));
 	r = gate_run(&d->store, actor, &call, do_deploy, q, e);
 	json_decref(args);
-
+	json_decref(q->replay);
 	release_release(&q->rel);
 	if (r < 0) {
 		json_decref(q->out);
+		/* Not refused: the answer is the request that waits. */
+		if (e->kind == ERR_PENDING)
+			return approval_pending_json(&d->store, call.approval, e);
 		return NULL;
 	}
 	return q->out;
@@ -429,6 +445,9 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 	    json_str(body, "on_behalf_of") : actor->name);
 	q.rel.message = json_str(body, "message") ?
 	    xstrdup(json_str(body, "message")) : NULL;
+	q.stage = app_stage(d, app);
+	q.replay = json_pack("{ss ss sO}", "op", "deploy", "app", app, "body",
+	    body);
 	out = run_deploy(d, actor, "deploy.create", &q, e);
 	return out;
 }
@@ -437,11 +456,13 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 static json_t *
 redeploy(struct daemon *d, const struct actor *actor, const char *action,
     const struct release *from, bool staged_secrets, const char *message,
-    struct err *e)
+    json_t *replay, struct err *e)
 {
 	struct deploy_req q;
 
 	memset(&q, 0, sizeof(q));
+	q.stage = app_stage(d, from->app);
+	q.replay = replay;
 	q.d = d;
 	q.freeze = staged_secrets;
 	q.rel.app = xstrdup(from->app);
@@ -502,7 +523,9 @@ daemon_rollback(struct daemon *d, const struct actor *actor, const char *app,
 	if (release_load(&d->store, app, version, &target, e) < 0)
 		goto out;
 	snprintf(msg, sizeof(msg), "rollback to v%d", version);
-	out = redeploy(d, actor, "deploy.rollback", &target, false, msg, e);
+	out = redeploy(d, actor, "deploy.rollback", &target, false, msg,
+	    json_pack("{ss ss sO}", "op", "rollback", "app", app, "body", body),
+	    e);
 	release_release(&target);
 out:
 	release_release(&live);
@@ -611,8 +634,8 @@ daemon_secrets_change(struct daemon *d, const struct actor *actor,
 {
 	struct secrets_req q = { d, app, json_object_get(body, "set"),
 	    json_object_get(body, "unset") };
-	struct gate_call call = { q.set != NULL ? "secrets.set" :
-	    "secrets.unset", app, NULL, 0, 0 };
+	struct gate_call call = { .action = q.set != NULL ? "secrets.set" :
+	    "secrets.unset", .target = app };
 	json_t *args;
 	int r;
 
@@ -668,7 +691,7 @@ daemon_secrets_deploy(struct daemon *d, const struct actor *actor,
 	if (release_live(&d->store, app, &live, e) < 0)
 		return NULL;
 	out = redeploy(d, actor, "secrets.deploy", &live, true,
-	    "secrets deploy", e);
+	    "secrets deploy", NULL, e);
 	release_release(&live);
 	return out;
 }

@@ -291,7 +291,7 @@ daemon_gc_removing(struct daemon *d, const char *digest)
 static void
 gc_due(uv_timer_t *t)
 {
-	static const struct actor system = { "opsdeck", ROLE_ADMIN, VIA_SYSTEM };
+	static const struct actor system = { "opsdeck", ROLE_ADMIN, VIA_SYSTEM, 0 };
 	struct daemon *d = t->data;
 	struct gc_job *j;
 	struct err e;

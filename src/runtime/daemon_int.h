@@ -112,6 +112,11 @@ int	 daemon_machine_action(struct daemon *, const struct actor *,
 
 /* Fills the watch entries of the ops table (daemon_watch.c). */
 void	daemon_watch_ops(struct daemon_ops *);
+/* Fills ops' actor and approval calls (daemon_access.c). */
+void	daemon_access_ops(struct daemon_ops *);
+/* Copies cfg's approvals: rules into the store, where the gate reads them. */
+struct config;
+int	daemon_access_apply(struct daemon *, const struct config *, struct err *);
 /* Fills ops' evidence calls (daemon_evidence.c). */
 void	daemon_evidence_ops(struct daemon_ops *);
 

@@ -88,6 +88,23 @@ struct daemon_ops {
 	json_t	*(*evidence_export)(struct daemon *, int64_t since_ms,
 		    struct err *);
 	json_t	*(*evidence_key)(struct daemon *, struct err *);
+	/* actors (ledger/actors.h): who a bearer token is; list, add, revoke */
+	int	 (*actor_auth)(struct daemon *, const char *token, struct actor *,
+		    struct err *);
+	json_t	*(*actors_json)(struct daemon *, struct err *);
+	json_t	*(*actor_add)(struct daemon *, const struct actor *,
+		    const json_t *body, struct err *);
+	int	 (*actor_revoke)(struct daemon *, const struct actor *,
+		    const char *name, struct err *);
+	/*
+	 * approvals (ledger/approvals.h): pending ones (all: every one), one, and a
+	 * grant or denial; a grant runs the request as its requester and answers
+	 * {approval, result, error}
+	 */
+	json_t	*(*approvals_json)(struct daemon *, bool all, struct err *);
+	json_t	*(*approval_json)(struct daemon *, int64_t id, struct err *);
+	json_t	*(*approval_decide)(struct daemon *, const struct actor *,
+		    int64_t id, bool grant, const json_t *body, struct err *);
 };
 
 /*

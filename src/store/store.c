@@ -249,6 +249,41 @@ static const char *const migrations[] = {
 	"ALTER TABLE evidence ADD COLUMN sig TEXT;"
 	"CREATE INDEX evidence_at ON evidence (at);"
 	"CREATE INDEX evidence_unsealed ON evidence (id) WHERE hash IS NULL;",
+
+	/*
+	 * 8: actors with bearer tokens (only the token's SHA-256 is kept), the approval
+	 * rules the daemon copies from the config, and approval requests.
+	 */
+	"CREATE TABLE actors ("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  revoked_at INTEGER);"
+	"CREATE TABLE approval_rules ("
+	"  action TEXT NOT NULL,"
+	"  stage TEXT,"
+	"  expire_ms INTEGER NOT NULL);"
+	"CREATE TABLE approvals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  stage TEXT,"
+	"  digest TEXT NOT NULL,"
+	"  replay TEXT,"
+	"  requester TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  via TEXT NOT NULL,"
+	"  why TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  decided_by TEXT,"
+	"  decided_at INTEGER,"
+	"  comment TEXT,"
+	"  ran_at INTEGER);"
+	"CREATE INDEX approvals_state ON approvals (state);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
