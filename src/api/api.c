@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -22,9 +23,17 @@
 #define BODY_MAX (1024 * 1024)
 #define TRIM_AFTER (256 * 1024)	/* bytes of an answer */
 
-struct api {
+/* One listening socket served by its own libmicrohttpd daemon. */
+struct listener {
+	struct api	*api;
 	struct MHD_Daemon *mhd;
 	uv_poll_t	 poll;
+	bool		 tcp;		/* every request needs a bearer token */
+};
+
+struct api {
+	struct listener	 l[2];		/* the unix socket, then TCP (api.listen) */
+	int		 nl;
 	uv_timer_t	 timer;
 	char		*socket_path;
 	const struct daemon_ops *ops;
@@ -37,6 +46,7 @@ struct request {
 };
 
 static void api_run(struct api *);
+static void api_closed(uv_handle_t *);
 
 static char owner_name[64] = "unknown";
 
@@ -101,7 +111,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	struct api *api = cls;
+	struct listener *l = cls;
+	struct api *api = l->api;
 	struct request *rq = *con_cls;
 	struct api_request req;
 	struct api_response res;
@@ -128,7 +139,21 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	req.path = url;
 	req.body = buf_str(&rq->body);
 	req.conn = c;
-	request_actor(c, &req.actor);
+	if (!l->tcp)
+		request_actor(c, &req.actor);
+	else if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+		return respond(c, 401, json_pack("{s:s}", "error", "the API on "
+		    "TCP needs a bearer token: send 'Authorization: Bearer TOKEN' "
+		    "(from `opsdeck actor add`; the CLI sends $OPSDECK_TOKEN)"));
+	else {
+		const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_USER_AGENT);
+
+		memset(&req.actor, 0, sizeof(req.actor));
+		req.actor.via = ua != NULL && strcmp(ua, CLI_USER_AGENT) == 0 ?
+		    VIA_CLI : VIA_API;
+	}
 	/* A bearer token names the actor, whoever is on the other end. */
 	if ((auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION)) != NULL) {
@@ -186,25 +211,29 @@ api_on_timer(uv_timer_t *t)
 static void
 api_on_poll(uv_poll_t *p, int status, int events)
 {
+	struct listener *l = p->data;
+
 	(void)status;
 	(void)events;
-	api_run(p->data);
+	api_run(l->api);
 }
 
 /* Lets libmicrohttpd do its work, then arms the timer for its next deadline. */
 static void
 api_run(struct api *api)
 {
-	MHD_UNSIGNED_LONG_LONG timeout;
+	MHD_UNSIGNED_LONG_LONG timeout, next = 1000;
+	int i;
 
 	if (api->closing)
 		return;
-	MHD_run(api->mhd);
-	if (MHD_get_timeout(api->mhd, &timeout) == MHD_YES)
-		uv_timer_start(&api->timer, api_on_timer,
-		    timeout > 60000 ? 60000 : timeout, 0);
-	else
-		uv_timer_start(&api->timer, api_on_timer, 1000, 0);
+	for (i = 0; i < api->nl; i++) {
+		MHD_run(api->l[i].mhd);
+		if (MHD_get_timeout(api->l[i].mhd, &timeout) == MHD_YES &&
+		    timeout < next)
+			next = timeout;
+	}
+	uv_timer_start(&api->timer, api_on_timer, next, 0);
 }
 
 static int
@@ -239,15 +268,78 @@ listen_unix(const char *path, struct err *e)
 	return fd;
 }
 
+/* HOST:PORT (checked by the config) on TCP; -1 with a message naming it. */
+static int
+listen_tcp(const char *addr, struct err *e)
+{
+	struct addrinfo hints, *res = NULL;
+	const char *colon = strrchr(addr, ':');
+	char host[64];
+	size_t n = (size_t)(colon - addr);
+	int fd, one = 1, r;
+
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if ((r = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+		return err_set(e, "api.listen '%s': %s", addr, gai_strerror(r));
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		freeaddrinfo(res);
+		return err_errno(e, "api.listen '%s': socket", addr);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		err_errno(e, "cannot listen on %s (api.listen)%s", addr,
+		    errno == EADDRINUSE ? ": another program holds it; choose "
+		    "another port" : "");
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int
+listener_start(struct api *api, uv_loop_t *loop, int fd, bool tcp,
+    const char *where, struct err *e)
+{
+	struct listener *l = &api->l[api->nl];
+	const union MHD_DaemonInfo *info;
+
+	l->api = api;
+	l->tcp = tcp;
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, handle, l,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_END);
+	if (l->mhd == NULL) {
+		close(fd);
+		return err_set(e, "cannot start the control API on '%s'", where);
+	}
+	info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	uv_poll_init(loop, &l->poll, info->epoll_fd);
+	l->poll.data = l;
+	uv_poll_start(&l->poll, UV_READABLE, api_on_poll);
+	api->nl++;
+	return 0;
+}
+
 struct api *
-api_start(uv_loop_t *loop, const char *socket_path,
+api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
     const struct daemon_ops *ops, struct err *e)
 {
 	struct api *api = xcalloc(1, sizeof(*api));
-	const union MHD_DaemonInfo *info;
-	int fd;
-
 	struct passwd *pw;
+	int fd;
 
 	api->ops = ops;
 	api->socket_path = xstrdup(socket_path);
@@ -256,25 +348,22 @@ api_start(uv_loop_t *loop, const char *socket_path,
 	else
 		snprintf(owner_name, sizeof(owner_name), "uid:%u",
 		    (unsigned)geteuid());
-	if ((fd = listen_unix(socket_path, e)) < 0)
+	if ((fd = listen_unix(socket_path, e)) < 0 ||
+	    listener_start(api, loop, fd, false, socket_path, e) < 0)
 		goto fail;
-	api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
-	    NULL, NULL, handle, api,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_END);
-	if (api->mhd == NULL) {
-		close(fd);
-		err_set(e, "cannot start the control API on '%s'", socket_path);
-		goto fail;
+	if (tcp_listen != NULL && ((fd = listen_tcp(tcp_listen, e)) < 0 ||
+	    listener_start(api, loop, fd, true, tcp_listen, e) < 0)) {
+		uv_poll_stop(&api->l[0].poll);
+		MHD_stop_daemon(api->l[0].mhd);
+		unlink(socket_path);
+		/* The poll handle closes on the loop; the api struct goes with it. */
+		api->closing = 1;
+		api->l[0].poll.data = &api->l[0];
+		uv_close((uv_handle_t *)&api->l[0].poll, api_closed);
+		return NULL;
 	}
-	info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	uv_poll_init(loop, &api->poll, info->epoll_fd);
-	api->poll.data = api;
 	uv_timer_init(loop, &api->timer);
 	api->timer.data = api;
-	uv_poll_start(&api->poll, UV_READABLE, api_on_poll);
 	api_run(api);
 	return api;
 fail:
@@ -286,7 +375,8 @@ fail:
 static void
 api_closed(uv_handle_t *h)
 {
-	struct api *api = h->data;
+	struct api *api = h->type == UV_POLL ?
+	    ((struct listener *)h->data)->api : h->data;
 
 	if (--api->closing == 0) {
 		free(api->socket_path);
@@ -299,20 +389,25 @@ api_stop(struct api *api)
 {
 	if (api == NULL)
 		return;
-	uv_poll_stop(&api->poll);
+	int i;
+
 	uv_timer_stop(&api->timer);
-	MHD_stop_daemon(api->mhd);
+	for (i = 0; i < api->nl; i++) {
+		uv_poll_stop(&api->l[i].poll);
+		MHD_stop_daemon(api->l[i].mhd);
+	}
 	unlink(api->socket_path);
-	api->closing = 2;
-	uv_close((uv_handle_t *)&api->poll, api_closed);
+	api->closing = api->nl + 1;
+	for (i = 0; i < api->nl; i++)
+		uv_close((uv_handle_t *)&api->l[i].poll, api_closed);
 	uv_close((uv_handle_t *)&api->timer, api_closed);
 }
 
 static void *
-front_start(uv_loop_t *loop, const char *socket_path,
+front_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
     const struct daemon_ops *ops, struct err *e)
 {
-	return api_start(loop, socket_path, ops, e);
+	return api_start(loop, socket_path, tcp_listen, ops, e);
 }
 
 static void

@@ -13,9 +13,12 @@
 
 struct api;
 
-/* Binds SOCKET_PATH (removing a stale socket) and starts serving ops on loop. */
+/*
+ * Binds SOCKET_PATH (removing a stale socket) and, when tcp_listen is not NULL,
+ * HOST:PORT on TCP, where every request needs a bearer token; serves ops on loop.
+ */
 struct api *api_start(uv_loop_t *, const char *socket_path,
-	    const struct daemon_ops *, struct err *);
+	    const char *tcp_listen, const struct daemon_ops *, struct err *);
 /* Stops serving and removes the socket; the handles close on the loop. */
 void	api_stop(struct api *);
 /*

@@ -70,6 +70,8 @@ static void route_notifications(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_clock(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_apps(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 static void route_actors(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_actor_add(const struct daemon_ops *,
@@ -98,6 +100,7 @@ static const struct route {
 } routes[] = {
 	{ "GET", "/v1/ping", route_ping },
 	{ "GET", "/v1/status", route_status },
+	{ "GET", "/v1/apps", route_apps },
 	{ "GET", "/v1/machines", route_machines },
 	{ "POST", "/v1/machines/:id/:action", route_machine_action },
 	{ "POST", "/v1/apps/:app/deploys", route_deploy },
@@ -763,4 +766,21 @@ route_approval_deny(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
 	approval_decide(ops, req, res, false);
+}
+
+/* The apps, each with its stage, live release, machines and their health. */
+static void
+route_apps(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *st;
+	struct err e;
+
+	(void)req;
+	if ((st = ops->status_json(ops->d, NULL, &e)) == NULL) {
+		fail(res, err_http_status(&e), e.msg);
+		return;
+	}
+	res->body = json_pack("{sO}", "apps", json_object_get(st, "apps"));
+	json_decref(st);
 }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <stdio.h>
@@ -21,7 +22,51 @@
 struct client {
 	char	*socket_path;
 	char	*state_dir;
+	char	*addr;		/* $OPSDECK_ADDR: HOST:PORT over TCP, or NULL */
 };
+
+/* HOST:PORT (an IPv4 or [IPv6] literal, or localhost) over TCP. */
+static int
+connect_tcp(const char *addr, struct err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	size_t n;
+	int fd = -1, r;
+
+	if (colon == NULL || colon == addr || colon[1] == '\0' ||
+	    (n = (size_t)(colon - addr)) >= sizeof(host))
+		return err_setk(e, ERR_INVALID, "OPSDECK_ADDR '%s': give HOST:PORT, "
+		    "like 127.0.0.1:7480", addr);
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+		return err_setk(e, ERR_INVALID, "OPSDECK_ADDR '%s': %s", addr,
+		    gai_strerror(r));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol)) < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		err_setk(e, ERR_NOT_FOUND, "opsdeck does not answer on %s "
+		    "(OPSDECK_ADDR): check api.listen in its config, or unset "
+		    "OPSDECK_ADDR to use the state dir's socket", addr);
+	return fd;
+}
 
 static int
 connect_socket(const char *path, const char *state_dir, struct err *e)
@@ -56,10 +101,14 @@ client_open(const char *state_dir, struct err *e)
 {
 	struct client *c;
 	char *path = state_socket_path(state_dir);
+	const char *addr = getenv("OPSDECK_ADDR");
 	int fd;
 
+	if (addr != NULL && *addr == '\0')
+		addr = NULL;
 	/* Fail early, with exit code 3, when no daemon listens. */
-	if ((fd = connect_socket(path, state_dir, e)) < 0) {
+	if ((fd = addr != NULL ? connect_tcp(addr, e) :
+	    connect_socket(path, state_dir, e)) < 0) {
 		free(path);
 		return NULL;
 	}
@@ -67,6 +116,7 @@ client_open(const char *state_dir, struct err *e)
 	c = xcalloc(1, sizeof(*c));
 	c->socket_path = path;
 	c->state_dir = xstrdup(state_dir);
+	c->addr = addr != NULL ? xstrdup(addr) : NULL;
 	return c;
 }
 
@@ -77,6 +127,7 @@ client_free(struct client *c)
 		return;
 	free(c->socket_path);
 	free(c->state_dir);
+	free(c->addr);
 	free(c);
 }
 
@@ -112,7 +163,8 @@ http_exchange(struct client *c, const char *method, const char *path,
 
 	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
 
-	if ((fd = connect_socket(c->socket_path, c->state_dir, e)) < 0)
+	if ((fd = c->addr != NULL ? connect_tcp(c->addr, e) :
+	    connect_socket(c->socket_path, c->state_dir, e)) < 0)
 		return -1;
 	/* A daemon that stops answering must not hang the CLI. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

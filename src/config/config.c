@@ -5,6 +5,7 @@
  * problem becomes a diagnostic; loading goes on after one so a single run shows them
  * all, sorted by position.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -109,7 +110,7 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     deploy_fn, strategy_fn, retain_fn, retain_age_fn, router_fn,
     router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
     error_rate_fn, checks_fn, heartbeats_fn, channels_fn, notify_fn,
-    maintenance_fn, approvals_fn, approval_rules_fn;
+    maintenance_fn, approvals_fn, approval_rules_fn, api_fn, api_listen_fn;
 static void watch_release(struct cfg_watch *);
 
 static const struct rule top_rules[] = {
@@ -124,6 +125,7 @@ static const struct rule top_rules[] = {
 	{ "retain", RULE_FN, 0, 0, 0, retain_fn, NULL },
 	{ "router", RULE_FN, 0, 0, 0, router_fn, NULL },
 	{ "approvals", RULE_FN, 0, 0, 0, approvals_fn, NULL },
+	{ "api", RULE_FN, 0, 0, 0, api_fn, NULL },
 	/* after apps (they name them), channels before notify, checks before
 	 * maintenance */
 	{ "checks", RULE_FN, 0, 0, 0, checks_fn, NULL },
@@ -158,6 +160,11 @@ static const struct rule approvals_rules[] = {
 	{ "expire", RULE_DURATION, offsetof(struct cfg_approvals, expire_ms), 1000,
 	    7 * DURATION_MAX, NULL, NULL },
 	{ "require", RULE_FN, 0, 0, 0, approval_rules_fn, NULL },
+};
+
+static const struct rule api_rules[] = {
+	{ "listen", RULE_FN, offsetof(struct cfg_api, listen), 0, 0,
+	    api_listen_fn, NULL },
 };
 
 static const struct rule retain_rules[] = {
@@ -961,6 +968,58 @@ logs_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 	(void)r;
 	(void)field;
 	walk_map(ld, val, val, path, logs_rules, NRULES(logs_rules), ld->cfg);
+}
+
+static void
+api_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, api_rules, NRULES(api_rules), &ld->cfg->api);
+}
+
+/* HOST:PORT: an IPv4 literal, [IPv6] or localhost, and a port 1..65535. */
+static void
+api_listen_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	char **out = field, *s, *colon, *end, host[64];
+	unsigned char buf[sizeof(struct in6_addr)];
+	struct shown v;
+	long port;
+	size_t n;
+
+	(void)r;
+	if ((s = scalar_text(ld, val, path, "HOST:PORT like 127.0.0.1:7480")) ==
+	    NULL)
+		return;
+	colon = strrchr(s, ':');
+	port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+	n = colon != NULL ? (size_t)(colon - s) : 0;
+	if (colon == NULL || colon[1] == '\0' || *end != '\0' || port < 1 ||
+	    port > 65535 || n == 0 || n >= sizeof(host)) {
+		diag(ld, val, path, "expected HOST:PORT like 127.0.0.1:7480, got "
+		    "'%s'", show(&v, s));
+		free(s);
+		return;
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	if (strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, buf) != 1 &&
+	    inet_pton(AF_INET6, host, buf) != 1) {
+		diag(ld, val, path, "'%s' is not an IP address: give one, like "
+		    "127.0.0.1:7480 (a name would be looked up at every start)",
+		    show(&v, s));
+		free(s);
+		return;
+	}
+	free(*out);
+	*out = s;
 }
 
 static void
@@ -2070,6 +2129,7 @@ config_release(struct config *cfg)
 		free(cfg->approvals.rules[i].stage);
 	}
 	free(cfg->approvals.rules);
+	free(cfg->api.listen);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -297,6 +297,11 @@ struct cfg_approvals {
 	size_t		 nrules;
 };
 
+/* The api: section: the control API on TCP besides the state dir's socket. */
+struct cfg_api {
+	char		*listen;	/* "127.0.0.1:7480"; NULL: the socket only */
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its folder, absolute */
@@ -312,6 +317,7 @@ struct config {
 	struct cfg_router router;
 	struct cfg_watch watch;
 	struct cfg_approvals approvals;
+	struct cfg_api	 api;
 };
 
 /* One diagnostic; a load collects them all rather than stopping at the first. */

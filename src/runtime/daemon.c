@@ -354,8 +354,8 @@ daemon_run(const struct daemon_options *o)
 	sock = state_socket_path(d->state_dir);
 	daemon_ops_fill(d);
 	d->frontend = o->frontend;
-	if ((d->front = d->frontend->start(&d->loop, sock, &d->ops, &e)) ==
-	    NULL) {
+	if ((d->front = d->frontend->start(&d->loop, sock, cfg->api.listen,
+	    &d->ops, &e)) == NULL) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		goto out_loop;
 	}
@@ -408,6 +408,8 @@ daemon_run(const struct daemon_options *o)
 out_loop:
 	daemon_migrate_release(d);
 	daemon_gc_release(d);
+	/* Handles a failed start closed (the API's) finish closing. */
+	uv_run(&d->loop, UV_RUN_NOWAIT);
 	uv_loop_close(&d->loop);
 	store_close(&d->store);
 out:

@@ -113,7 +113,8 @@ struct daemon_ops {
  */
 struct daemon_frontend {
 	void	*(*start)(uv_loop_t *, const char *socket_path,
-		    const struct daemon_ops *, struct err *);
+		    const char *tcp_listen, const struct daemon_ops *,
+		    struct err *);
 	void	 (*stop)(void *);
 };
 

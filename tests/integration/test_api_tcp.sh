@@ -1,0 +1,49 @@
+#!/bin/bash
+# The control API on loopback TCP (api.listen): every request needs a bearer token
+# (401 without, or with a bad one); the CLI reaches it with OPSDECK_ADDR and
+# OPSDECK_TOKEN and acts as that actor, via cli; a port already held stops `up`
+# with a clear error and nothing left running; a bad api.listen is a FILE:LINE error.
+. "$(dirname "$0")/../lib/daemon.sh"
+ADDR=127.0.0.1:26490
+cat > "$CONFIG" <<YAML
+ports: {from: 26400, to: 26449}
+api: {listen: $ADDR}
+apps:
+  web-app:
+    processes:
+      web: {command: ["$DEMO_APP"], port: auto}
+YAML
+outerr() { "$@" >"$T/out" 2>"$T/err" && rc=0 || rc=$?; }
+start_daemon
+wait_for 10 all_started || fail "the machine did not start"
+code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+check "no token: 401" test "$(code "http://$ADDR/v1/apps")" = 401
+check "saying what to send" grep -q "needs a bearer token" "$T/body"
+check "a bad token: 401" test "$(code -H 'Authorization: Bearer odt_nope' "http://$ADDR/v1/apps")" = 401
+OPS=$(od actor add ops --role operator)
+VIEW=$(od actor add look --role viewer)
+check "with a token: the apps" test "$(code -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps")" = 200
+check "the app, its machines and their health" \
+    test "$(jq -r '.apps[0] | "\(.name) \(.machines[0].state)"' "$T/body")" = "web-app started"
+m=$(machines_q '.machines[0].id')
+outerr env OPSDECK_ADDR=$ADDR OPSDECK_TOKEN=$VIEW "$OPSDECK" --state /nonexistent machine restart "$m"
+check "a viewer over TCP is refused (403)" bash -c "[ $rc = 1 ] && grep -q \"viewer 'look' may not machine.restart\" '$T/err'"
+outerr env OPSDECK_ADDR=$ADDR OPSDECK_TOKEN=$OPS "$OPSDECK" --state /nonexistent machine restart "$m"
+check "an operator's CLI over TCP restarts it" test "$rc" = 0
+check "recorded as that actor, via cli" \
+    test "$(od evidence --json | jq -r '[.entries[] | select(.action == "machine.restart" and .outcome == "ok")][0] | "\(.actor) \(.via)"')" = "ops cli"
+outerr env OPSDECK_ADDR=$ADDR "$OPSDECK" status
+check "the CLI over TCP without a token says what is missing" bash -c "[ $rc = 1 ] && grep -q 'needs a bearer token' '$T/err'"
+outerr env OPSDECK_ADDR=127.0.0.1:1 "$OPSDECK" status
+check "nothing listening on OPSDECK_ADDR: exit 3, naming it" bash -c "[ $rc = 3 ] && grep -q '127.0.0.1:1 (OPSDECK_ADDR)' '$T/err'"
+
+# A second daemon on another state dir but the same port stops at once.
+outerr "$OPSDECK" up -c "$CONFIG" --state "$T/other"
+check "a port already in use: up fails, naming it" bash -c "[ $rc = 1 ] && grep -q 'cannot listen on $ADDR (api.listen)' '$T/err'"
+check "and left no socket behind" test ! -e "$T/other/opsdeck.sock"
+check "the first daemon still answers" od status
+printf 'api: {listen: "db.example:80"}\napps: {a: {processes: {w: {command: ["/bin/sh"]}}}}\n' > "$T/bad.yaml"
+outerr "$OPSDECK" config check -c "$T/bad.yaml"
+check "a name in api.listen is a FILE:LINE:COL error" bash -c "[ $rc = 2 ] && grep -q 'bad.yaml:1:15: api.listen:' '$T/err'"
+stop_daemon
+finish
