@@ -23,6 +23,7 @@ extern const struct cmd_entry cmd_deploy_entry;
 extern const struct cmd_entry cmd_releases_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_promote_entry;
 extern const struct cmd_entry cmd_secrets_set_entry;
 extern const struct cmd_entry cmd_secrets_list_entry;
 extern const struct cmd_entry cmd_secrets_unset_entry;
@@ -84,6 +85,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_releases_entry,
 	&cmd_release_entry,
 	&cmd_rollback_entry,
+	&cmd_promote_entry,
 	&cmd_secrets_set_entry,
 	&cmd_secrets_list_entry,
 	&cmd_secrets_unset_entry,

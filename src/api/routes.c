@@ -70,6 +70,8 @@ static void route_notifications(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_clock(const struct daemon_ops *,
     struct api_request *, struct api_response *);
+static void route_promote(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
 static void route_apps(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 static void route_actors(const struct daemon_ops *,
@@ -105,6 +107,7 @@ static const struct route {
 	{ "POST", "/v1/machines/:id/:action", route_machine_action },
 	{ "POST", "/v1/apps/:app/deploys", route_deploy },
 	{ "POST", "/v1/apps/:app/rollback", route_rollback },
+	{ "POST", "/v1/apps/:app/promote", route_promote },
 	{ "GET", "/v1/apps/:app/releases", route_releases },
 	{ "GET", "/v1/apps/:app/releases/:version", route_release },
 	{ "GET", "/v1/apps/:app/secrets", route_secrets },
@@ -783,4 +786,18 @@ route_apps(const struct daemon_ops *ops, struct api_request *req,
 	}
 	res->body = json_pack("{sO}", "apps", json_object_get(st, "apps"));
 	json_decref(st);
+}
+
+static void
+route_promote(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->promote(ops->d, &req->actor, req->params[0], body, &e),
+	    &e, 201);
+	json_decref(body);
 }

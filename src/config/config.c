@@ -1069,7 +1069,7 @@ approval_rules_fn(struct loader *ld, const struct rule *r,
 		}
 		if ((a = ymap_get(it, "action")) == NULL) {
 			diag(ld, it, kp, "missing required key 'action': name "
-			    "one of %s", "deploy.create, deploy.rollback");
+			    "one of %s", "deploy.create, deploy.promote, deploy.rollback");
 			goto next;
 		}
 		sub = path_child(kp, "action");
@@ -1079,7 +1079,7 @@ approval_rules_fn(struct loader *ld, const struct rule *r,
 				break;
 		if (action != NULL && j == NRULES(approvable)) {
 			diag(ld, a, sub, "'%s' cannot wait for an approval: name "
-			    "one of deploy.create, deploy.rollback",
+			    "one of deploy.create, deploy.promote, deploy.rollback",
 			    show(&v, action));
 			free(action);
 			action = NULL;

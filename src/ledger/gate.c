@@ -30,6 +30,8 @@ static const struct action_def actions[] = {
 	{ "daemon.reload", ROLE_ADMIN, P, false, "reload opsdeck.yaml" },
 	{ "deploy.create", ROLE_AGENT, ROLE_OPERATOR, true,
 	    "deploy a new release of an app" },
+	{ "deploy.promote", ROLE_AGENT, ROLE_OPERATOR, true,
+	    "deploy the artifact live on one stage to another" },
 	{ "deploy.rollback", ROLE_OPERATOR, P, true,
 	    "make an earlier release live again" },
 	{ "secrets.set", ROLE_OPERATOR, P, false, "stage secret values for an app" },

@@ -288,6 +288,7 @@ daemon_ops_fill(struct daemon *d)
 		.machine_action = daemon_machine_action,
 		.deploy = daemon_deploy,
 		.rollback = daemon_rollback,
+		.promote = daemon_promote,
 		.releases = daemon_releases,
 		.release = daemon_release,
 		.secrets_list = daemon_secrets_list,

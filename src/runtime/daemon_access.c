@@ -147,6 +147,14 @@ replay_rollback(struct daemon *d, const struct actor *a, const json_t *req,
 	    json_object_get(req, "body"), e);
 }
 
+static json_t *
+replay_promote(struct daemon *d, const struct actor *a, const json_t *req,
+    struct err *e)
+{
+	return daemon_promote(d, a, json_str(req, "app"),
+	    json_object_get(req, "body"), e);
+}
+
 static const struct {
 	const char	*op;
 	json_t		*(*fn)(struct daemon *, const struct actor *,
@@ -154,6 +162,7 @@ static const struct {
 } replays[] = {
 	{ "deploy", replay_deploy },
 	{ "rollback", replay_rollback },
+	{ "promote", replay_promote },
 };
 
 /* Runs granted approval ap (JSON) as its requester; the action's answer or NULL. */

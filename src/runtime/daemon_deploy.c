@@ -267,6 +267,7 @@ struct deploy_req {
 	bool		 freeze;	/* take the staged secrets */
 	int		 canary;	/* percent, 0: none */
 	const char	*stage;		/* the app's, for the approval policy */
+	const char	*from;		/* a promotion's source ("web-staging v3") */
 	json_t		*replay;	/* the request again, once approved */
 	json_t		*out;
 };
@@ -360,6 +361,8 @@ run_deploy(struct daemon *d, const struct actor *actor, const char *action,
 
 	if (q->rel.message != NULL)
 		json_object_set_new(args, "message", json_string(q->rel.message));
+	if (q->from != NULL)
+		json_object_set_new(args, "from", json_string(q->from));
 	r = gate_run(&d->store, actor, &call, do_deploy, q, e);
 	json_decref(args);
 	json_decref(q->replay);
@@ -374,9 +377,33 @@ run_deploy(struct daemon *d, const struct actor *actor, const char *action,
 	return q->out;
 }
 
+/*
+ * A new release of app from body's artifact, as action (deploy.create, or
+ * deploy.promote from `from`), with replay (borrowed) to run it again once
+ * approved.
+ */
+static json_t *
+deploy_new(struct daemon *d, const struct actor *actor, const char *action,
+    const char *app, const json_t *body, const char *from,
+    const json_t *replay, struct err *e);
+
 json_t *
 daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
     const json_t *body, struct err *e)
+{
+	json_t *replay = json_pack("{ss ss sO}", "op", "deploy", "app", app,
+	    "body", body);
+	json_t *out = deploy_new(d, actor, "deploy.create", app, body, NULL,
+	    replay, e);
+
+	json_decref(replay);
+	return out;
+}
+
+static json_t *
+deploy_new(struct daemon *d, const struct actor *actor, const char *action,
+    const char *app, const json_t *body, const char *from,
+    const json_t *replay, struct err *e)
 {
 	struct deploy_req q;
 	const struct cfg_app *a;
@@ -446,9 +473,100 @@ daemon_deploy(struct daemon *d, const struct actor *actor, const char *app,
 	q.rel.message = json_str(body, "message") ?
 	    xstrdup(json_str(body, "message")) : NULL;
 	q.stage = app_stage(d, app);
-	q.replay = json_pack("{ss ss sO}", "op", "deploy", "app", app, "body",
+	q.from = from;
+	q.replay = json_incref((json_t *)replay);
+	out = run_deploy(d, actor, action, &q, e);
+	return out;
+}
+
+/* The app of base on stage: base itself when that is its stage, else base-stage. */
+static const struct cfg_app *
+stage_app(struct daemon *d, const char *base, const char *stage, struct err *e)
+{
+	const struct cfg_app *a = config_app(d->sv.cfg, base);
+	char name[160];
+
+	if (a != NULL && a->stage != NULL && strcmp(a->stage, stage) == 0)
+		return a;
+	snprintf(name, sizeof(name), "%s-%s", base, stage);
+	if ((a = config_app(d->sv.cfg, name)) != NULL && a->stage != NULL &&
+	    strcmp(a->stage, stage) == 0)
+		return a;
+	err_setk(e, ERR_NOT_FOUND, "no app of '%s' on stage '%s': it is '%s' with "
+	    "stage: %s, or '%s' itself with that stage", base, stage, name, stage,
+	    base);
+	return NULL;
+}
+
+/*
+ * The smoke check of a promotion's source: its live release's machines run and
+ * pass their health checks (one without a health check counts when it runs).
+ */
+static int
+source_healthy(struct daemon *d, const char *app, const struct release *live,
+    struct err *e)
+{
+	struct machine *m;
+	int n = 0;
+
+	for (m = d->sv.machines; m != NULL; m = m->next) {
+		if (strcmp(m->app, app) != 0 || m->release.id != live->id ||
+		    m->retired)
+			continue;
+		if (m->state != MACHINE_STARTED)
+			return err_setk(e, ERR_CONFLICT, "the source '%s' v%d is "
+			    "not healthy: machine %s is %s: promote once it runs",
+			    app, live->version, m->id,
+			    machine_state_str(m->state));
+		if (strcmp(m->health, "failing") == 0)
+			return err_setk(e, ERR_CONFLICT, "the source '%s' v%d is "
+			    "not healthy: machine %s fails its health check (%s)",
+			    app, live->version, m->id, m->health_detail);
+		n++;
+	}
+	if (n == 0)
+		return err_setk(e, ERR_CONFLICT, "the source '%s' v%d runs no "
+		    "machine: nothing proves it works", app, live->version);
+	return 0;
+}
+
+json_t *
+daemon_promote(struct daemon *d, const struct actor *actor, const char *app,
+    const json_t *body, struct err *e)
+{
+	const char *from = json_str(body, "from"), *to = json_str(body, "to");
+	const struct cfg_app *src, *dst;
+	struct release live;
+	json_t *dbody, *replay, *out;
+	char source[200], msg[256];
+
+	if (from == NULL || to == NULL || strcmp(from, to) == 0) {
+		err_setk(e, ERR_INVALID, "give {\"from\": STAGE, \"to\": STAGE}, "
+		    "two different stages");
+		return NULL;
+	}
+	if ((src = stage_app(d, app, from, e)) == NULL ||
+	    (dst = stage_app(d, app, to, e)) == NULL)
+		return NULL;
+	if (release_live(&d->store, src->name, &live, e) < 0)
+		return NULL;
+	if (source_healthy(d, src->name, &live, e) < 0) {
+		release_release(&live);
+		return NULL;
+	}
+	snprintf(source, sizeof(source), "%s v%d", src->name, live.version);
+	snprintf(msg, sizeof(msg), "%s%spromoted from %s",
+	    json_str(body, "message") ? json_str(body, "message") : "",
+	    json_str(body, "message") ? "; " : "", source);
+	/* The same artifact, by digest: nothing is built again. */
+	dbody = json_pack("{ss ss}", "artifact", live.artifact, "message", msg);
+	replay = json_pack("{ss ss sO}", "op", "promote", "app", app, "body",
 	    body);
-	out = run_deploy(d, actor, "deploy.create", &q, e);
+	out = deploy_new(d, actor, "deploy.promote", dst->name, dbody, source,
+	    replay, e);
+	json_decref(replay);
+	json_decref(dbody);
+	release_release(&live);
 	return out;
 }
 

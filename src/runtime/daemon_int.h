@@ -112,6 +112,13 @@ int	 daemon_machine_action(struct daemon *, const struct actor *,
 
 /* Fills the watch entries of the ops table (daemon_watch.c). */
 void	daemon_watch_ops(struct daemon_ops *);
+/*
+ * promote: body {from, to, message}: the artifact of APP's live release on stage
+ * from (APP, or APP-FROM), once its machines pass their health checks, deployed to
+ * APP's app on stage to, through the gate as deploy.promote.
+ */
+json_t	*daemon_promote(struct daemon *, const struct actor *, const char *app,
+	    const json_t *body, struct err *);
 /* Fills ops' actor and approval calls (daemon_access.c). */
 void	daemon_access_ops(struct daemon_ops *);
 /* Copies cfg's approvals: rules into the store, where the gate reads them. */

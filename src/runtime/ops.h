@@ -33,6 +33,9 @@ struct daemon_ops {
 		    const json_t *body, struct err *);
 	json_t	*(*rollback)(struct daemon *, const struct actor *,
 		    const char *app, const json_t *body, struct err *);
+	/* body {from, to, message}: see daemon_promote */
+	json_t	*(*promote)(struct daemon *, const struct actor *,
+		    const char *app, const json_t *body, struct err *);
 	json_t	*(*releases)(struct daemon *, const char *app, struct err *);
 	json_t	*(*release)(struct daemon *, const char *app,
 		    const char *version, struct err *);

@@ -98,6 +98,23 @@ check "v2 is still live" test "$(od release shop v2 --json | jq -r .status)" = l
 outerr as "$CAROL" approve 2
 check "a denied request cannot be approved after" bash -c "[ $rc = 1 ] && grep -q 'was denied' '$T/err'"
 
+# Promotion: staging's live artifact to production, by digest, through approval.
+outerr as "$BOT" promote shop --from staging --to production
+check "the agent's promotion to production waits for approval" bash -c "[ $rc = 4 ] && grep -q 'deploy.promote' '$T/err'"
+pid=$(od approvals --json | jq -r '.approvals[-1].id')
+outerr as "$CAROL" approve "$pid"
+check "approved, it deploys to shop" bash -c "[ $rc = 0 ] && grep -q 'runs as bot, release v3' '$T/out'"
+wait_for 20 deploy_ended || fail "the promotion did not end"
+check "shop v3 is live with staging's very artifact (no rebuild)" \
+    test "$(od release shop v3 --json | jq -r '"\(.status) \(.artifact)"')" = "live $(od release shop-staging v1 --json | jq -r .artifact)"
+check "its evidence names where it came from" \
+    test "$(od evidence --json --limit 0 | jq -r '[.entries[] | select(.action == "deploy.promote" and .outcome == "ok")][0].args.from')" = "shop-staging v1"
+outerr od promote shop --from staging --to qa
+check "a stage with no app is refused, naming what it looked for" bash -c "[ $rc = 1 ] && grep -q \"no app of 'shop' on stage 'qa'\" '$T/err'"
+od machine stop "$(od machines --json | jq -r '[.machines[] | select(.app == "shop-staging")][0].id')" >/dev/null
+outerr od promote shop --from staging --to production
+check "an unhealthy source is not promoted" bash -c "[ $rc = 1 ] && grep -q 'is not healthy' '$T/err'"
+
 # Expiry: a request older than approvals.expire never runs.
 config 1s
 reload_daemon
@@ -108,7 +125,7 @@ expired() { [ "$(od approvals --all --json | jq -r --arg id "$id" '.approvals[] 
 check "it expires" wait_for 10 expired
 outerr as "$ALICE" approve "$id"
 check "an expired request cannot be approved" bash -c "[ $rc = 1 ] && grep -q 'has expired' '$T/err'"
-check "and never ran: still two releases of shop" test "$(releases_of shop)" = 2
+check "and never ran: still three releases of shop" test "$(releases_of shop)" = 3
 
 # Tokens: revoked and unknown ones are refused.
 check "an admin revokes the agent" od actor revoke bot
