@@ -273,21 +273,16 @@ static int
 listen_tcp(const char *addr, struct err *e)
 {
 	struct addrinfo hints, *res = NULL;
-	const char *colon = strrchr(addr, ':');
+	const char *port;
 	char host[64];
-	size_t n = (size_t)(colon - addr);
 	int fd, one = 1, r;
 
-	memcpy(host, addr, n);
-	host[n] = '\0';
-	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
+	if (hostport_split(addr, host, sizeof(host), &port) < 0)
+		return err_set(e, "api.listen '%s': give HOST:PORT", addr);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if ((r = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
 		return err_set(e, "api.listen '%s': %s", addr, gai_strerror(r));
 	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		freeaddrinfo(res);

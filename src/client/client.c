@@ -31,24 +31,16 @@ connect_tcp(const char *addr, struct err *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[256];
-	const char *colon = strrchr(addr, ':');
-	size_t n;
+	const char *port;
 	int fd = -1, r;
 
-	if (colon == NULL || colon == addr || colon[1] == '\0' ||
-	    (n = (size_t)(colon - addr)) >= sizeof(host))
+	if (hostport_split(addr, host, sizeof(host), &port) < 0)
 		return err_setk(e, ERR_INVALID, "OPSDECK_ADDR '%s': give HOST:PORT, "
 		    "like 127.0.0.1:7480", addr);
-	memcpy(host, addr, n);
-	host[n] = '\0';
-	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
 		return err_setk(e, ERR_INVALID, "OPSDECK_ADDR '%s': %s", addr,
 		    gai_strerror(r));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

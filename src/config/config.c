@@ -984,31 +984,23 @@ static void
 api_listen_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
     const char *path, void *field)
 {
-	char **out = field, *s, *colon, *end, host[64];
+	char **out = field, *s, *end, host[64];
 	unsigned char buf[sizeof(struct in6_addr)];
+	const char *ps;
 	struct shown v;
-	long port;
-	size_t n;
+	long port = 0;
 
 	(void)r;
 	if ((s = scalar_text(ld, val, path, "HOST:PORT like 127.0.0.1:7480")) ==
 	    NULL)
 		return;
-	colon = strrchr(s, ':');
-	port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
-	n = colon != NULL ? (size_t)(colon - s) : 0;
-	if (colon == NULL || colon[1] == '\0' || *end != '\0' || port < 1 ||
-	    port > 65535 || n == 0 || n >= sizeof(host)) {
+	if (hostport_split(s, host, sizeof(host), &ps) == 0)
+		port = strtol(ps, &end, 10);
+	if (port < 1 || port > 65535 || *end != '\0') {
 		diag(ld, val, path, "expected HOST:PORT like 127.0.0.1:7480, got "
 		    "'%s'", show(&v, s));
 		free(s);
 		return;
-	}
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
 	}
 	if (strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, buf) != 1 &&
 	    inet_pton(AF_INET6, host, buf) != 1) {

@@ -423,3 +423,22 @@ time_parse(const char *s, int64_t now_ms, int64_t *ms)
 	*ms = (int64_t)timegm(&tm) * 1000 + frac;
 	return 0;
 }
+
+int
+hostport_split(const char *addr, char *host, size_t hostlen, const char **port)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n;
+
+	if (colon == NULL || colon == addr || colon[1] == '\0' ||
+	    (n = (size_t)(colon - addr)) >= hostlen)
+		return -1;
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	*port = colon + 1;
+	return 0;
+}

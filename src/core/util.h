@@ -31,6 +31,13 @@ void	 duration_format(int64_t ms, char out[32]);
 /* Bytes for people: "512 B", "12.3 KiB", "1.5 GiB", into out[32]. */
 void	 size_format(int64_t bytes, char out[32]);
 
+/*
+ * Splits "HOST:PORT" ("[::1]:7480" for IPv6) into host, brackets dropped, at most
+ * hostlen - 1 bytes, and *port, pointing into addr. 0, or -1 when there is no
+ * host or no port, or the host is too long.
+ */
+int	 hostport_split(const char *addr, char *host, size_t hostlen,
+	    const char **port);
 /* Creates DIR and its parents with mode; 0 if it exists. */
 int	 mkdir_p(const char *dir, int mode, struct err *);
 /* dir/name, or name itself when name is absolute. The caller frees. */

@@ -110,6 +110,47 @@ test_names(void **state)
 	    "a234567890123456789012345678901234567890123456789012345678901234"));
 }
 
+static void
+test_hostport(void **state)
+{
+	char host[16];
+	const char *port;
+
+	(void)state;
+	assert_int_equal(hostport_split("127.0.0.1:7480", host, sizeof(host),
+	    &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_string_equal(port, "7480");
+	assert_int_equal(hostport_split("[::1]:80", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_string_equal(port, "80");
+	assert_int_equal(hostport_split("localhost", host, sizeof(host), &port),
+	    -1);
+	assert_int_equal(hostport_split(":80", host, sizeof(host), &port), -1);
+	assert_int_equal(hostport_split("a:", host, sizeof(host), &port), -1);
+	assert_int_equal(hostport_split("a-very-long-host-name:1", host,
+	    sizeof(host), &port), -1);
+}
+
+static void
+test_time_parse(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(time_parse("2026-12-07T02:10:00Z", 0, &ms), 0);
+	assert_int_equal(ms, 1796609400000LL);
+	assert_int_equal(time_parse("2026-12-07T02:10:00.25Z", 0, &ms), 0);
+	assert_int_equal(ms, 1796609400250LL);
+	assert_int_equal(time_parse("2026-12-07", 0, &ms), 0);
+	assert_int_equal(ms, 1796601600000LL);
+	assert_int_equal(time_parse("2h", 10000000, &ms), 0);
+	assert_int_equal(ms, 10000000 - 7200000);
+	assert_int_equal(time_parse("2026-12-07T02:10:00", 0, &ms), -1);
+	assert_int_equal(time_parse("yesterday", 0, &ms), -1);
+	assert_int_equal(time_parse("2026-12-07Tnoon", 0, &ms), -1);
+}
+
 int
 main(void)
 {
@@ -119,6 +160,8 @@ main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_time_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
