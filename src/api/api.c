@@ -132,8 +132,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (rq->too_large)
-		return respond(c, 413, json_pack("{s:s}", "error",
-		    "request body larger than 1 MiB"));
+		return respond(c, 413, api_error_json(413, "request body larger "
+		    "than 1 MiB", NULL));
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = url;
@@ -143,9 +143,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		request_actor(c, &req.actor);
 	else if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
-		return respond(c, 401, json_pack("{s:s}", "error", "the API on "
+		return respond(c, 401, api_error_json(401, "the API on "
 		    "TCP needs a bearer token: send 'Authorization: Bearer TOKEN' "
-		    "(from `opsdeck actor add`; the CLI sends $OPSDECK_TOKEN)"));
+		    "(from `opsdeck actor add`; the CLI sends $OPSDECK_TOKEN)",
+		    NULL));
 	else {
 		const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_USER_AGENT);
@@ -160,12 +161,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		struct err e;
 
 		if (strncmp(auth, "Bearer ", 7) != 0)
-			return respond(c, 401, json_pack("{s:s}", "error",
-			    "the Authorization header must be 'Bearer TOKEN'"));
+			return respond(c, 401, api_error_json(401, "the "
+			    "Authorization header must be 'Bearer TOKEN'", NULL));
 		if (api->ops->actor_auth(api->ops->d, auth + 7, &req.actor,
 		    &e) < 0)
-			return respond(c, 401, json_pack("{s:s}", "error",
-			    e.msg));
+			return respond(c, 401, api_error_json(401, e.msg,
+			    NULL));
 	}
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);

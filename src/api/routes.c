@@ -166,11 +166,40 @@ err_http_status(const struct err *e)
 	return status[e->kind];
 }
 
+json_t *
+api_error_json(unsigned int status, const char *message, const char *field)
+{
+	static const struct {
+		unsigned int	 status;
+		const char	*code;
+	} codes[] = {
+		{ 400, "invalid" }, { 401, "unauthorized" }, { 403, "forbidden" },
+		{ 404, "not_found" }, { 405, "method_not_allowed" },
+		{ 409, "conflict" }, { 413, "too_large" }, { 500, "failed" },
+	};
+	const char *code = "failed";
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].status == status)
+			code = codes[i].code;
+	return json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message",
+	    message, "field", field);
+}
+
+/* Answers status with message about field (NULL: the request as a whole). */
+static void
+fail_field(struct api_response *res, unsigned int status, const char *msg,
+    const char *field)
+{
+	res->status = status;
+	res->body = api_error_json(status, msg, field);
+}
+
 static void
 fail(struct api_response *res, unsigned int status, const char *msg)
 {
-	res->status = status;
-	res->body = json_pack("{s:s}", "error", msg);
+	fail_field(res, status, msg, NULL);
 }
 
 void
@@ -606,7 +635,7 @@ route_clock(const struct daemon_ops *ops, struct api_request *req,
 		return;
 	ms = json_object_get(body, "advance_ms");
 	if (!json_is_integer(ms)) {
-		fail(res, 400, "give {\"advance_ms\": N}");
+		fail_field(res, 400, "give {\"advance_ms\": N}", "advance_ms");
 		json_decref(body);
 		return;
 	}
@@ -633,7 +662,7 @@ query_int(const struct api_request *req, struct api_response *res,
 
 		snprintf(msg, sizeof(msg), "query argument '%s': '%.64s' is not a "
 		    "whole number of 0 or more", name, v);
-		fail(res, 400, msg);
+		fail_field(res, 400, msg, name);
 		return -1;
 	}
 	return 0;

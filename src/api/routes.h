@@ -28,6 +28,13 @@ struct api_response {
 /* Finds the route for req and runs it; always fills res. */
 void	api_dispatch(const struct daemon_ops *, struct api_request *,
 	    struct api_response *);
+/*
+ * The one error shape: {"error": {"code", "message", "field"}}. code names the
+ * status ("not_found", "forbidden", "unauthorized", ...); field is the request's
+ * field at fault, or null.
+ */
+json_t	*api_error_json(unsigned int status, const char *message,
+	    const char *field);
 /* The value of query argument name, or NULL. */
 const char *api_query(const struct api_request *, const char *name);
 

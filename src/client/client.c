@@ -239,7 +239,9 @@ client_call(struct client *c, const char *method, const char *path,
 		goto out;
 	}
 	if (status < 200 || status > 299) {
-		const char *msg = json_str(out, "error");
+		const json_t *err = json_object_get(out, "error");
+		const char *msg = json_is_object(err) ? json_str(err, "message") :
+		    json_string_value(err);
 
 		err_setk(e, status == 404 ? ERR_NOT_FOUND : status == 403 ?
 		    ERR_DENIED : status == 409 ? ERR_CONFLICT : status == 400 ?

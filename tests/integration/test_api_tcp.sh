@@ -18,13 +18,26 @@ start_daemon
 wait_for 10 all_started || fail "the machine did not start"
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 check "no token: 401" test "$(code "http://$ADDR/v1/apps")" = 401
-check "saying what to send" grep -q "needs a bearer token" "$T/body"
+check "saying what to send, in the one error shape" \
+    test "$(jq -r '.error | "\(.code) \(.message | test("needs a bearer token")) \(.field)"' "$T/body")" = "unauthorized true null"
 check "a bad token: 401" test "$(code -H 'Authorization: Bearer odt_nope' "http://$ADDR/v1/apps")" = 401
 OPS=$(od actor add ops --role operator)
 VIEW=$(od actor add look --role viewer)
 check "with a token: the apps" test "$(code -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps")" = 200
 check "the app, its machines and their health" \
     test "$(jq -r '.apps[0] | "\(.name) \(.machines[0].state)"' "$T/body")" = "web-app started"
+auth=(-H "Authorization: Bearer $VIEW")
+check "an unknown route: 404 not_found" test "$(code "${auth[@]}" "http://$ADDR/v1/nope")/$(jq -r .error.code "$T/body")" = 404/not_found
+check "a wrong method: 405" test "$(code "${auth[@]}" -X DELETE "http://$ADDR/v1/apps")/$(jq -r .error.code "$T/body")" = 405/method_not_allowed
+check "a bad query argument names its field" \
+    test "$(code "${auth[@]}" "http://$ADDR/v1/evidence?since_ms=soon")/$(jq -r .error.field "$T/body")" = 400/since_ms
+head -c 1100000 /dev/zero | tr '\0' x > "$T/big"
+check "an oversized body: 413 too_large" \
+    test "$(code "${auth[@]}" -X POST --data-binary @"$T/big" "http://$ADDR/v1/actors")/$(jq -r .error.code "$T/body")" = 413/too_large
+check "malformed JSON: 400 with a clear message" \
+    test "$(code "${auth[@]}" -X POST -d '{"name": ' "http://$ADDR/v1/actors")/$(jq -r '.error.message | test("not a JSON object")' "$T/body")" = 400/true
+check "a path that climbs out: 404, nothing served" \
+    test "$(code "${auth[@]}" --path-as-is "http://$ADDR/v1/../../etc/passwd")" = 404
 m=$(machines_q '.machines[0].id')
 outerr env OPSDECK_ADDR=$ADDR OPSDECK_TOKEN=$VIEW "$OPSDECK" --state /nonexistent machine restart "$m"
 check "a viewer over TCP is refused (403)" bash -c "[ $rc = 1 ] && grep -q \"viewer 'look' may not machine.restart\" '$T/err'"
