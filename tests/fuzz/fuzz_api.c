@@ -20,7 +20,9 @@ static const char *const patterns[] = {
 	"/v1/apps/:app/releases", "/v1/apps/:app/releases/:version",
 	"/v1/apps/:app/secrets", "/v1/apps/:app/secrets/deploy",
 	"/v1/migrations/apply", "/v1/migrations/apply/:id", "/v1/gc",
-	"/v1/gc/:id",
+	"/v1/gc/:id", "/v1/apps/:app/promote", "/v1/actors",
+	"/v1/actors/:name/revoke", "/v1/approvals/:id",
+	"/v1/approvals/:id/approve", "/v1/evidence/export",
 };
 
 int
