@@ -58,6 +58,16 @@ struct daemon {
 	/* gc runs (daemon_gc.c), newest first; one runs at a time, the rest wait */
 	struct gc_job	*gc_jobs, *gc_running;
 	unsigned	 gc_last_id;
+	/*
+	 * Bearer tokens seen, by SHA-256, and whose they are (daemon_access.c): a
+	 * request then costs no store lookup. Emptied whenever an actor is added or
+	 * revoked, which only this daemon does.
+	 */
+	struct {
+		char		 hash[65];
+		struct actor	 actor;
+	}		 tokens[32];
+	int		 ntokens;
 	uv_timer_t	 gc_timer;
 	struct watch	*watch;		/* checks, incidents, heartbeats */
 };

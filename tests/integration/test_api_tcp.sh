@@ -45,6 +45,11 @@ outerr env OPSDECK_ADDR=$ADDR OPSDECK_TOKEN=$OPS "$OPSDECK" --state /nonexistent
 check "an operator's CLI over TCP restarts it" test "$rc" = 0
 check "recorded as that actor, via cli" \
     test "$(od evidence --json | jq -r '[.entries[] | select(.action == "machine.restart" and .outcome == "ok")][0] | "\(.actor) \(.via)"')" = "ops cli"
+wait_for 20 all_started || fail "the machine did not start again"
+check "the same token from another client restarts it too" \
+    test "$(code -H "Authorization: Bearer $OPS" -X POST -d '{}' "http://$ADDR/v1/machines/$m/restart")" = 200
+check "recorded as the same actor, via api (where a request came from is its own)" \
+    test "$(od evidence --json | jq -r '[.entries[] | select(.action == "machine.restart" and .outcome == "ok")] | map("\(.actor) \(.via)") | join(",")')" = "ops cli,ops api"
 outerr env OPSDECK_ADDR=$ADDR "$OPSDECK" status
 check "the CLI over TCP without a token says what is missing" bash -c "[ $rc = 1 ] && grep -q 'needs a bearer token' '$T/err'"
 outerr env OPSDECK_ADDR=127.0.0.1:1 "$OPSDECK" status
