@@ -21,6 +21,9 @@
 #include "core/xmalloc.h"
 
 #define BODY_MAX (1024 * 1024)
+#define FEED_MS 250		/* how often /v1/events looks for news */
+#define FEED_BEAT_MS 15000	/* a comment line keeps idle streams open */
+#define FEED_BACKLOG (1024 * 1024)	/* a subscriber this far behind is dropped */
 #define TRIM_AFTER (256 * 1024)	/* bytes of an answer */
 
 /* One listening socket served by its own libmicrohttpd daemon. */
@@ -31,10 +34,29 @@ struct listener {
 	bool		 tcp;		/* every request needs a bearer token */
 };
 
+/*
+ * A client of /v1/events (server-sent events): the text queued for it, and whether
+ * its connection is suspended for want of any.
+ */
+struct sub {
+	struct api	*api;
+	struct MHD_Connection *conn;
+	struct buf	 out;
+	size_t		 sent;		/* of out */
+	bool		 suspended;
+	bool		 dropped;	/* fell too far behind: its stream ends */
+	struct sub	*next;
+};
+
 struct api {
 	struct listener	 l[2];		/* the unix socket, then TCP (api.listen) */
 	int		 nl;
 	uv_timer_t	 timer;
+	/* the live feed: its subscribers, the daemon's cursor, a poll every FEED_MS */
+	struct sub	*subs;
+	json_t		*cursor;
+	uv_timer_t	 feed_timer;
+	uint64_t	 last_beat;
 	char		*socket_path;
 	const struct daemon_ops *ops;
 	int		 closing;
@@ -106,6 +128,160 @@ respond(struct MHD_Connection *c, unsigned int status, json_t *body)
 	return ret;
 }
 
+/* ---- /v1/events ----------------------------------------------------------------- */
+
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sub *s = cls;
+	size_t n;
+
+	(void)pos;
+	if (s->dropped)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (s->out.len > s->sent) {
+		n = s->out.len - s->sent < max ? s->out.len - s->sent : max;
+		memcpy(buf, s->out.data + s->sent, n);
+		s->sent += n;
+		if (s->sent == s->out.len) {
+			buf_reset(&s->out);
+			s->sent = 0;
+		}
+		return (ssize_t)n;
+	}
+	if (s->api->closing)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Nothing to say: park the connection until the feed has news. */
+	s->suspended = true;
+	MHD_suspend_connection(s->conn);
+	return 0;
+}
+
+static void
+sse_free(void *cls)
+{
+	struct sub *s = cls, **pp;
+
+	for (pp = &s->api->subs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	if (s->api->subs == NULL) {
+		uv_timer_stop(&s->api->feed_timer);
+		json_decref(s->api->cursor);
+		s->api->cursor = NULL;
+	}
+	buf_release(&s->out);
+	free(s);
+}
+
+static void
+sse_wake(struct sub *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+}
+
+/* Queues text for every subscriber; one that is too far behind is dropped. */
+static void
+sse_broadcast(struct api *api, const char *text)
+{
+	struct sub *s;
+
+	for (s = api->subs; s != NULL; s = s->next) {
+		if (s->dropped)
+			continue;
+		if (s->out.len + strlen(text) > FEED_BACKLOG) {
+			log_warnx("api: an events subscriber fell %d bytes behind: "
+			    "dropped", FEED_BACKLOG);
+			s->dropped = true;
+		} else
+			buf_addstr(&s->out, text);
+		sse_wake(s);
+	}
+}
+
+/* Hands what happened since the cursor to the subscribers. */
+static void
+feed_flush(struct api *api)
+{
+	json_t *r, *ev;
+	struct err e;
+	size_t i;
+
+	if (api->closing || api->subs == NULL)
+		return;
+	if ((r = api->ops->events_since(api->ops->d, api->cursor, &e)) == NULL)
+		return;
+	json_decref(api->cursor);
+	api->cursor = json_incref(json_object_get(r, "cursor"));
+	json_array_foreach(json_object_get(r, "events"), i, ev) {
+		char *data = json_dump_compact(json_object_get(ev, "data"));
+		char *line = xasprintf("event: %s\ndata: %s\n\n",
+		    json_string_value(json_object_get(ev, "type")), data);
+
+		sse_broadcast(api, line);
+		free(line);
+		free(data);
+	}
+	json_decref(r);
+	if (mono_ms() - api->last_beat >= FEED_BEAT_MS) {
+		api->last_beat = mono_ms();
+		sse_broadcast(api, ": keepalive\n\n");
+	}
+}
+
+static void
+feed_poll(uv_timer_t *t)
+{
+	struct api *api = t->data;
+
+	feed_flush(api);
+	api_run(api);
+}
+
+static enum MHD_Result
+sse_start(struct api *api, struct MHD_Connection *c)
+{
+	struct sub *s = xcalloc(1, sizeof(*s));
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	json_t *first;
+	struct err e;
+
+	s->api = api;
+	s->conn = c;
+	buf_init(&s->out, 0);
+	/* The first subscriber fixes the cursor at now: no backlog. */
+	if (api->cursor == NULL) {
+		if ((first = api->ops->events_since(api->ops->d, NULL, &e)) ==
+		    NULL) {
+			free(s);
+			return respond(c, 500, api_error_json(500, e.msg, NULL));
+		}
+		api->cursor = json_incref(json_object_get(first, "cursor"));
+		json_decref(first);
+		api->last_beat = mono_ms();
+		uv_timer_start(&api->feed_timer, feed_poll, FEED_MS, FEED_MS);
+	} else {
+		/* What happened before it joined goes to the others, not to it. */
+		feed_flush(api);
+	}
+	buf_addstr(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
+	s->next = api->subs;
+	api->subs = s;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s,
+	    sse_free);
+	MHD_add_response_header(r, "Content-Type", "text/event-stream");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -168,6 +344,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			return respond(c, 401, api_error_json(401, e.msg,
 			    NULL));
 	}
+	if (strcmp(url, "/v1/events") == 0 && strcmp(method, "GET") == 0)
+		return sse_start(api, c);
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);
 	if (res.text != NULL) {
@@ -311,7 +489,8 @@ listener_start(struct api *api, uv_loop_t *loop, int fd, bool tcp,
 
 	l->api = api;
 	l->tcp = tcp;
-	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME, 0,
 	    NULL, NULL, handle, l,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
@@ -360,6 +539,8 @@ api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
 	}
 	uv_timer_init(loop, &api->timer);
 	api->timer.data = api;
+	uv_timer_init(loop, &api->feed_timer);
+	api->feed_timer.data = api;
 	api_run(api);
 	return api;
 fail:
@@ -385,18 +566,29 @@ api_stop(struct api *api)
 {
 	if (api == NULL)
 		return;
+	struct sub *s;
 	int i;
 
 	uv_timer_stop(&api->timer);
+	uv_timer_stop(&api->feed_timer);
+	/* libmicrohttpd stops only with no connection suspended: end the streams. */
+	api->closing = 1;
+	for (s = api->subs; s != NULL; s = s->next)
+		sse_wake(s);
+	for (i = 0; i < api->nl; i++)
+		MHD_run(api->l[i].mhd);
 	for (i = 0; i < api->nl; i++) {
 		uv_poll_stop(&api->l[i].poll);
 		MHD_stop_daemon(api->l[i].mhd);
 	}
 	unlink(api->socket_path);
-	api->closing = api->nl + 1;
+	api->closing = api->nl + 2;
+	json_decref(api->cursor);
+	api->cursor = NULL;
 	for (i = 0; i < api->nl; i++)
 		uv_close((uv_handle_t *)&api->l[i].poll, api_closed);
 	uv_close((uv_handle_t *)&api->timer, api_closed);
+	uv_close((uv_handle_t *)&api->feed_timer, api_closed);
 }
 
 static void *

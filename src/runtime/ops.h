@@ -91,6 +91,13 @@ struct daemon_ops {
 	json_t	*(*evidence_export)(struct daemon *, int64_t since_ms,
 		    struct err *);
 	json_t	*(*evidence_key)(struct daemon *, struct err *);
+	/*
+	 * The live feed: what happened since cursor (NULL: start now, no backlog):
+	 * {cursor, events: [{type: machine|deploy|incident|action, data}]}; the
+	 * next call passes the cursor it got.
+	 */
+	json_t	*(*events_since)(struct daemon *, const json_t *cursor,
+		    struct err *);
 	/* actors (ledger/actors.h): who a bearer token is; list, add, revoke */
 	int	 (*actor_auth)(struct daemon *, const char *token, struct actor *,
 		    struct err *);
