@@ -34,6 +34,10 @@ actor_add(struct store *s, const char *name, enum role role, const char *by,
 		return err_setk(e, ERR_INVALID, "actor name '%s': use a-z, 0-9, "
 		    "'-' and '_', starting with a letter or digit, at most 63 "
 		    "bytes", name);
+	/* Names evidence gives to opsdeck itself and to the local superuser. */
+	if (strcmp(name, "opsdeck") == 0 || strcmp(name, "root") == 0)
+		return err_setk(e, ERR_INVALID, "actor name '%s' is taken by "
+		    "opsdeck's own evidence: choose another", name);
 	if (sodium_init() < 0)
 		return err_set(e, "libsodium failed to initialise");
 	randombytes_buf(raw, sizeof(raw));
@@ -69,6 +73,24 @@ out:
 	sqlite3_finalize(st);
 	if (ret < 0)
 		sodium_memzero(token, ACTOR_TOKEN_LEN);
+	return ret;
+}
+
+int
+actor_live(struct store *s, const char *name, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+
+	if (store_prepare(s, &st, "SELECT revoked_at FROM actors WHERE name = ?",
+	    e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		ret = err_setk(e, ERR_DENIED, "the token of actor '%s' was revoked",
+		    name);
+	sqlite3_finalize(st);
 	return ret;
 }
 

@@ -20,6 +20,8 @@ int	 role_parse(const char *, enum role *);
 /* Adds name with role (made by by) and its new token into token; 0 or -1. */
 int	 actor_add(struct store *, const char *name, enum role, const char *by,
 	    char token[ACTOR_TOKEN_LEN], struct err *);
+/* -1 (ERR_DENIED) when name is an actor whose token was revoked, else 0. */
+int	 actor_live(struct store *, const char *name, struct err *);
 /* Revokes name's token: requests with it fail from now on. */
 int	 actor_revoke(struct store *, const char *name, struct err *);
 /* {"actors": [{name, role, created_at, created_by, revoked_at}]} */

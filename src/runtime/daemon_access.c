@@ -205,6 +205,9 @@ replay(struct daemon *d, const json_t *ap, struct err *e)
 		return NULL;
 	}
 	a.approval = json_int(ap, "id", 0);
+	/* A requester whose token was revoked since asked for nothing any more. */
+	if (actor_live(&d->store, a.name, e) < 0)
+		return NULL;
 	for (i = 0; op != NULL && i < sizeof(replays) / sizeof(replays[0]); i++)
 		if (strcmp(op, replays[i].op) == 0)
 			return replays[i].fn(d, &a, req, e);

@@ -127,8 +127,22 @@ outerr as "$ALICE" approve "$id"
 check "an expired request cannot be approved" bash -c "[ $rc = 1 ] && grep -q 'has expired' '$T/err'"
 check "and never ran: still three releases of shop" test "$(releases_of shop)" = 3
 
-# Tokens: revoked and unknown ones are refused.
+# Tokens: revoked and unknown ones are refused; a revoked requester's request dies.
+config 1h
+reload_daemon
+outerr as "$BOT" deploy shop --artifact "$T/good"
+check "the agent asks once more" test "$rc" = 4
+rid=$(od approvals --json | jq -r '.approvals[-1].id')
 check "an admin revokes the agent" od actor revoke bot
+outerr as "$ALICE" approve "$rid"
+check "its request, approved after, does not run" \
+    bash -c "[ $rc = 1 ] && grep -q \"actor 'bot' was revoked\" '$T/err'"
+check "and is marked failed" \
+    test "$(od approvals --all --json | jq -r --arg id "$rid" '.approvals[] | select(.id == ($id | tonumber)) | .state')" = failed
+check "still three releases of shop" test "$(releases_of shop)" = 3
+outerr od actor add opsdeck --role admin
+check "the name opsdeck's own evidence uses cannot be taken" \
+    bash -c "[ $rc = 2 ] && grep -q 'taken by opsdeck' '$T/err'"
 outerr as "$BOT" status
 check "a revoked token gets 401, saying so" bash -c "[ $rc = 1 ] && grep -q 'was revoked' '$T/err'"
 outerr as "odt_$(printf '%064d' 7)" status
