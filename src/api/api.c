@@ -271,10 +271,14 @@ sse_start(struct api *api, struct MHD_Connection *c)
 		feed_flush(api);
 	}
 	buf_addstr(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
+	if ((r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+	    sse_read, s, sse_free)) == NULL) {
+		buf_release(&s->out);
+		free(s);
+		return MHD_NO;
+	}
 	s->next = api->subs;
 	api->subs = s;
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s,
-	    sse_free);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
 	ret = MHD_queue_response(c, 200, r);
@@ -344,10 +348,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			return respond(c, 401, api_error_json(401, e.msg,
 			    NULL));
 	}
-	if (strcmp(url, "/v1/events") == 0 && strcmp(method, "GET") == 0)
-		return sse_start(api, c);
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);
+	if (res.stream)
+		return sse_start(api, c);
 	if (res.text != NULL) {
 		struct MHD_Response *r = MHD_create_response_from_buffer(
 		    strlen(res.text), res.text, MHD_RESPMEM_MUST_FREE);

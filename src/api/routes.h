@@ -2,6 +2,8 @@
 #ifndef OPSDECK_ROUTES_H
 #define OPSDECK_ROUTES_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "ledger/gate.h"
@@ -22,6 +24,7 @@ struct api_response {
 	unsigned int	 status;
 	json_t		*body;
 	char		*text;		/* instead of body: plain text (/metrics) */
+	bool		 stream;	/* the live feed: api.c answers it (SSE) */
 	const char	*content_type;	/* of text */
 };
 

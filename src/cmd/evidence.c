@@ -253,15 +253,18 @@ verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json) {
-		json_t *j = json_pack("{ss sb sI sI sI ss}", "file", file, "ok",
-		    r == 0, "entries", (json_int_t)v.entries,
-		    "first_seq", (json_int_t)v.first_seq,
-		    "last_seq", (json_int_t)v.last_seq, "key", v.key);
+		/* nocheck: a file name need not be UTF-8, nor a cut message. */
+		json_t *j = json_pack("{so sb sI sI sI ss}", "file",
+		    json_stringn_nocheck(file, strlen(file)), "ok", r == 0,
+		    "entries", (json_int_t)v.entries, "first_seq",
+		    (json_int_t)v.first_seq, "last_seq", (json_int_t)v.last_seq,
+		    "key", v.key);
 
 		if (r != 0)
-			json_object_set_new(j, "problem", json_pack("{sI sI ss}",
+			json_object_set_new(j, "problem", json_pack("{sI sI so}",
 			    "line", (json_int_t)v.line, "seq", (json_int_t)v.seq,
-			    "message", v.problem));
+			    "message", json_stringn_nocheck(v.problem,
+			    strlen(v.problem))));
 		json_object_set_new(j, "key_pinned", json_boolean(pubkey != NULL));
 		cmd_print_json(j);
 		json_decref(j);

@@ -1010,6 +1010,16 @@ api_listen_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 		free(s);
 		return;
 	}
+	/* Tokens travel in the clear: opsdeck speaks no TLS. */
+	if (strcmp(host, "localhost") != 0 && strncmp(host, "127.", 4) != 0 &&
+	    strcmp(host, "::1") != 0) {
+		diag(ld, val, path, "'%s' is not a loopback address: the API has "
+		    "no TLS and bearer tokens would cross the network in clear; "
+		    "listen on 127.0.0.1 and put a TLS proxy in front",
+		    show(&v, s));
+		free(s);
+		return;
+	}
 	free(*out);
 	*out = s;
 }
@@ -1061,7 +1071,7 @@ approval_rules_fn(struct loader *ld, const struct rule *r,
 		}
 		if ((a = ymap_get(it, "action")) == NULL) {
 			diag(ld, it, kp, "missing required key 'action': name "
-			    "one of %s", "deploy.create, deploy.promote, deploy.rollback");
+			    "one of %s", CFG_APPROVABLE_TEXT);
 			goto next;
 		}
 		sub = path_child(kp, "action");
@@ -1071,8 +1081,7 @@ approval_rules_fn(struct loader *ld, const struct rule *r,
 				break;
 		if (action != NULL && j == NRULES(approvable)) {
 			diag(ld, a, sub, "'%s' cannot wait for an approval: name "
-			    "one of deploy.create, deploy.promote, deploy.rollback",
-			    show(&v, action));
+			    "one of %s", show(&v, action), CFG_APPROVABLE_TEXT);
 			free(action);
 			action = NULL;
 		}

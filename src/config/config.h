@@ -283,7 +283,10 @@ struct cfg_watch {
  * actions that can wait are the gate's approvable rows (ledger/gate.c), listed in
  * CFG_APPROVABLE.
  */
-#define CFG_APPROVABLE	{ "deploy.create", "deploy.promote", "deploy.rollback" }
+#define CFG_APPROVABLE	{ "deploy.create", "deploy.promote", "deploy.rollback", \
+			  "secrets.deploy" }
+#define CFG_APPROVABLE_TEXT	"deploy.create, deploy.promote, deploy.rollback, " \
+				"secrets.deploy"
 
 struct cfg_approval_rule {
 	char		*action;

@@ -61,26 +61,28 @@ fail:
 	return -1;
 }
 
-bool
+int
 approval_required(struct store *s, const char *action, const char *stage,
-    int64_t *expire_ms)
+    int64_t *expire_ms, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct err e;
-	bool found = false;
+	int r, found = 0;
 
 	*expire_ms = APPROVAL_EXPIRE_MS;
 	if (store_prepare(s, &st, "SELECT action, expire_ms FROM approval_rules "
 	    "WHERE action = '' OR (action = ?1 AND (stage IS NULL OR stage = "
-	    "?2))", &e) < 0)
-		return false;
+	    "?2))", e) < 0)
+		return -1;
 	sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, stage != NULL ? stage : "", -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		*expire_ms = sqlite3_column_int64(st, 1);
 		if (sqlite3_column_bytes(st, 0) > 0)
-			found = true;
+			found = 1;
 	}
+	if (r != SQLITE_DONE)
+		found = err_set(e, "store: cannot read the approval rules: %s",
+		    sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	return found;
 }
@@ -94,7 +96,8 @@ approval_request(struct store *s, const struct approval_req *q, int64_t *id,
 	int64_t now = wall_ms(), expire;
 	int ret = -1;
 
-	approval_required(s, q->action, q->stage, &expire);
+	if (approval_required(s, q->action, q->stage, &expire, e) < 0)
+		goto out;
 	if (store_prepare(s, &st, "INSERT INTO approvals (action, target, stage, "
 	    "digest, replay, requester, role, via, why, created_at, expires_at, "
 	    "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')", e) < 0)

@@ -43,9 +43,12 @@ struct approval_rule {
 /* Replaces the store's rules; expire_ms is how long a request waits. */
 int	 approval_rules_set(struct store *, const struct approval_rule *, size_t n,
 	    int64_t expire_ms, struct err *);
-/* Whether a rule gates action on stage; the expiry into *expire_ms either way. */
-bool	 approval_required(struct store *, const char *action, const char *stage,
-	    int64_t *expire_ms);
+/*
+ * Whether a rule gates action on stage: 1 or 0, the expiry into *expire_ms either
+ * way; -1 when the rules cannot be read (the gate then refuses: it fails closed).
+ */
+int	 approval_required(struct store *, const char *action, const char *stage,
+	    int64_t *expire_ms, struct err *);
 
 /* What a request holds (the gate fills it). */
 struct approval_req {

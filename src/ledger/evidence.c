@@ -307,6 +307,25 @@ seal_pending(struct store *s, const unsigned char *sk, struct err *e)
 	bool first = true;
 	int r, ret = -1;
 
+	/*
+	 * Only an older store's entries, all before the first sealed one, are
+	 * sealed: an entry without a hash after a sealed one was stripped of it,
+	 * and signing it now would vouch for whatever it says.
+	 */
+	if (store_prepare(s, &st, "SELECT min(id) FROM evidence WHERE hash IS "
+	    "NULL AND id > (SELECT min(id) FROM evidence WHERE hash IS NOT NULL)",
+	    e) < 0)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		err_set(e, "evidence entry %lld in '%s' has lost its hash and "
+		    "signature, after signed entries: the store was altered; keep "
+		    "it for inspection and restore the state dir from a backup",
+		    (long long)sqlite3_column_int64(st, 0), s->path);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if (store_prepare(s, &st, "SELECT " ENTRY_SELECT " FROM evidence WHERE "
 	    "hash IS NULL ORDER BY id", e) < 0 ||
 	    store_prepare(s, &up, "UPDATE evidence SET prev = ?, hash = ?, "
@@ -544,7 +563,8 @@ evidence_export(struct store *s, int64_t since_ms, struct err *e)
 		return NULL;
 	memcpy(last_hash, zero_hash, HASH_HEX);
 	if (store_prepare(s, &st, "SELECT " ENTRY_SELECT ", hash, sig FROM "
-	    "evidence WHERE at >= ? ORDER BY id", e) < 0)
+	    "evidence WHERE id >= (SELECT coalesce(min(id), 0) FROM evidence "
+	    "WHERE at >= ?) ORDER BY id", e) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, since_ms);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -674,6 +694,8 @@ parse_line(const char *p, size_t len, long line, int64_t after, json_t **out,
 	char what[96];
 	json_error_t je;
 
+	if (after == INT64_MAX)
+		after--;	/* a seq no entry can follow: name it all the same */
 	if (line == 1)
 		snprintf(what, sizeof(what), "the header");
 	else if (after == 0)

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 #include "ledger/approvals.h"
 #include "ledger/gate.h"
 
@@ -36,7 +37,7 @@ static const struct action_def actions[] = {
 	    "make an earlier release live again" },
 	{ "secrets.set", ROLE_OPERATOR, P, false, "stage secret values for an app" },
 	{ "secrets.unset", ROLE_OPERATOR, P, false, "stage the removal of secrets" },
-	{ "secrets.deploy", ROLE_OPERATOR, P, false, "deploy the staged secrets" },
+	{ "secrets.deploy", ROLE_OPERATOR, P, true, "deploy the staged secrets" },
 	{ "migrate.apply", ROLE_OPERATOR, P, false,
 	    "apply migrations to a database" },
 	{ "gc.run", ROLE_OPERATOR, P, false, "remove the artifacts and logs "
@@ -119,17 +120,23 @@ evidence_write(struct store *s, const struct actor *a,
 		fatalx("%s", e.msg);
 }
 
-/* What an approval binds: the SHA-256 of action, target and args, canonical. */
+/*
+ * What an approval binds: the SHA-256 of action, target and the args' canonical
+ * JSON, NUL-separated (a target need not be UTF-8: a file name).
+ */
 static void
 call_digest(const struct gate_call *call, char out[65])
 {
-	json_t *j = json_pack("{ss ss sO?}", "action", call->action, "target",
-	    call->target, "args", call->args);
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *args = call->args != NULL ? json_dumps(call->args, JSON_COMPACT |
+	    JSON_SORT_KEYS) : NULL;
+	char *text = xasprintf("%s%c%s%c%s", call->action, 0, call->target, 0,
+	    args != NULL ? args : "null");
+	size_t len = strlen(call->action) + strlen(call->target) + 2 +
+	    strlen(args != NULL ? args : "null");
 
-	sha256_hex(text, strlen(text), out);
+	sha256_hex(text, len, out);
 	free(text);
-	json_decref(j);
+	free(args);
 }
 
 /* Records a pending request for call; -1 with ERR_PENDING naming it. */
@@ -181,13 +188,19 @@ gate_begin(struct store *s, const struct actor *a, struct gate_call *call,
 	const struct action_def *def = action_find(call->action);
 	char digest[65];
 	int64_t expire;
-	bool policy;
+	int policy;
 
 	if (def == NULL)
 		BUG("action '%s' has no row in the gate's table", call->action);
 	call->started = mono_ms();
-	policy = approval_required(s, call->action, call->stage, &expire);
-	switch (gate_decide(def, a->role, call->stage, policy)) {
+	/* Rules that cannot be read gate nothing through: refuse. */
+	if ((policy = approval_required(s, call->action, call->stage, &expire,
+	    e)) < 0) {
+		e->kind = ERR_FAILED;
+		evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
+		return -1;
+	}
+	switch (gate_decide(def, a->role, call->stage, policy == 1)) {
 	case GATE_DENY:
 		if (a->role < def->min_role)
 			err_setk(e, ERR_DENIED, "%s '%s' may not %s (needs role "
@@ -203,7 +216,13 @@ gate_begin(struct store *s, const struct actor *a, struct gate_call *call,
 		return -1;
 	case GATE_APPROVAL:
 		if (a->approval == 0)
-			return request_approval(s, a, call, def, policy, e);
+			return request_approval(s, a, call, def, policy == 1, e);
+		break;
+	case GATE_RUN:
+		break;
+	}
+	/* A granted request is used up by its run, needed now or not. */
+	if (a->approval != 0) {
 		call->approval = a->approval;
 		call_digest(call, digest);
 		if (approval_claim(s, a->approval, call->action, a->name, digest,
@@ -211,10 +230,6 @@ gate_begin(struct store *s, const struct actor *a, struct gate_call *call,
 			evidence_write(s, a, call, OUTCOME_DENIED, e->msg);
 			return -1;
 		}
-		break;
-	case GATE_RUN:
-		call->approval = a->approval;
-		break;
 	}
 	evidence_write(s, a, call, OUTCOME_REQUESTED, NULL);
 	return 0;

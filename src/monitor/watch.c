@@ -1595,7 +1595,9 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 {
 	struct ping_arg p = { w, hb_find(w, name), HB_SUCCESS, HB_REPORT_NONE,
 	    NULL };
-	struct gate_call call = { .action = "heartbeat.ping", .args = body };
+	struct gate_call call = { .action = "heartbeat.ping" };
+	json_t *args;
+	int r;
 	const char *sig = json_string_value(json_object_get(body, "signal"));
 	const char *rep = json_string_value(json_object_get(body, "status"));
 	const json_t *code = json_object_get(body, "exit_code");
@@ -1643,7 +1645,13 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 	p.message = msg ? json_string_value(msg) : NULL;
 	snprintf(target, sizeof(target), "heartbeat:%s", name);
 	call.target = target;
-	if (gate_run(w->store, actor, &call, do_ping, &p, e) < 0)
+	/* What the ping said, checked above; never the rest of the body. */
+	args = json_pack("{s:s?, s:s?, s:O?, s:s?}", "signal", sig, "status", rep,
+	    "exit_code", code, "message", p.message);
+	call.args = args;
+	r = gate_run(w->store, actor, &call, do_ping, &p, e);
+	json_decref(args);
+	if (r < 0)
 		return NULL;
 	return hb_json(w, p.h);
 }
@@ -1723,7 +1731,9 @@ watch_maintenance_add(struct watch *w, const struct actor *actor,
     const json_t *body, struct err *e)
 {
 	struct maint_arg m = { w, actor, NULL, NULL, 0, 0, 0 };
-	struct gate_call call = { .action = "maintenance.add", .args = body };
+	struct gate_call call = { .action = "maintenance.add" };
+	json_t *args;
+	int r;
 	const json_t *dur = json_object_get(body, "duration_ms");
 	const json_t *start = json_object_get(body, "starts_at");
 	const char *t = json_string_value(json_object_get(body, "target"));
@@ -1752,7 +1762,12 @@ watch_maintenance_add(struct watch *w, const struct actor *actor,
 	m.starts = start ? json_integer_value(start) : watch_now(w);
 	m.ends = m.starts + json_integer_value(dur);
 	call.target = m.target;
-	if (gate_run(w->store, actor, &call, do_maint_add, &m, e) < 0)
+	args = json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)m.starts,
+	    "ends_at", (json_int_t)m.ends, "reason", m.reason);
+	call.args = args;
+	r = gate_run(w->store, actor, &call, do_maint_add, &m, e);
+	json_decref(args);
+	if (r < 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "id", (json_int_t)m.id, "target", m.target);
 }

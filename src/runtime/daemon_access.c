@@ -177,6 +177,13 @@ replay_promote(struct daemon *d, const struct actor *a, const json_t *req,
 	    json_object_get(req, "body"), e);
 }
 
+static json_t *
+replay_secrets_deploy(struct daemon *d, const struct actor *a,
+    const json_t *req, struct err *e)
+{
+	return daemon_secrets_deploy(d, a, json_str(req, "app"), e);
+}
+
 static const struct {
 	const char	*op;
 	json_t		*(*fn)(struct daemon *, const struct actor *,
@@ -185,6 +192,7 @@ static const struct {
 	{ "deploy", replay_deploy },
 	{ "rollback", replay_rollback },
 	{ "promote", replay_promote },
+	{ "secrets_deploy", replay_secrets_deploy },
 };
 
 /* Runs granted approval ap (JSON) as its requester; the action's answer or NULL. */

@@ -363,6 +363,17 @@ run_deploy(struct daemon *d, const struct actor *actor, const char *action,
 		json_object_set_new(args, "message", json_string(q->rel.message));
 	if (q->from != NULL)
 		json_object_set_new(args, "from", json_string(q->from));
+	/*
+	 * The secrets it will freeze, by name and keyed digest (never a value): an
+	 * approval then covers them, and secrets staged after the request void it.
+	 */
+	if (q->freeze) {
+		struct err se;
+		json_t *staged = secrets_list(&d->store, q->rel.app, &se);
+
+		if (staged != NULL)
+			json_object_set_new(args, "secrets", staged);
+	}
 	r = gate_run(&d->store, actor, &call, do_deploy, q, e);
 	json_decref(args);
 	json_decref(q->replay);
@@ -538,7 +549,7 @@ daemon_promote(struct daemon *d, const struct actor *actor, const char *app,
 	const struct cfg_app *src, *dst;
 	struct release live;
 	json_t *dbody, *replay, *out;
-	char source[200], msg[256];
+	char source[200], *msg;
 
 	if (from == NULL || to == NULL || strcmp(from, to) == 0) {
 		err_setk(e, ERR_INVALID, "give {\"from\": STAGE, \"to\": STAGE}, "
@@ -555,7 +566,7 @@ daemon_promote(struct daemon *d, const struct actor *actor, const char *app,
 		return NULL;
 	}
 	snprintf(source, sizeof(source), "%s v%d", src->name, live.version);
-	snprintf(msg, sizeof(msg), "%s%spromoted from %s",
+	msg = xasprintf("%s%spromoted from %s",
 	    json_str(body, "message") ? json_str(body, "message") : "",
 	    json_str(body, "message") ? "; " : "", source);
 	/* The same artifact, by digest: nothing is built again. */
@@ -566,6 +577,7 @@ daemon_promote(struct daemon *d, const struct actor *actor, const char *app,
 	    replay, e);
 	json_decref(replay);
 	json_decref(dbody);
+	free(msg);
 	release_release(&live);
 	return out;
 }
@@ -809,7 +821,8 @@ daemon_secrets_deploy(struct daemon *d, const struct actor *actor,
 	if (release_live(&d->store, app, &live, e) < 0)
 		return NULL;
 	out = redeploy(d, actor, "secrets.deploy", &live, true,
-	    "secrets deploy", NULL, e);
+	    "secrets deploy", json_pack("{ss ss}", "op", "secrets_deploy", "app",
+	    app), e);
 	release_release(&live);
 	return out;
 }

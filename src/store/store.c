@@ -283,7 +283,8 @@ static const char *const migrations[] = {
 	"  decided_at INTEGER,"
 	"  comment TEXT,"
 	"  ran_at INTEGER);"
-	"CREATE INDEX approvals_state ON approvals (state);",
+	"CREATE INDEX approvals_state ON approvals (state);"
+	"CREATE INDEX release_steps_ended ON release_steps (ended_at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -63,5 +63,9 @@ check "the first daemon still answers" od status
 printf 'api: {listen: "db.example:80"}\napps: {a: {processes: {w: {command: ["/bin/sh"]}}}}\n' > "$T/bad.yaml"
 outerr "$OPSDECK" config check -c "$T/bad.yaml"
 check "a name in api.listen is a FILE:LINE:COL error" bash -c "[ $rc = 2 ] && grep -q 'bad.yaml:1:15: api.listen:' '$T/err'"
+printf 'api: {listen: "0.0.0.0:7480"}\napps: {a: {processes: {w: {command: ["/bin/sh"]}}}}\n' > "$T/bad.yaml"
+outerr "$OPSDECK" config check -c "$T/bad.yaml"
+check "a non-loopback api.listen is refused (no TLS: tokens would travel in clear)" \
+    bash -c "[ $rc = 2 ] && grep -q 'not a loopback address' '$T/err'"
 stop_daemon
 finish

@@ -17,6 +17,7 @@ approvals:
   expire: $1
   require:
     - {action: deploy.rollback, stage: production}
+    - {action: secrets.deploy, stage: production}
 apps:
   shop-staging:
     stage: staging
@@ -115,6 +116,16 @@ od machine stop "$(od machines --json | jq -r '[.machines[] | select(.app == "sh
 outerr od promote shop --from staging --to production
 check "an unhealthy source is not promoted" bash -c "[ $rc = 1 ] && grep -q 'is not healthy' '$T/err'"
 
+# An approval covers the secrets the deploy will take: one staged after voids it.
+outerr as "$BOT" deploy shop --artifact "$T/good"
+check "a request that will freeze the staged secrets" test "$rc" = 4
+sid=$(od approvals --json | jq -r '.approvals[-1].id')
+check "a secret is staged after it" od secrets set shop "EXTRA=late-$RANDOM"
+outerr as "$ALICE" approve "$sid"
+check "approving it then does not deploy the new secret" \
+    bash -c "[ $rc = 1 ] && grep -q 'was for other arguments' '$T/err'"
+check "no release came of it" test "$(releases_of shop)" = 3
+
 # Expiry: a request older than approvals.expire never runs.
 config 1s
 reload_daemon
@@ -152,6 +163,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$STATE/opsdeck.sock
 check "a non-bearer Authorization gets 401" test "$code" = 401
 outerr as "$ALICE" actor add eve --role admin
 check "an approver cannot add actors" bash -c "[ $rc = 1 ] && grep -q 'needs role admin' '$T/err'"
+
+# The policy holds secrets.deploy on production too.
+outerr od secrets deploy shop
+check "secrets deploy on production waits for approval" test "$rc" = 4
+xid=$(od approvals --json | jq -r '.approvals[-1].id')
+outerr as "$ALICE" approve "$xid"
+check "approved, it makes the release that takes the staged secret" \
+    bash -c "[ $rc = 0 ] && grep -q 'secrets.deploy on .shop.' '$T/out'"
+check "four releases of shop now" test "$(releases_of shop)" = 4
 
 # The evidence tells the story, signed.
 od evidence --json --limit 0 > "$T/ev.json"

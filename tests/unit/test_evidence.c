@@ -322,6 +322,24 @@ test_legacy_rows_sealed(void **state)
 	lines_free(&ls);
 }
 
+/* An entry stripped of its hash after signed ones is never signed anew. */
+static void
+test_stripped_entry_not_resealed(void **state)
+{
+	struct evidence_rec rec = { "mallory", "admin", VIA_CLI, "machine.stop",
+	    "web-1", NULL, OUTCOME_OK, NULL, 0, 0 };
+	struct err e;
+
+	(void)state;
+	five_entries();
+	assert_int_equal(store_exec(&st, "UPDATE evidence SET actor = 'mallory', "
+	    "hash = NULL, sig = NULL, prev = NULL WHERE id = 3", &e), 0);
+	assert_int_equal(evidence_append(&st, &rec, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "evidence entry 3"));
+	assert_non_null(strstr(e.msg, "the store was altered"));
+	assert_int_equal(evidence_seal(&st, &e), -1);
+}
+
 int
 main(void)
 {
@@ -342,6 +360,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_legacy_rows_sealed, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_stripped_entry_not_resealed,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
