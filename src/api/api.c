@@ -13,7 +13,9 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "api/dashboard.h"
 #include "api/routes.h"
+#include "api/session.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -58,6 +60,7 @@ struct api {
 	uv_timer_t	 feed_timer;
 	uint64_t	 last_beat;
 	char		*socket_path;
+	struct sessions	*sessions;	/* the dashboard's logins */
 	const struct daemon_ops *ops;
 	int		 closing;
 };
@@ -286,6 +289,46 @@ sse_start(struct api *api, struct MHD_Connection *c)
 	return ret;
 }
 
+/* The dashboard's pages and forms (api/dashboard.h), with the headers a browser heeds. */
+static enum MHD_Result
+dash_answer(struct api *api, struct MHD_Connection *c, const char *url,
+    const char *method, struct request *rq)
+{
+	struct dash_request req;
+	struct dash_response res;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = url;
+	req.body = buf_str(&rq->body);
+	req.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, DASH_COOKIE);
+	req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	req.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	dash_serve(api->ops, api->sessions, &req, &res);
+	r = MHD_create_response_from_buffer(strlen(res.body), res.body,
+	    MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", res.content_type);
+	if (res.location[0] != '\0')
+		MHD_add_response_header(r, "Location", res.location);
+	if (res.cookie[0] != '\0')
+		MHD_add_response_header(r, "Set-Cookie", res.cookie);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; "
+	    "script-src 'self'; style-src 'self'; connect-src 'self'; "
+	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+	    "base-uri 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	/* same-origin, not no-referrer: with that, a browser posts forms as Origin: null */
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	ret = MHD_queue_response(c, res.status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -296,7 +339,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	struct request *rq = *con_cls;
 	struct api_request req;
 	struct api_response res;
-	const char *auth;
+	const char *auth, *cookie;
 
 	(void)version;
 	if (rq == NULL) {
@@ -314,15 +357,31 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq->too_large)
 		return respond(c, 413, api_error_json(413, "request body larger "
 		    "than 1 MiB", NULL));
+	/* The dashboard logs in by its own form and cookie, on either listener. */
+	if (dash_path(url))
+		return dash_answer(api, c, url, method, rq);
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = url;
 	req.body = buf_str(&rq->body);
 	req.conn = c;
-	if (!l->tcp)
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, DASH_COOKIE);
+	if (auth == NULL && cookie != NULL) {
+		/* The dashboard's script (its live feed): the session's actor. */
+		struct err e;
+
+		if (dash_cookie_actor(api->ops, api->sessions, cookie, method,
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "X-CSRF-Token"), &req.actor, &e) < 0) {
+			unsigned int st = e.kind == ERR_DENIED ? 403 : 401;
+
+			return respond(c, st, api_error_json(st, e.msg, NULL));
+		}
+	} else if (!l->tcp)
 		request_actor(c, &req.actor);
-	else if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+	else if (auth == NULL)
 		return respond(c, 401, api_error_json(401, "the API on "
 		    "TCP needs a bearer token: send 'Authorization: Bearer TOKEN' "
 		    "(from `opsdeck actor add`; the CLI sends $OPSDECK_TOKEN)",
@@ -336,8 +395,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		    VIA_CLI : VIA_API;
 	}
 	/* A bearer token names the actor, whoever is on the other end. */
-	if ((auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION)) != NULL) {
+	if (auth != NULL) {
 		struct err e;
 
 		if (strncmp(auth, "Bearer ", 7) != 0)
@@ -522,6 +580,7 @@ api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
 
 	api->ops = ops;
 	api->socket_path = xstrdup(socket_path);
+	api->sessions = sessions_new();
 	if ((pw = getpwuid(geteuid())) != NULL)
 		snprintf(owner_name, sizeof(owner_name), "%s", pw->pw_name);
 	else
@@ -548,6 +607,7 @@ api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
 	api_run(api);
 	return api;
 fail:
+	sessions_free(api->sessions);
 	free(api->socket_path);
 	free(api);
 	return NULL;
@@ -560,6 +620,7 @@ api_closed(uv_handle_t *h)
 	    ((struct listener *)h->data)->api : h->data;
 
 	if (--api->closing == 0) {
+		sessions_free(api->sessions);
 		free(api->socket_path);
 		free(api);
 	}
