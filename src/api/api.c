@@ -61,6 +61,12 @@ struct api {
 	uint64_t	 last_beat;
 	char		*socket_path;
 	struct sessions	*sessions;	/* the dashboard's logins */
+	/* api.local_users, their names looked up at start */
+	struct local_user {
+		uid_t	 uid;
+		char	 actor[64];
+	}		*local;
+	size_t		 nlocal;
 	const struct daemon_ops *ops;
 	int		 closing;
 };
@@ -75,26 +81,37 @@ static void api_closed(uv_handle_t *);
 
 static char owner_name[64] = "unknown";
 
-/* Who is on the other end of the unix socket: the local user is the actor. */
-static void
-request_actor(struct MHD_Connection *c, struct actor *a)
+/*
+ * Who is on the other end of the unix socket: the actor api.local_users maps the
+ * local user to, else the daemon's owner or root (the socket is 0600, so no one
+ * else reaches it) as admin under their login name. -1 with e when the mapped
+ * actor is unknown or revoked: such a user is not let in as anyone else.
+ */
+static int
+request_actor(struct api *api, struct MHD_Connection *c, struct actor *a,
+    struct err *e)
 {
 	const union MHD_ConnectionInfo *ci;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_USER_AGENT);
+	size_t i;
 
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "unknown");
 	a->role = ROLE_VIEWER;
-	/* The CLI says who it is; anything else on the socket is an API client. */
-	a->via = ua != NULL && strcmp(ua, CLI_USER_AGENT) == 0 ? VIA_CLI :
-	    VIA_API;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
 	    &cred, &len) < 0)
-		return;
+		goto via;
+	for (i = 0; i < api->nlocal; i++)
+		if (api->local[i].uid == cred.uid) {
+			if (api->ops->actor_named(api->ops->d, api->local[i].actor, a,
+			    e) < 0)
+				return -1;
+			goto via;
+		}
 	/* Names were looked up at start: getpwuid may ask NSS (LDAP) and block. */
 	if (cred.uid == geteuid())
 		snprintf(a->name, sizeof(a->name), "%s", owner_name);
@@ -102,9 +119,13 @@ request_actor(struct MHD_Connection *c, struct actor *a)
 		snprintf(a->name, sizeof(a->name), "root");
 	else
 		snprintf(a->name, sizeof(a->name), "uid:%u", (unsigned)cred.uid);
-	/* The socket is mode 0600: whoever reaches it is the daemon's owner or root. */
 	if (cred.uid == 0 || cred.uid == geteuid())
 		a->role = ROLE_ADMIN;
+via:
+	/* The CLI says who it is; anything else on the socket is an API client. */
+	a->via = ua != NULL && strcmp(ua, CLI_USER_AGENT) == 0 ? VIA_CLI :
+	    VIA_API;
+	return 0;
 }
 
 static enum MHD_Result
@@ -368,8 +389,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, DASH_COOKIE);
-	if (auth == NULL && cookie != NULL) {
-		/* The dashboard's script (its live feed): the session's actor. */
+	if (auth == NULL && cookie != NULL && strncmp(url, "/v1/", 4) == 0) {
+		/*
+		 * The dashboard's script (its live feed): the session's actor, on
+		 * /v1/ only (GET /ping/NAME records a ping: not for a cookie).
+		 */
 		struct err e;
 
 		if (dash_cookie_actor(api->ops, api->sessions, cookie, method,
@@ -379,9 +403,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 			return respond(c, st, api_error_json(st, e.msg, NULL));
 		}
-	} else if (!l->tcp)
-		request_actor(c, &req.actor);
-	else if (auth == NULL)
+	} else if (!l->tcp && auth == NULL) {
+		struct err e;
+
+		if (request_actor(api, c, &req.actor, &e) < 0)
+			return respond(c, 401, api_error_json(401, e.msg, NULL));
+	} else if (auth == NULL)
 		return respond(c, 401, api_error_json(401, "the API on "
 		    "TCP needs a bearer token: send 'Authorization: Bearer TOKEN' "
 		    "(from `opsdeck actor add`; the CLI sends $OPSDECK_TOKEN)",
@@ -571,16 +598,32 @@ listener_start(struct api *api, uv_loop_t *loop, int fd, bool tcp,
 }
 
 struct api *
-api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
+api_start(uv_loop_t *loop, const char *socket_path, const struct cfg_api *cfg,
     const struct daemon_ops *ops, struct err *e)
 {
 	struct api *api = xcalloc(1, sizeof(*api));
+	const char *tcp_listen = cfg->listen;
 	struct passwd *pw;
+	size_t i;
 	int fd;
 
 	api->ops = ops;
 	api->socket_path = xstrdup(socket_path);
 	api->sessions = sessions_new();
+	api->local = xcalloc(cfg->nlocal_users + 1, sizeof(*api->local));
+	for (i = 0; i < cfg->nlocal_users; i++) {
+		const struct cfg_local_user *u = &cfg->local_users[i];
+
+		if ((pw = getpwnam(u->user)) == NULL) {
+			err_set(e, "api.local_users.%s: there is no OS user '%s' on "
+			    "this host: remove the line or add the user", u->user,
+			    u->user);
+			goto fail;
+		}
+		api->local[api->nlocal].uid = pw->pw_uid;
+		snprintf(api->local[api->nlocal++].actor, sizeof(api->local->actor),
+		    "%s", u->actor);
+	}
 	if ((pw = getpwuid(geteuid())) != NULL)
 		snprintf(owner_name, sizeof(owner_name), "%s", pw->pw_name);
 	else
@@ -607,6 +650,7 @@ api_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
 	api_run(api);
 	return api;
 fail:
+	free(api->local);
 	sessions_free(api->sessions);
 	free(api->socket_path);
 	free(api);
@@ -620,6 +664,7 @@ api_closed(uv_handle_t *h)
 	    ((struct listener *)h->data)->api : h->data;
 
 	if (--api->closing == 0) {
+		free(api->local);
 		sessions_free(api->sessions);
 		free(api->socket_path);
 		free(api);
@@ -657,10 +702,10 @@ api_stop(struct api *api)
 }
 
 static void *
-front_start(uv_loop_t *loop, const char *socket_path, const char *tcp_listen,
+front_start(uv_loop_t *loop, const char *socket_path, const struct cfg_api *cfg,
     const struct daemon_ops *ops, struct err *e)
 {
-	return api_start(loop, socket_path, tcp_listen, ops, e);
+	return api_start(loop, socket_path, cfg, ops, e);
 }
 
 static void

@@ -14,11 +14,13 @@
 struct api;
 
 /*
- * Binds SOCKET_PATH (removing a stale socket) and, when tcp_listen is not NULL,
- * HOST:PORT on TCP, where every request needs a bearer token; serves ops on loop.
+ * Binds SOCKET_PATH (removing a stale socket) and, when cfg->listen is set,
+ * HOST:PORT on TCP, where every request needs a bearer token or a dashboard
+ * session; serves ops on loop. The OS users of cfg->local_users are looked up now
+ * (an unknown one fails the start).
  */
 struct api *api_start(uv_loop_t *, const char *socket_path,
-	    const char *tcp_listen, const struct daemon_ops *, struct err *);
+	    const struct cfg_api *cfg, const struct daemon_ops *, struct err *);
 /* Stops serving and removes the socket; the handles close on the loop. */
 void	api_stop(struct api *);
 /*

@@ -15,7 +15,6 @@
 #include "core/xmalloc.h"
 #include "runtime/ops.h"
 
-#define PAGE_MAX (4 * 1024 * 1024)	/* a page that grows past this is cut */
 #define RELEASES_SHOWN 5
 #define INCIDENTS_SHOWN 20
 #define EVIDENCE_SHOWN 15
@@ -66,7 +65,9 @@ cell_time(struct buf *b, const char *iso)
 	html_esc(b, iso);
 	buf_addstr(b, "\" title=\"");
 	html_esc(b, iso);
-	buf_printf(b, "\">%.8s</time></td>", iso + 11);
+	buf_addstr(b, "\">");
+	buf_add(b, iso + 11, 8);	/* HH:MM:SS, */
+	buf_addstr(b, "</time></td>");
 }
 
 /* A status word as a badge whose class (ok, warn, bad) colours it. */
@@ -228,7 +229,7 @@ render_approvals(const struct view *v)
 			cell(v->b, str_or(a, "why", "—"));
 			cell_time(v->b, json_str(a, "expires_at"));
 			buf_addstr(v->b, "<td class=\"actions\">");
-			if (!may(v, "approval.grant"))
+			if (!may(v, "approval.grant") && !may(v, "approval.deny"))
 				buf_addstr(v->b, "<small>an approver decides</small>");
 			else if (strcmp(who, v->actor->name) == 0)
 				buf_addstr(v->b, "<small>your request: another "
@@ -236,10 +237,13 @@ render_approvals(const struct view *v)
 			else {
 				snprintf(path, sizeof(path),
 				    "/ui/approvals/%lld/approve", id);
-				button_form(v, path, "Approve", "approve", true);
+				if (may(v, "approval.grant"))
+					button_form(v, path, "Approve", "approve",
+					    true);
 				snprintf(path, sizeof(path), "/ui/approvals/%lld/deny",
 				    id);
-				button_form(v, path, "Deny", "deny", false);
+				if (may(v, "approval.deny"))
+					button_form(v, path, "Deny", "deny", false);
 			}
 			buf_addstr(v->b, "</td></tr>");
 		}
@@ -713,6 +717,8 @@ do_login(const struct daemon_ops *ops, struct sessions *t,
 
 	if (form_value(req->body, "token", token, sizeof(token)) < 0 ||
 	    token[0] == '\0') {
+		/* a value cut short by a bad escape is still part of a token */
+		explicit_bzero(token, sizeof(token));
 		render_login(b, "give a token (the form's field 'token')");
 		answer_html(res, 400, b);
 		return;
@@ -723,6 +729,9 @@ do_login(const struct daemon_ops *ops, struct sessions *t,
 		answer_html(res, 401, b);
 		return;
 	}
+	/* A session id the browser had before is never carried over. */
+	if (req->cookie != NULL)
+		session_close(t, req->cookie);
 	s = session_open(t, token, wall_ms());
 	explicit_bzero(token, sizeof(token));
 	snprintf(res->cookie, sizeof(res->cookie), DASH_COOKIE "=%s; Path=/; "
@@ -752,7 +761,14 @@ do_action(const struct view *v, const struct dash_request *req,
 			answer_text(res, 404, "no such dashboard action");
 			return;
 		}
-		form_value(req->body, "comment", comment, sizeof(comment));
+		if (form_value(req->body, "comment", comment, sizeof(comment)) ==
+		    -2) {
+			snprintf(v->session->flash, sizeof(v->session->flash),
+			    "approval #%lld: nothing decided: the comment is longer "
+			    "than %zu bytes or badly encoded", id, sizeof(comment) - 1);
+			redirect(res, "/");
+			return;
+		}
 		body = json_pack("{ss?}", "comment", comment[0] != '\0' ? comment :
 		    NULL);
 		out = ops->approval_decide(ops->d, v->actor, id, grant, body, &e);
@@ -761,8 +777,7 @@ do_action(const struct view *v, const struct dash_request *req,
 			snprintf(v->session->flash, sizeof(v->session->flash),
 			    "approval #%lld: %s", id, e.msg);
 		else {
-			const char *err = json_str(json_object_get(out, "error"),
-			    "message");
+			const char *err = json_str(out, "error");
 
 			snprintf(v->session->flash, sizeof(v->session->flash),
 			    "approval #%lld %s%s%s", id, grant ? "granted" :
@@ -796,7 +811,8 @@ void
 dash_serve(const struct daemon_ops *ops, struct sessions *t,
     const struct dash_request *req, struct dash_response *res)
 {
-	struct buf b = BUF_INIT_MAX(PAGE_MAX);
+	/* no cap: every section is bounded (RELEASES_SHOWN, ...) or by the config */
+	struct buf b = BUF_INIT;
 	bool get = strcmp(req->method, "GET") == 0;
 	bool post = strcmp(req->method, "POST") == 0;
 	struct session *s;

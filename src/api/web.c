@@ -64,7 +64,7 @@ form_value(const char *body, const char *name, char *out, size_t outlen)
 	const char *p = body;
 
 	if (outlen == 0)
-		return -1;
+		return -2;
 	while (p != NULL && *p != '\0') {
 		const char *end = strchr(p, '&'), *eq;
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
@@ -72,7 +72,8 @@ form_value(const char *body, const char *name, char *out, size_t outlen)
 		eq = memchr(p, '=', len);
 		if (eq != NULL && (size_t)(eq - p) == nlen &&
 		    memcmp(p, name, nlen) == 0)
-			return form_decode(eq + 1, len - nlen - 1, out, outlen);
+			return form_decode(eq + 1, len - nlen - 1, out, outlen) < 0 ?
+			    -2 : 0;
 		p = end != NULL ? end + 1 : NULL;
 	}
 	return -1;

@@ -110,7 +110,8 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     deploy_fn, strategy_fn, retain_fn, retain_age_fn, router_fn,
     router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
     error_rate_fn, checks_fn, heartbeats_fn, channels_fn, notify_fn,
-    maintenance_fn, approvals_fn, approval_rules_fn, api_fn, api_listen_fn;
+    maintenance_fn, approvals_fn, approval_rules_fn, api_fn, api_listen_fn,
+    local_users_fn;
 static void watch_release(struct cfg_watch *);
 
 static const struct rule top_rules[] = {
@@ -165,6 +166,7 @@ static const struct rule approvals_rules[] = {
 static const struct rule api_rules[] = {
 	{ "listen", RULE_FN, offsetof(struct cfg_api, listen), 0, 0,
 	    api_listen_fn, NULL },
+	{ "local_users", RULE_FN, 0, 0, 0, local_users_fn, NULL },
 };
 
 static const struct rule retain_rules[] = {
@@ -1022,6 +1024,63 @@ api_listen_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 	}
 	free(*out);
 	*out = s;
+}
+
+/* A login name as useradd takes it: [a-z_][a-z0-9_.-]*, at most 32 bytes. */
+static bool
+os_user_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 32 && (islower((unsigned char)s[0]) || s[0] == '_') &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+/* local_users: {OS_USER: ACTOR, ...}; whether the OS user exists is the daemon's. */
+static void
+local_users_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_api *api = field;
+	struct shown v;
+	bool *ok;
+	size_t i;
+
+	(void)r;
+	if (!expect_map(ld, val, path, "a mapping of OS user to actor, like "
+	    "{deploy: bot}"))
+		return;
+	ok = map_keys(ld, val, path, "OS user");
+	for (i = 0; i < val->npairs; i++) {
+		const struct ynode *k = val->pairs[i].key;
+		struct cfg_local_user *u;
+		char *kp, *s;
+
+		if (!ok[i])
+			continue;
+		kp = path_child(path, k->str);
+		if (!os_user_valid(k->str))
+			diag(ld, k, kp, "'%s' is not an OS user name: lowercase "
+			    "letters, digits, '_', '.' and '-', at most 32",
+			    show(&v, k->str));
+		else if ((s = scalar_text(ld, val->pairs[i].value, kp,
+		    "an actor's name")) != NULL) {
+			if (!name_valid(s)) {
+				diag(ld, val->pairs[i].value, kp, "'%s' is not an "
+				    "actor name: [a-z0-9][a-z0-9_-]*, as `opsdeck "
+				    "actor add` takes it", show(&v, s));
+				free(s);
+			} else {
+				api->local_users = xreallocarray(api->local_users,
+				    api->nlocal_users + 1, sizeof(*u));
+				u = &api->local_users[api->nlocal_users++];
+				u->user = xstrdup(k->str);
+				u->actor = s;
+			}
+		}
+		free(kp);
+	}
+	free(ok);
 }
 
 static void
@@ -2131,6 +2190,11 @@ config_release(struct config *cfg)
 	}
 	free(cfg->approvals.rules);
 	free(cfg->api.listen);
+	for (i = 0; i < cfg->api.nlocal_users; i++) {
+		free(cfg->api.local_users[i].user);
+		free(cfg->api.local_users[i].actor);
+	}
+	free(cfg->api.local_users);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

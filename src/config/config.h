@@ -301,8 +301,16 @@ struct cfg_approvals {
 };
 
 /* The api: section: the control API on TCP besides the state dir's socket. */
+/* A local (OS) user whose requests on the control socket act as an actor. */
+struct cfg_local_user {
+	char	*user;		/* "deploy" */
+	char	*actor;		/* "bot" */
+};
+
 struct cfg_api {
 	char		*listen;	/* "127.0.0.1:7480"; NULL: the socket only */
+	struct cfg_local_user *local_users;
+	size_t		 nlocal_users;
 };
 
 struct config {

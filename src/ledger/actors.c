@@ -161,6 +161,34 @@ actors_json(struct store *s, struct err *e)
 }
 
 int
+actor_by_name(struct store *s, const char *name, struct actor *a, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (store_prepare(s, &st, "SELECT role, revoked_at FROM actors WHERE "
+	    "name = ? ORDER BY rowid DESC LIMIT 1", e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		err_setk(e, ERR_DENIED, "there is no actor '%s': add it (`opsdeck "
+		    "actor add %s --role ROLE`) or fix api.local_users", name, name);
+	else if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		err_setk(e, ERR_DENIED, "actor '%s' was revoked: add it again or "
+		    "fix api.local_users", name);
+	else if (role_parse((const char *)sqlite3_column_text(st, 0), &a->role) <
+	    0)
+		err_setk(e, ERR_DENIED, "actor '%s' has an unknown role '%s'", name,
+		    sqlite3_column_text(st, 0));
+	else {
+		snprintf(a->name, sizeof(a->name), "%s", name);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
 actor_by_token(struct store *s, const char *token, struct actor *a,
     struct err *e)
 {

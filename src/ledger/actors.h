@@ -22,6 +22,12 @@ int	 actor_add(struct store *, const char *name, enum role, const char *by,
 	    char token[ACTOR_TOKEN_LEN], struct err *);
 /* -1 (ERR_DENIED) when name is an actor whose token was revoked, else 0. */
 int	 actor_live(struct store *, const char *name, struct err *);
+/*
+ * The actor called name, if it was added and not revoked: 0, or -1 with ERR_DENIED
+ * naming which.
+ */
+int	 actor_by_name(struct store *, const char *name, struct actor *,
+	    struct err *);
 /* Revokes name's token: requests with it fail from now on. */
 int	 actor_revoke(struct store *, const char *name, struct err *);
 /* {"actors": [{name, role, created_at, created_by, revoked_at}]} */

@@ -355,7 +355,7 @@ daemon_run(const struct daemon_options *o)
 	sock = state_socket_path(d->state_dir);
 	daemon_ops_fill(d);
 	d->frontend = o->frontend;
-	if ((d->front = d->frontend->start(&d->loop, sock, cfg->api.listen,
+	if ((d->front = d->frontend->start(&d->loop, sock, &cfg->api,
 	    &d->ops, &e)) == NULL) {
 		fprintf(stderr, "opsdeck up: %s\n", e.msg);
 		goto out_loop;

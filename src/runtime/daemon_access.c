@@ -57,6 +57,12 @@ actor_auth(struct daemon *d, const char *token, struct actor *a, struct err *e)
 	return 0;
 }
 
+static int
+actor_named(struct daemon *d, const char *name, struct actor *a, struct err *e)
+{
+	return actor_by_name(&d->store, name, a, e);
+}
+
 static json_t *
 actors_list(struct daemon *d, struct err *e)
 {
@@ -287,6 +293,7 @@ void
 daemon_access_ops(struct daemon_ops *ops)
 {
 	ops->actor_auth = actor_auth;
+	ops->actor_named = actor_named;
 	ops->actors_json = actors_list;
 	ops->actor_add = actor_add_op;
 	ops->actor_revoke = actor_revoke_op;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "config/config.h"
 #include "core/err.h"
 #include "ledger/gate.h"
 
@@ -101,6 +102,9 @@ struct daemon_ops {
 	/* actors (ledger/actors.h): who a bearer token is; list, add, revoke */
 	int	 (*actor_auth)(struct daemon *, const char *token, struct actor *,
 		    struct err *);
+	/* the live actor called name (api.local_users maps OS users to it) */
+	int	 (*actor_named)(struct daemon *, const char *name, struct actor *,
+		    struct err *);
 	json_t	*(*actors_json)(struct daemon *, struct err *);
 	json_t	*(*actor_add)(struct daemon *, const struct actor *,
 		    const json_t *body, struct err *);
@@ -119,11 +123,12 @@ struct daemon_ops {
 
 /*
  * A front end the daemon starts once its store and supervisor are up, and stops
- * first when it stops: start binds socket_path and serves ops on loop.
+ * first when it stops: start binds socket_path (and api's listen) and serves ops
+ * on loop.
  */
 struct daemon_frontend {
 	void	*(*start)(uv_loop_t *, const char *socket_path,
-		    const char *tcp_listen, const struct daemon_ops *,
+		    const struct cfg_api *api, const struct daemon_ops *,
 		    struct err *);
 	void	 (*stop)(void *);
 };
