@@ -809,16 +809,9 @@ static void
 route_apps(const struct daemon_ops *ops, struct api_request *req,
     struct api_response *res)
 {
-	json_t *st;
-	struct err e;
-
 	(void)req;
-	if ((st = ops->status_json(ops->d, NULL, &e)) == NULL) {
-		fail(res, err_http_status(&e), e.msg);
-		return;
-	}
-	res->body = json_pack("{sO}", "apps", json_object_get(st, "apps"));
-	json_decref(st);
+	res->text = ops->apps_text(ops->d);
+	res->content_type = "application/json";
 }
 
 static void

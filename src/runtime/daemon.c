@@ -283,6 +283,7 @@ daemon_ops_fill(struct daemon *d)
 		.d = d,
 		.info_json = daemon_info_json,
 		.status_json = daemon_status_json,
+		.apps_text = daemon_apps_text,
 		.machines_json = daemon_machines_json,
 		.machine_json = daemon_machine_json,
 		.machine_action = daemon_machine_action,
@@ -419,6 +420,8 @@ out:
 		free(d->configs[i]);
 	}
 	free(d->configs);
+	free(d->apps_text);
+	d->apps_text = NULL;
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	free(sock);
@@ -510,18 +513,14 @@ app_cmp(const void *a, const void *b)
 	    (*(const struct cfg_app *const *)b)->name);
 }
 
-json_t *
-daemon_status_json(struct daemon *d, const char *app, struct err *e)
+/* The apps (app NULL: all; else that one, checked), each with its machines. */
+static json_t *
+apps_json(struct daemon *d, const char *app)
 {
 	const struct config *cfg = d->sv.cfg;
+	const struct cfg_app **sorted = xcalloc(cfg->napps + 1, sizeof(*sorted));
 	json_t *apps = json_array();
 	size_t i;
-
-	if (app_check(d, app, e) < 0) {
-		json_decref(apps);
-		return NULL;
-	}
-	const struct cfg_app **sorted = xcalloc(cfg->napps + 1, sizeof(*sorted));
 
 	/* Two queries for the whole fleet, not two per app: status is called often. */
 	json_t *live = query_map(d, "SELECT app, 'v' || version FROM releases "
@@ -556,9 +555,92 @@ daemon_status_json(struct daemon *d, const char *app, struct err *e)
 	free(sorted);
 	json_decref(live);
 	json_decref(needs);
+	return apps;
+}
+
+json_t *
+daemon_status_json(struct daemon *d, const char *app, struct err *e)
+{
+	if (app_check(d, app, e) < 0)
+		return NULL;
 	return json_pack("{s:o, s:o, s:o, s:o}", "daemon", daemon_info_json(d),
-	    "apps", apps, "housekeeping", daemon_gc_status_json(d), "router",
-	    router_json(d->router));
+	    "apps", apps_json(d, app), "housekeeping", daemon_gc_status_json(d),
+	    "router", router_json(d->router));
+}
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
+#define FNV_VAL(h, v) fnv((h), &(v), sizeof(v))
+#define FNV_STR(h, s) ((s) != NULL ? fnv((h), (s), strlen(s) + 1) : fnv((h), "", 1))
+
+/*
+ * A digest of everything apps_json reads: each machine's fields that machine_json
+ * shows, the config (a reload makes a new one), and the store's count of changed
+ * rows (releases going live, apps needing a deploy are rows of this connection).
+ */
+static uint64_t
+apps_key(struct daemon *d)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const struct machine *m;
+	sqlite3_int64 changes = sqlite3_total_changes64(d->store.db);
+	const void *cfg = d->sv.cfg;
+
+	h = FNV_VAL(h, cfg);
+	h = FNV_VAL(h, d->nconfigs);
+	h = FNV_VAL(h, changes);
+	for (m = d->sv.machines; m != NULL; m = m->next) {
+		h = FNV_STR(h, m->id);
+		h = FNV_STR(h, m->app);
+		h = FNV_STR(h, m->process);
+		h = FNV_VAL(h, m->idx);
+		h = FNV_VAL(h, m->state);
+		h = FNV_VAL(h, m->want_running);
+		h = FNV_VAL(h, m->pid);
+		h = FNV_VAL(h, m->port);
+		h = FNV_VAL(h, m->restart_count);
+		h = FNV_VAL(h, m->has_exit);
+		h = FNV_VAL(h, m->exit_code);
+		h = FNV_VAL(h, m->term_signal);
+		h = FNV_STR(h, m->health);
+		h = FNV_VAL(h, m->release.id);
+		h = FNV_VAL(h, m->release.version);
+		h = FNV_VAL(h, m->created_at);
+		h = FNV_VAL(h, m->updated_at);
+		h = FNV_STR(h, m->log.path);
+	}
+	return h;
+}
+
+/*
+ * GET /v1/apps as text: rendered again only when apps_key changes, so that agents
+ * and dashboards polling it cost a digest of the machines, not a JSON tree.
+ */
+char *
+daemon_apps_text(struct daemon *d)
+{
+	uint64_t key = apps_key(d);
+
+	if (d->apps_text == NULL || key != d->apps_key) {
+		json_t *o = json_pack("{so}", "apps", apps_json(d, NULL));
+		char *text = json_dump_compact(o);
+		size_t n = strlen(text);
+
+		json_decref(o);
+		free(d->apps_text);
+		d->apps_text = xreallocarray(text, n + 2, 1);
+		memcpy(d->apps_text + n, "\n", 2);
+		d->apps_key = key;
+	}
+	return xstrdup(d->apps_text);
 }
 
 json_t *

@@ -32,6 +32,9 @@ struct daemon {
 	int		 nconfigs;
 	const char	*config_path;
 	const char	*state_dir;
+	/* GET /v1/apps, rendered, and the digest of what it was rendered from */
+	char		*apps_text;
+	uint64_t	 apps_key;
 	/* the front end serving d->ops (the control API) */
 	const struct daemon_frontend *frontend;
 	void		*front;
@@ -78,6 +81,8 @@ struct daemon {
  */
 json_t	*daemon_info_json(struct daemon *);
 json_t	*daemon_status_json(struct daemon *, const char *app, struct err *);
+/* GET /v1/apps as JSON text, kept until a machine, the store or the config changes. */
+char	*daemon_apps_text(struct daemon *);
 json_t	*daemon_machines_json(struct daemon *, const char *app, struct err *);
 json_t	*daemon_machine_json(struct daemon *, const char *id);
 /* Releases (daemon_deploy.c): each mutating one goes through the action gate. */

@@ -23,6 +23,8 @@ struct daemon_ops {
 	struct daemon	*d;	/* the first argument of every call */
 	json_t	*(*info_json)(struct daemon *);
 	json_t	*(*status_json)(struct daemon *, const char *app, struct err *);
+	/* {"apps": [...]} of status, as JSON text (kept until the fleet changes) */
+	char	*(*apps_text)(struct daemon *);
 	json_t	*(*machines_json)(struct daemon *, const char *app,
 		    struct err *);
 	json_t	*(*machine_json)(struct daemon *, const char *id);

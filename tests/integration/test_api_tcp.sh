@@ -3,6 +3,8 @@
 # (401 without, or with a bad one); the CLI reaches it with OPSDECK_ADDR and
 # OPSDECK_TOKEN and acts as that actor, via cli; a port already held stops `up`
 # with a clear error and nothing left running; a bad api.listen is a FILE:LINE error.
+# GET /v1/apps, kept rendered until the fleet changes, follows a stop, a start and a
+# deploy at once.
 . "$(dirname "$0")/../lib/daemon.sh"
 ADDR=127.0.0.1:26490
 cat > "$CONFIG" <<YAML
@@ -10,6 +12,7 @@ ports: {from: 26400, to: 26449}
 api: {listen: $ADDR}
 apps:
   web-app:
+    deploy: {smoke: 300ms, watch: 300ms, timeout: 10s}
     processes:
       web: {command: ["$DEMO_APP"], port: auto}
 YAML
@@ -54,6 +57,29 @@ outerr env OPSDECK_ADDR=$ADDR "$OPSDECK" status
 check "the CLI over TCP without a token says what is missing" bash -c "[ $rc = 1 ] && grep -q 'needs a bearer token' '$T/err'"
 outerr env OPSDECK_ADDR=127.0.0.1:1 "$OPSDECK" status
 check "nothing listening on OPSDECK_ADDR: exit 3, naming it" bash -c "[ $rc = 3 ] && grep -q '127.0.0.1:1 (OPSDECK_ADDR)' '$T/err'"
+
+# GET /v1/apps is kept rendered until the fleet changes: it must follow every change.
+apps_machines() { curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps" |
+	jq -c '[.apps[].machines[]] | sort_by(.id)'; }
+machines_now() { od machines --json | jq -c '.machines | sort_by(.id)'; }
+same_as_machines() { [ "$(apps_machines)" = "$(machines_now)" ]; }
+m=$(od machines --json | jq -r '.machines[0].id')
+check "/v1/apps shows what /v1/machines shows" same_as_machines
+od machine stop "$m" >/dev/null
+curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps" > "$T/apps.json"
+check "after a stop, at once: the machine stopped in /v1/apps" jq -e \
+    '.apps[0].machines[0].state == "stopped" and .apps[0].machines_started == 0' "$T/apps.json"
+check "and the same as /v1/machines" same_as_machines
+od machine start "$m" >/dev/null
+wait_for 10 all_started || fail "the machine did not start again"
+check "after a start: the same again (pid, state, updated_at)" same_as_machines
+mkdir -p "$T/art" && echo one > "$T/art/VERSION"
+od deploy web-app --artifact "$T/art" >/dev/null
+curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps" > "$T/apps.json"
+check "after a deploy: its release is live in /v1/apps" jq -e '.apps[0].release == "v1"' "$T/apps.json"
+wait_for 20 bash -c "[ \"\$(sqlite3 '$STATE/opsdeck.db' 'SELECT count(*) FROM deploy_locks')\" = 0 ]" ||
+    fail "the deploy did not end"
+check "and its machines are the ones /v1/machines shows" same_as_machines
 
 # A second daemon on another state dir but the same port stops at once.
 outerr "$OPSDECK" up -c "$CONFIG" --state "$T/other"

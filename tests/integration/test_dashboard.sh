@@ -8,6 +8,7 @@
 DEPLOY_PORTS=26700
 . "$(dirname "$0")/../lib/deploy.sh"
 ADDR=127.0.0.1:26790
+PUB=127.0.0.1:26791	# web-app through HAProxy: its requests give the latency section
 ODC="$OPSDECK --state $STATE"	# for bash -c, where od is not a function
 cat > "$CONFIG" <<YAML
 ports: {from: 26700, to: 26789}
@@ -18,8 +19,9 @@ apps:
   web-app:
     stage: staging
     deploy: {smoke: 8s, watch: 500ms, timeout: 30s}
+    routes: ["/api/tiles/:id"]
     processes:
-      web: {command: ["\${OPSDECK_RELEASE_DIR}/start.sh"], port: auto}
+      web: {command: ["\${OPSDECK_RELEASE_DIR}/start.sh"], port: auto, public: $PUB}
   shop:
     stage: production
     deploy: {smoke: 300ms, watch: 300ms, timeout: 20s}
@@ -49,12 +51,23 @@ check "the grant is in evidence as via dashboard, by carol" jq -e \
 check "the deploy it granted ran once, as the agent" test \
     "$(od releases shop --json | jq '[.releases[] | select(.actor == "bot")] | length')" = 1
 
-# ---- what is wrong --------------------------------------------------------------
 code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 5 "$@"; }
-login() { # login TOKEN: a cookie jar in $T/jar.$1
+login() { # login NAME: a cookie jar in $T/jar.NAME, with the token in $T/NAME
 	curl -s -o /dev/null -c "$T/jar.$1" --data-urlencode "token=$(cat "$T/$1")" \
 	    "http://$ADDR/login"
 }
+
+# Requests through the router fill the per-route latency section (an SVG per route).
+for i in $(seq 20); do curl -s -o /dev/null "http://$PUB/api/tiles/$i"; done
+login carol
+has_chart() { curl -s -b "$T/jar.carol" "http://$ADDR/ui/main" > "$T/main.html" &&
+	grep -q '<svg class="lat"' "$T/main.html"; }
+check "per-route latency shows as an SVG chart" wait_for 20 has_chart
+check "for the route template, with its quantiles" bash -c \
+    "grep -o '<section id=\"routes\">.*</section>' '$T/main.html' | grep -q '/api/tiles/:id' &&
+     grep -q 'aria-label=\"p50 [0-9.]* ms, p95 [0-9.]* ms, p99 [0-9.]* ms\"' '$T/main.html'"
+
+# ---- what is wrong --------------------------------------------------------------
 check "/ without a session: 303 to /login" test \
     "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://$ADDR/")" = "303 http://$ADDR/login"
 check "/ui/main without a session: 401" test "$(code "http://$ADDR/ui/main")" = 401
