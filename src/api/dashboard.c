@@ -697,7 +697,7 @@ logged_in(const struct daemon_ops *ops, struct sessions *t, const char *cookie,
 
 	if (cookie == NULL || (s = session_find(t, cookie, wall_ms())) == NULL)
 		return NULL;
-	if (ops->actor_auth(ops->d, s->token, a, &e) < 0) {
+	if (ops->actor_auth_hash(ops->d, s->token_hash, a, &e) < 0) {
 		/* revoked since: the session ends with the token */
 		session_close(t, cookie);
 		return NULL;
@@ -713,7 +713,7 @@ do_login(const struct daemon_ops *ops, struct sessions *t,
 	const struct session *s;
 	struct actor a;
 	struct err e;
-	char token[256];
+	char token[256], hash[65];
 
 	if (form_value(req->body, "token", token, sizeof(token)) < 0 ||
 	    token[0] == '\0') {
@@ -732,8 +732,9 @@ do_login(const struct daemon_ops *ops, struct sessions *t,
 	/* A session id the browser had before is never carried over. */
 	if (req->cookie != NULL)
 		session_close(t, req->cookie);
-	s = session_open(t, token, wall_ms());
+	sha256_hex(token, strlen(token), hash);
 	explicit_bzero(token, sizeof(token));
+	s = session_open(t, hash, a.name, wall_ms());
 	snprintf(res->cookie, sizeof(res->cookie), DASH_COOKIE "=%s; Path=/; "
 	    "HttpOnly; SameSite=Strict; Max-Age=%d", s->id, SESSION_TTL_MS / 1000);
 	redirect(res, "/");

@@ -23,11 +23,13 @@ sessions_new(void)
 static void
 slot_clear(struct session *s)
 {
-	if (s->token != NULL) {
-		explicit_bzero(s->token, strlen(s->token));
-		free(s->token);
-	}
 	explicit_bzero(s, sizeof(*s));
+}
+
+static bool
+slot_used(const struct session *s)
+{
+	return s->token_hash[0] != '\0';
 }
 
 void
@@ -52,25 +54,36 @@ random_hex(char out[SESSION_ID_LEN])
 }
 
 const struct session *
-session_open(struct sessions *t, const char *token, int64_t now_ms)
+session_open(struct sessions *t, const char *token_hash, const char *actor,
+    int64_t now_ms)
 {
-	struct session *s = NULL;
+	struct session *s = NULL, *mine = NULL;
+	int held = 0;
 	size_t i;
 
 	for (i = 0; i < SESSIONS_MAX; i++) {
 		struct session *c = &t->s[i];
 
-		if (c->token == NULL || c->expires_ms <= now_ms) {
-			s = c;
-			break;
+		if (!slot_used(c) || c->expires_ms <= now_ms) {
+			if (s == NULL || slot_used(s))
+				s = c;
+			continue;
 		}
-		if (s == NULL || c->expires_ms < s->expires_ms)
+		if (strcmp(c->actor, actor) == 0) {
+			held++;
+			if (mine == NULL || c->expires_ms < mine->expires_ms)
+				mine = c;
+		}
+		if (s == NULL || (slot_used(s) && c->expires_ms < s->expires_ms))
 			s = c;
 	}
+	if (held >= SESSIONS_PER_ACTOR)
+		s = mine;
 	slot_clear(s);
 	random_hex(s->id);
 	random_hex(s->csrf);
-	s->token = xstrdup(token);
+	snprintf(s->token_hash, sizeof(s->token_hash), "%s", token_hash);
+	snprintf(s->actor, sizeof(s->actor), "%s", actor);
 	s->expires_ms = now_ms + SESSION_TTL_MS;
 	return s;
 }
@@ -85,7 +98,7 @@ slot_of(struct sessions *t, const char *id)
 	if (strlen(id) != SESSION_ID_LEN - 1)
 		return NULL;
 	for (i = 0; i < SESSIONS_MAX; i++)
-		if (t->s[i].token != NULL &&
+		if (slot_used(&t->s[i]) &&
 		    sodium_memcmp(t->s[i].id, id, SESSION_ID_LEN - 1) == 0)
 			found = &t->s[i];
 	return found;

@@ -189,21 +189,36 @@ actor_by_name(struct store *s, const char *name, struct actor *a, struct err *e)
 }
 
 int
-actor_by_token(struct store *s, const char *token, struct actor *a,
-    struct err *e)
+actor_token_check(const char *token, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	char hash[65];
-	const char *role;
-	int ret = -1;
-
 	if (strlen(token) != ACTOR_TOKEN_LEN - 1 ||
 	    strncmp(token, ACTOR_TOKEN_PREFIX, 4) != 0 ||
 	    strspn(token + 4, "0123456789abcdef") != ACTOR_TOKEN_LEN - 5)
 		return err_setk(e, ERR_DENIED, "the bearer token is not an opsdeck "
 		    "token (odt_ and 64 hex digits): use the one `opsdeck actor "
 		    "add` printed");
+	return 0;
+}
+
+int
+actor_by_token(struct store *s, const char *token, struct actor *a,
+    struct err *e)
+{
+	char hash[65];
+
+	if (actor_token_check(token, e) < 0)
+		return -1;
 	sha256_hex(token, strlen(token), hash);
+	return actor_by_hash(s, hash, a, e);
+}
+
+int
+actor_by_hash(struct store *s, const char *hash, struct actor *a, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *role;
+	int ret = -1;
+
 	if (store_prepare(s, &st, "SELECT name, role, revoked_at FROM actors "
 	    "WHERE token_hash = ?", e) < 0)
 		return -1;

@@ -38,5 +38,10 @@ json_t	*actors_json(struct store *, struct err *);
  */
 int	 actor_by_token(struct store *, const char *token, struct actor *,
 	    struct err *);
+/* 0 when token has the shape of an opsdeck token, else -1 (ERR_DENIED) saying so. */
+int	 actor_token_check(const char *token, struct err *);
+/* actor_by_token for the token whose SHA-256 (lowercase hex) is hash. */
+int	 actor_by_hash(struct store *, const char *hash, struct actor *,
+	    struct err *);
 
 #endif

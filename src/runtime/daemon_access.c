@@ -33,13 +33,13 @@ daemon_access_apply(struct daemon *d, const struct config *cfg, struct err *e)
 	return r;
 }
 
+/* Who the token of SHA-256 hash is: from the daemon's cache, else the store's. */
 static int
-actor_auth(struct daemon *d, const char *token, struct actor *a, struct err *e)
+actor_auth_hash(struct daemon *d, const char *hash, struct actor *a,
+    struct err *e)
 {
-	char hash[65];
 	int i, slot;
 
-	sha256_hex(token, strlen(token), hash);
 	for (i = 0; i < d->ntokens; i++)
 		if (strcmp(d->tokens[i].hash, hash) == 0) {
 			/* Who it is; where it came from stays the request's. */
@@ -47,14 +47,25 @@ actor_auth(struct daemon *d, const char *token, struct actor *a, struct err *e)
 			a->role = d->tokens[i].actor.role;
 			return 0;
 		}
-	if (actor_by_token(&d->store, token, a, e) < 0)
+	if (actor_by_hash(&d->store, hash, a, e) < 0)
 		return -1;
 	/* Full: the first entry makes room. */
 	slot = d->ntokens < (int)(sizeof(d->tokens) / sizeof(d->tokens[0])) ?
 	    d->ntokens++ : 0;
-	memcpy(d->tokens[slot].hash, hash, sizeof(hash));
+	memcpy(d->tokens[slot].hash, hash, 65);
 	d->tokens[slot].actor = *a;
 	return 0;
+}
+
+static int
+actor_auth(struct daemon *d, const char *token, struct actor *a, struct err *e)
+{
+	char hash[65];
+
+	if (actor_token_check(token, e) < 0)
+		return -1;
+	sha256_hex(token, strlen(token), hash);
+	return actor_auth_hash(d, hash, a, e);
 }
 
 static int
@@ -293,6 +304,7 @@ void
 daemon_access_ops(struct daemon_ops *ops)
 {
 	ops->actor_auth = actor_auth;
+	ops->actor_auth_hash = actor_auth_hash;
 	ops->actor_named = actor_named;
 	ops->actors_json = actors_list;
 	ops->actor_add = actor_add_op;

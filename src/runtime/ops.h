@@ -104,6 +104,9 @@ struct daemon_ops {
 	/* actors (ledger/actors.h): who a bearer token is; list, add, revoke */
 	int	 (*actor_auth)(struct daemon *, const char *token, struct actor *,
 		    struct err *);
+	/* actor_auth by the token's SHA-256 (lowercase hex): dashboard sessions */
+	int	 (*actor_auth_hash)(struct daemon *, const char *hash,
+		    struct actor *, struct err *);
 	/* the live actor called name (api.local_users maps OS users to it) */
 	int	 (*actor_named)(struct daemon *, const char *name, struct actor *,
 		    struct err *);

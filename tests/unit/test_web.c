@@ -1,7 +1,7 @@
 /*
  * The dashboard's pieces that do not need a daemon: reading form fields, escaping
  * text into HTML, and the session table (ids, CSRF tokens, expiry, logout, a full
- * table giving way).
+ * table giving way, an actor's own oldest giving way at its cap).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -62,15 +62,16 @@ test_sessions(void **state)
 	int64_t now = 1000;
 
 	(void)state;
-	s = session_open(t, "odt_one", now);
+	s = session_open(t, "hash-one", "alice", now);
 	assert_int_equal(strlen(s->id), SESSION_ID_LEN - 1);
 	assert_string_not_equal(s->id, s->csrf);
 	memcpy(id, s->id, sizeof(id));
 	memcpy(csrf, s->csrf, sizeof(csrf));
-	s2 = session_open(t, "odt_two", now);
+	s2 = session_open(t, "hash-two", "bob", now);
 	assert_string_not_equal(s2->id, id);
 	assert_ptr_equal(session_find(t, id, now + 1), s);
-	assert_string_equal(session_find(t, id, now + 1)->token, "odt_one");
+	assert_string_equal(session_find(t, id, now + 1)->token_hash, "hash-one");
+	assert_string_equal(session_find(t, id, now + 1)->actor, "alice");
 	assert_true(session_csrf_ok(s, csrf));
 	assert_false(session_csrf_ok(s, s2->csrf));
 	assert_false(session_csrf_ok(s, ""));
@@ -94,17 +95,39 @@ static void
 test_sessions_full(void **state)
 {
 	struct sessions *t = sessions_new();
-	char first[SESSION_ID_LEN], second[SESSION_ID_LEN];
+	char first[SESSION_ID_LEN], second[SESSION_ID_LEN], name[16];
 	int i;
 
 	(void)state;
-	memcpy(first, session_open(t, "odt_first", 1)->id, sizeof(first));
-	memcpy(second, session_open(t, "odt_second", 2)->id, sizeof(second));
+	memcpy(first, session_open(t, "h1", "first", 1)->id, sizeof(first));
+	memcpy(second, session_open(t, "h2", "second", 2)->id, sizeof(second));
 	/* 256 slots: the 257th login takes the one that expires first */
-	for (i = 0; i < 255; i++)
-		session_open(t, "odt_more", 10 + i);
+	for (i = 0; i < 255; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		session_open(t, "h", name, 10 + i);
+	}
 	assert_null(session_find(t, first, 300));
 	assert_non_null(session_find(t, second, 300));
+	sessions_free(t);
+}
+
+static void
+test_sessions_per_actor(void **state)
+{
+	struct sessions *t = sessions_new();
+	char ids[SESSIONS_PER_ACTOR + 1][SESSION_ID_LEN], other[SESSION_ID_LEN];
+	int i;
+
+	(void)state;
+	memcpy(other, session_open(t, "h", "carol", 0)->id, sizeof(other));
+	for (i = 0; i <= SESSIONS_PER_ACTOR; i++)
+		memcpy(ids[i], session_open(t, "h", "bot", 1 + i)->id,
+		    sizeof(ids[i]));
+	/* the ninth of bot's logins ended bot's oldest, and no one else's */
+	assert_null(session_find(t, ids[0], 100));
+	for (i = 1; i <= SESSIONS_PER_ACTOR; i++)
+		assert_non_null(session_find(t, ids[i], 100));
+	assert_non_null(session_find(t, other, 100));
 	sessions_free(t);
 }
 
@@ -116,6 +139,7 @@ main(void)
 		cmocka_unit_test(test_html_esc),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_sessions_full),
+		cmocka_unit_test(test_sessions_per_actor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
