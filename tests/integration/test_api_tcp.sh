@@ -63,23 +63,26 @@ apps_machines() { curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps
 	jq -c '[.apps[].machines[]] | sort_by(.id)'; }
 machines_now() { od machines --json | jq -c '.machines | sort_by(.id)'; }
 same_as_machines() { [ "$(apps_machines)" = "$(machines_now)" ]; }
+# Two reads can straddle a transition: each comparison waits for them to agree (a
+# kept answer that went stale would never agree); the check after a stop reads once.
+wait_for 10 all_started || fail "the machine did not start again after its restart"
 m=$(od machines --json | jq -r '.machines[0].id')
-check "/v1/apps shows what /v1/machines shows" same_as_machines
+check "/v1/apps shows what /v1/machines shows" wait_for 10 same_as_machines
 od machine stop "$m" >/dev/null
 curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps" > "$T/apps.json"
 check "after a stop, at once: the machine stopped in /v1/apps" jq -e \
     '.apps[0].machines[0].state == "stopped" and .apps[0].machines_started == 0' "$T/apps.json"
-check "and the same as /v1/machines" same_as_machines
+check "and the same as /v1/machines" wait_for 10 same_as_machines
 od machine start "$m" >/dev/null
 wait_for 10 all_started || fail "the machine did not start again"
-check "after a start: the same again (pid, state, updated_at)" same_as_machines
+check "after a start: the same again (pid, state, updated_at)" wait_for 10 same_as_machines
 mkdir -p "$T/art" && echo one > "$T/art/VERSION"
 od deploy web-app --artifact "$T/art" >/dev/null
 curl -s -H "Authorization: Bearer $VIEW" "http://$ADDR/v1/apps" > "$T/apps.json"
 check "after a deploy: its release is live in /v1/apps" jq -e '.apps[0].release == "v1"' "$T/apps.json"
 wait_for 20 bash -c "[ \"\$(sqlite3 '$STATE/opsdeck.db' 'SELECT count(*) FROM deploy_locks')\" = 0 ]" ||
     fail "the deploy did not end"
-check "and its machines are the ones /v1/machines shows" same_as_machines
+check "and its machines are the ones /v1/machines shows" wait_for 10 same_as_machines
 
 # A second daemon on another state dir but the same port stops at once.
 outerr "$OPSDECK" up -c "$CONFIG" --state "$T/other"
