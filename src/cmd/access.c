@@ -226,12 +226,20 @@ decide(struct cmd_ctx *ctx, const struct cmd_entry *entry, const char *verb,
 	else if (strcmp(verb, "deny") == 0)
 		printf("#%lld denied: %s on '%s' will not run\n", id,
 		    jtext(ap, "action"), jtext(ap, "target"));
-	else if (json_is_object(res))
-		printf("#%lld approved: %s on '%s' runs as %s%s%s\n", id,
+	else if (json_is_object(res) && json_str(res, "version") != NULL)
+		printf("#%lld approved: %s on '%s' runs as %s, release %s\n", id,
 		    jtext(ap, "action"), jtext(ap, "target"),
-		    jtext(ap, "requester"), json_str(res, "version") ?
-		    ", release " : "", json_str(res, "version") ?
-		    json_str(res, "version") : "");
+		    jtext(ap, "requester"), json_str(res, "version"));
+	else if (json_is_object(res) && strcmp(jtext(ap, "action"),
+	    "migrate.apply") == 0)
+		printf("#%lld approved: %s on '%s' runs as %s, apply job %lld "
+		    "(`opsdeck migrate status` shows how it ends)\n", id,
+		    jtext(ap, "action"), jtext(ap, "target"),
+		    jtext(ap, "requester"), json_int(res, "id", 0));
+	else if (json_is_object(res))
+		printf("#%lld approved: %s on '%s' runs as %s\n", id,
+		    jtext(ap, "action"), jtext(ap, "target"),
+		    jtext(ap, "requester"));
 	else
 		fprintf(stderr, "opsdeck approve: #%lld approved, but it could "
 		    "not run: %s\n", id, jtext(j, "error"));

@@ -1154,6 +1154,17 @@ approval_rules_fn(struct loader *ld, const struct rule *r,
 				free(stage);
 				stage = NULL;
 			}
+			/* A database has no stage: a rule for migrations holds them all. */
+			if (stage != NULL && action != NULL &&
+			    strcmp(action, "migrate.apply") == 0) {
+				diag(ld, st, sub, "migrate.apply has no stage (a "
+				    "database is no app's): drop 'stage', and the "
+				    "rule holds every apply");
+				free(stage);
+				stage = NULL;
+				free(action);
+				action = NULL;
+			}
 			free(sub);
 		}
 		if (action != NULL) {

@@ -284,9 +284,9 @@ struct cfg_watch {
  * CFG_APPROVABLE.
  */
 #define CFG_APPROVABLE	{ "deploy.create", "deploy.promote", "deploy.rollback", \
-			  "secrets.deploy" }
+			  "secrets.deploy", "migrate.apply" }
 #define CFG_APPROVABLE_TEXT	"deploy.create, deploy.promote, deploy.rollback, " \
-				"secrets.deploy"
+				"secrets.deploy, migrate.apply"
 
 struct cfg_approval_rule {
 	char		*action;

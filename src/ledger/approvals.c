@@ -126,6 +126,21 @@ out:
 	return ret;
 }
 
+/* A replay's private part (a password) is kept only while the request may run. */
+static void
+forget_private(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e;
+
+	if (store_prepare(s, &st, "UPDATE approvals SET replay = json_remove("
+	    "replay, '$.private') WHERE state NOT IN ('pending', 'approved') AND "
+	    "json_type(replay, '$.private') IS NOT NULL", &e) < 0)
+		return;
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 /* Marks pending requests past their expiry as expired. */
 static void
 expire_due(struct store *s)
@@ -139,6 +154,7 @@ expire_due(struct store *s)
 	sqlite3_bind_int64(st, 1, wall_ms());
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	forget_private(s);
 }
 
 int
@@ -206,6 +222,7 @@ approval_decide(struct store *s, int64_t id, const char *approver, bool grant,
 	ret = 0;
 out:
 	sqlite3_finalize(st);
+	forget_private(s);
 	return ret;
 }
 
@@ -240,6 +257,7 @@ approval_claim(struct store *s, int64_t id, const char *action,
 	ret = 0;
 out:
 	sqlite3_finalize(st);
+	forget_private(s);
 	return ret;
 }
 
@@ -257,6 +275,7 @@ approval_fail(struct store *s, int64_t id, const char *why)
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	forget_private(s);
 }
 
 #define APPROVAL_SELECT "id, action, target, stage, digest, replay, requester, " \
@@ -282,10 +301,13 @@ col_time(sqlite3_stmt *st, int i)
 }
 
 static json_t *
-row_json(sqlite3_stmt *st)
+row_json(sqlite3_stmt *st, bool keep_private)
 {
 	const char *replay = (const char *)sqlite3_column_text(st, 5);
 	json_t *r = replay != NULL ? json_loads(replay, 0, NULL) : NULL;
+
+	if (r != NULL && !keep_private)
+		json_object_del(r, "private");
 
 	return json_pack("{sI so so so so so so so so so so so so so so so so}",
 	    "id", (json_int_t)sqlite3_column_int64(st, 0),
@@ -300,8 +322,8 @@ row_json(sqlite3_stmt *st)
 	    "ran_at", col_time(st, 16));
 }
 
-json_t *
-approval_json(struct store *s, int64_t id, struct err *e)
+static json_t *
+approval_get(struct store *s, int64_t id, bool keep_private, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *out = NULL;
@@ -312,12 +334,24 @@ approval_json(struct store *s, int64_t id, struct err *e)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		out = row_json(st);
+		out = row_json(st, keep_private);
 	else
 		err_setk(e, ERR_NOT_FOUND, "no approval request #%lld: list them "
 		    "with `opsdeck approvals`", (long long)id);
 	sqlite3_finalize(st);
 	return out;
+}
+
+json_t *
+approval_json(struct store *s, int64_t id, struct err *e)
+{
+	return approval_get(s, id, false, e);
+}
+
+json_t *
+approval_run_json(struct store *s, int64_t id, struct err *e)
+{
+	return approval_get(s, id, true, e);
 }
 
 json_t *
@@ -335,7 +369,7 @@ approvals_json(struct store *s, bool all, struct err *e)
 		return NULL;
 	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(arr, row_json(st));
+		json_array_append_new(arr, row_json(st, false));
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
 		json_decref(arr);

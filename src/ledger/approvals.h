@@ -56,7 +56,10 @@ struct approval_req {
 	const char	*target;
 	const char	*stage;		/* NULL: none */
 	const char	*digest;	/* of action, target and args */
-	const json_t	*replay;	/* what runs it again once granted */
+	const json_t	*replay;	/* what runs it again once granted; its
+					 * "private" member (a database URL with
+					 * its password) is never shown, and is
+					 * wiped once the request cannot run */
 	const char	*requester;
 	const char	*role;
 	const char	*via;
@@ -82,8 +85,13 @@ int	 approval_claim(struct store *, int64_t id, const char *action,
 	    const char *requester, const char *digest, struct err *);
 /* Marks a granted request that could not start as failed, with why. */
 void	 approval_fail(struct store *, int64_t id, const char *why);
-/* One request as JSON (replay included), or NULL with ERR_NOT_FOUND. */
+/*
+ * One request as JSON (its replay as "request", without the private member), or
+ * NULL with ERR_NOT_FOUND.
+ */
 json_t	*approval_json(struct store *, int64_t id, struct err *);
+/* The same with the replay's private member, for the daemon's one run of it. */
+json_t	*approval_run_json(struct store *, int64_t id, struct err *);
 /*
  * The answer for an action that now waits: {"approval_pending": {request id...}}
  * (the API answers it 202; the CLI says what to do and exits 4).

@@ -20,39 +20,48 @@ static const char *const role_names[] = {
  * The role matrix. viewer reads; agent also deploys to staging (to production only
  * through an approval) and pings heartbeats; operator also deploys anywhere, rolls
  * back, and manages machines, secrets and maintenance; approver also grants
- * approvals; admin also manages actors and reloads the config.
+ * approvals; admin also manages actors and reloads the config. Migrations an agent
+ * may ask for, but they run only once an approver grants them; an operator applies.
  */
-#define P ROLE_VIEWER	/* no stricter role on production */
+/* Columns: action, least role, least role on production, may wait, summary, and the
+ * least role it runs with on any stage without an approval. */
+#define P ROLE_VIEWER	/* no stricter role */
 static const struct action_def actions[] = {
 	{ "machine.start", ROLE_OPERATOR, P, false,
-	    "start a stopped or failed machine" },
-	{ "machine.stop", ROLE_OPERATOR, P, false, "stop a machine" },
-	{ "machine.restart", ROLE_OPERATOR, P, false, "restart a machine" },
-	{ "daemon.reload", ROLE_ADMIN, P, false, "reload opsdeck.yaml" },
+	    "start a stopped or failed machine", P },
+	{ "machine.stop", ROLE_OPERATOR, P, false, "stop a machine", P },
+	{ "machine.restart", ROLE_OPERATOR, P, false, "restart a machine", P },
+	{ "daemon.reload", ROLE_ADMIN, P, false, "reload opsdeck.yaml", P },
 	{ "deploy.create", ROLE_AGENT, ROLE_OPERATOR, true,
-	    "deploy a new release of an app" },
+	    "deploy a new release of an app", P },
 	{ "deploy.promote", ROLE_AGENT, ROLE_OPERATOR, true,
-	    "deploy the artifact live on one stage to another" },
+	    "deploy the artifact live on one stage to another", P },
 	{ "deploy.rollback", ROLE_OPERATOR, P, true,
-	    "make an earlier release live again" },
-	{ "secrets.set", ROLE_OPERATOR, P, false, "stage secret values for an app" },
-	{ "secrets.unset", ROLE_OPERATOR, P, false, "stage the removal of secrets" },
-	{ "secrets.deploy", ROLE_OPERATOR, P, true, "deploy the staged secrets" },
-	{ "migrate.apply", ROLE_OPERATOR, P, false,
-	    "apply migrations to a database" },
+	    "make an earlier release live again", P },
+	{ "secrets.set", ROLE_OPERATOR, P, false,
+	    "stage secret values for an app", P },
+	{ "secrets.unset", ROLE_OPERATOR, P, false,
+	    "stage the removal of secrets", P },
+	{ "secrets.deploy", ROLE_OPERATOR, P, true,
+	    "deploy the staged secrets", P },
+	{ "migrate.apply", ROLE_AGENT, P, true,
+	    "apply migrations to a database", ROLE_OPERATOR },
 	{ "gc.run", ROLE_OPERATOR, P, false, "remove the artifacts and logs "
-	    "retain: no longer keeps" },
-	{ "incident.ack", ROLE_OPERATOR, P, false, "acknowledge an open incident" },
-	{ "heartbeat.ping", ROLE_AGENT, P, false, "report a run to a heartbeat" },
-	{ "maintenance.add", ROLE_OPERATOR, P, false, "start a maintenance window" },
+	    "retain: no longer keeps", P },
+	{ "incident.ack", ROLE_OPERATOR, P, false,
+	    "acknowledge an open incident", P },
+	{ "heartbeat.ping", ROLE_AGENT, P, false, "report a run to a heartbeat", P },
+	{ "maintenance.add", ROLE_OPERATOR, P, false,
+	    "start a maintenance window", P },
 	{ "maintenance.end", ROLE_OPERATOR, P, false,
-	    "end a maintenance window early" },
+	    "end a maintenance window early", P },
 	{ "approval.grant", ROLE_APPROVER, P, false,
-	    "approve another actor's request, which then runs" },
+	    "approve another actor's request, which then runs", P },
 	{ "approval.deny", ROLE_APPROVER, P, false,
-	    "deny another actor's request" },
-	{ "actor.add", ROLE_ADMIN, P, false, "add an actor and make its token" },
-	{ "actor.revoke", ROLE_ADMIN, P, false, "revoke an actor's token" },
+	    "deny another actor's request", P },
+	{ "actor.add", ROLE_ADMIN, P, false,
+	    "add an actor and make its token", P },
+	{ "actor.revoke", ROLE_ADMIN, P, false, "revoke an actor's token", P },
 };
 #undef P
 
@@ -77,7 +86,7 @@ gate_decide(const struct action_def *def, enum role role, const char *stage,
 
 	if (role < def->min_role)
 		return GATE_DENY;
-	if (prod && role < def->prod_role)
+	if ((prod && role < def->prod_role) || role < def->run_role)
 		return def->approvable ? GATE_APPROVAL : GATE_DENY;
 	if (policy_requires && def->approvable)
 		return GATE_APPROVAL;
@@ -171,13 +180,15 @@ request_approval(struct store *s, const struct actor *a, struct gate_call *call,
 	call->approval = id;
 	snprintf(detail, sizeof(detail), "waits for approval #%lld (%s)",
 	    (long long)id, policy ? "the approvals: policy" :
-	    role_str(def->prod_role));
+	    role_str(def->run_role > def->prod_role ? def->run_role :
+	    def->prod_role));
 	evidence_write(s, a, call, OUTCOME_PENDING, detail);
 	err_setk(e, ERR_PENDING, "%s on '%s' waits for approval #%lld: %s; "
 	    "another approver grants it with `opsdeck approve %lld`",
 	    call->action, call->target, (long long)id, policy ?
-	    "the approvals: policy requires one" : "on production it needs an "
-	    "approval or the operator role", (long long)id);
+	    "the approvals: policy requires one" : def->run_role > ROLE_VIEWER ?
+	    "it needs an approval or the operator role" : "on production it "
+	    "needs an approval or the operator role", (long long)id);
 	return -1;
 }
 

@@ -57,6 +57,8 @@ struct action_def {
 					 * min_role) only with approval */
 	bool		 approvable;	/* may wait for an approval and run after */
 	const char	*summary;
+	enum role	 run_role;	/* on any stage; below it (at least min_role)
+					 * only with approval */
 };
 
 const char *role_str(enum role);

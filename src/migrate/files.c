@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
 #include "migrate/files.h"
@@ -100,4 +101,61 @@ sql_files_release(struct sql_files *f)
 		free(f->v[i]);
 	free(f->v);
 	memset(f, 0, sizeof(*f));
+}
+
+int
+sql_files_digest(const struct sql_files *f, struct sql_digests *out,
+    struct err *e)
+{
+	struct buf b = BUF_INIT, all = BUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	out->n = 0;
+	out->v = xcalloc(f->n + 1, sizeof(*out->v));
+	for (i = 0; i < f->n; i++) {
+		const char *slash = strrchr(f->v[i], '/');
+
+		buf_reset(&b);
+		if (file_read(f->v[i], SQL_DIGEST_FILE_MAX, &b, e) < 0)
+			goto out;
+		out->v[i].file = xstrdup(slash != NULL ? slash + 1 : f->v[i]);
+		sha256_hex(b.data != NULL ? b.data : "", b.len, out->v[i].sha256);
+		out->n++;
+		/* name NUL sha256 LF: a name cannot hold NUL, so no two lists meet */
+		buf_add(&all, out->v[i].file, strlen(out->v[i].file) + 1);
+		buf_add(&all, out->v[i].sha256, 64);
+		buf_add(&all, "\n", 1);
+	}
+	sha256_hex(all.data != NULL ? all.data : "", all.len, out->all);
+	ret = 0;
+out:
+	buf_release(&b);
+	buf_release(&all);
+	if (ret < 0)
+		sql_digests_release(out);
+	return ret;
+}
+
+const char *
+sql_digests_find(const struct sql_digests *d, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].file, file) == 0)
+			return d->v[i].sha256;
+	return NULL;
+}
+
+void
+sql_digests_release(struct sql_digests *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->v[i].file);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
 }

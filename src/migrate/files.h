@@ -34,4 +34,29 @@ int	sql_files_add(struct sql_files *, const char *path, int flags,
 	    struct err *);
 void	sql_files_release(struct sql_files *);
 
+/* Files larger than this are not digested: apply's own limit. */
+#define SQL_DIGEST_FILE_MAX	((size_t)64 << 20)
+
+/*
+ * What a set of migrations is, by content: each file's base name (as apply records
+ * it) and SHA-256, and one SHA-256 over the whole list. What an approval binds.
+ */
+struct sql_digest {
+	char	*file;
+	char	 sha256[65];
+};
+
+struct sql_digests {
+	struct sql_digest *v;
+	size_t		 n;
+	char		 all[65];
+};
+
+/* Reads and digests every file of f: -1 naming the first that cannot be read. */
+int	sql_files_digest(const struct sql_files *, struct sql_digests *,
+	    struct err *);
+/* A file's SHA-256 in the list, by base name, or NULL when it is not in it. */
+const char *sql_digests_find(const struct sql_digests *, const char *file);
+void	sql_digests_release(struct sql_digests *);
+
 #endif

@@ -201,6 +201,26 @@ replay_secrets_deploy(struct daemon *d, const struct actor *a,
 	return daemon_secrets_deploy(d, a, json_str(req, "app"), e);
 }
 
+static json_t *
+replay_migrate_apply(struct daemon *d, const struct actor *a,
+    const json_t *req, struct err *e)
+{
+	json_t *body = json_deep_copy(json_object_get(req, "body")), *out;
+	const json_t *priv = json_object_get(req, "private");
+
+	if (body == NULL || !json_is_object(body)) {
+		json_decref(body);
+		err_set(e, "approval #%lld holds no migrate apply request",
+		    (long long)a->approval);
+		return NULL;
+	}
+	if (priv != NULL)
+		json_object_update(body, (json_t *)priv);
+	out = daemon_migrate_apply(d, a, body, e);
+	json_decref(body);
+	return out;
+}
+
 static const struct {
 	const char	*op;
 	json_t		*(*fn)(struct daemon *, const struct actor *,
@@ -210,6 +230,7 @@ static const struct {
 	{ "rollback", replay_rollback },
 	{ "promote", replay_promote },
 	{ "secrets_deploy", replay_secrets_deploy },
+	{ "migrate_apply", replay_migrate_apply },
 };
 
 /* Runs granted approval ap (JSON) as its requester; the action's answer or NULL. */
@@ -280,7 +301,9 @@ approval_decide_op(struct daemon *d, const struct actor *actor, int64_t id,
 		return NULL;
 	}
 	json_decref(args);
-	if ((ap = approval_json(&d->store, id, e)) == NULL)
+	/* The run needs the replay's private part; what is answered never has it. */
+	if ((ap = grant ? approval_run_json(&d->store, id, e) :
+	    approval_json(&d->store, id, e)) == NULL)
 		return NULL;
 	if (grant) {
 		/* It runs now, once, as the one who asked. */

@@ -15,7 +15,9 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "ledger/approvals.h"
 #include "ledger/gate.h"
+#include "migrate/apply.h"
 #include "migrate/db.h"
 #include "migrate/files.h"
 #include "migrate/lint.h"
@@ -37,6 +39,8 @@ struct migrate_job {
 	struct actor		 actor;
 	struct gate_call	 call;		/* migrate.apply on target */
 	char			*target;	/* what the evidence names */
+	json_t			*args;		/* and what it was asked */
+	struct sql_digests	 digests;	/* the only files it may apply */
 	char			*path, *url, *override, *config_path;
 	int64_t			 started_at, ended_at;
 	/* written by the worker while it runs, read by the loop */
@@ -68,6 +72,8 @@ job_free(struct migrate_job *j)
 	pthread_mutex_destroy(&j->mu);
 	buf_release(&j->progress);
 	json_decref(j->report);
+	json_decref(j->args);
+	sql_digests_release(&j->digests);
 	free(j->target);
 	free(j->path);
 	free(j->url);
@@ -116,6 +122,28 @@ job_lint_options(struct migrate_job *j, struct config *cfg,
 	return 0;
 }
 
+/*
+ * apply's gate, before each file it would apply: the file's bytes must be those
+ * digested when the apply was asked for (and approved), so what runs is what the
+ * evidence and any approval name, even if a file changes or appears meanwhile.
+ */
+static int
+job_file_allowed(void *ctx, const char *file, const char *sha256, struct err *e)
+{
+	struct migrate_job *j = ctx;
+	const char *want = sql_digests_find(&j->digests, file);
+
+	if (want == NULL)
+		return err_set(e, "'%s' was not among the files when the apply was "
+		    "asked for%s: ask again", file, j->actor.approval != 0 ?
+		    " and approved" : "");
+	if (strcmp(want, sha256) != 0)
+		return err_set(e, "'%s' changed since the apply was asked for%s "
+		    "(sha256 %.12s… then, %.12s… now): ask again", file,
+		    j->actor.approval != 0 ? " and approved" : "", want, sha256);
+	return 0;
+}
+
 /* On the thread pool: nothing here touches the store or the loop. */
 static void
 job_work(uv_work_t *w)
@@ -123,6 +151,7 @@ job_work(uv_work_t *w)
 	static const cookie_io_functions_t io = { .write = progress_write };
 	struct migrate_job *j = w->data;
 	struct apply_options o = { 0 };
+	struct apply_gate gate;
 	struct lint_options lo = { 0 };
 	struct sql_files files = SQL_FILES_INIT;
 	struct config cfg;
@@ -139,6 +168,9 @@ job_work(uv_work_t *w)
 		goto out;
 	if ((progress = fopencookie(j, "w", io)) != NULL)
 		setvbuf(progress, NULL, _IOLBF, 0);
+	gate.approve = job_file_allowed;
+	gate.ctx = j;
+	o.gate = &gate;
 	o.url = j->url;
 	o.lint = &lo;
 	o.override = j->override;
@@ -243,6 +275,40 @@ body_string(const json_t *body, const char *key, bool required, char **out,
 	return 0;
 }
 
+/* Files listed by name up to this many in the evidence; the digest covers all. */
+#define ARGS_FILES_NAMED	50
+
+/*
+ * The files apply will run, by content, into j->digests, and what the evidence and
+ * any approval record of them: their number, one SHA-256 over all, and their names
+ * and digests while they are few. On the loop: one read of each file.
+ */
+static int
+job_digest(struct migrate_job *j, struct err *e)
+{
+	struct sql_files files = SQL_FILES_INIT;
+	json_t *named;
+	size_t i;
+	int r;
+
+	if ((r = sql_files_add(&files, j->path, SQL_FILES_MIGRATIONS, e)) == 0)
+		r = sql_files_digest(&files, &j->digests, e);
+	sql_files_release(&files);
+	if (r < 0)
+		return -1;
+	j->args = json_pack("{s:s, s:I, s:s, s:s?, s:s?}", "path", j->path,
+	    "files", (json_int_t)j->digests.n, "sha256", j->digests.all,
+	    "override", j->override, "config", j->config_path);
+	if (j->digests.n <= ARGS_FILES_NAMED) {
+		named = json_object();
+		for (i = 0; i < j->digests.n; i++)
+			json_object_set_new(named, j->digests.v[i].file,
+			    json_string(j->digests.v[i].sha256));
+		json_object_set_new(j->args, "named", named);
+	}
+	return 0;
+}
+
 json_t *
 daemon_migrate_apply(struct daemon *d, const struct actor *actor,
     const json_t *body, struct err *e)
@@ -250,6 +316,7 @@ daemon_migrate_apply(struct daemon *d, const struct actor *actor,
 	struct migrate_job *j = xcalloc(1, sizeof(*j));
 	const char *redacted = NULL;
 	char *safe = NULL;
+	json_t *replay;
 
 	pthread_mutex_init(&j->mu, NULL);
 	buf_init(&j->progress, JOB_PROGRESS_MAX);
@@ -282,11 +349,31 @@ daemon_migrate_apply(struct daemon *d, const struct actor *actor,
 	redacted = safe != NULL ? safe : "?";
 	j->target = xasprintf("%s on %s", j->path, redacted);
 	free(safe);
+	if (job_digest(j, e) < 0)
+		goto fail;
 	j->actor = *actor;
 	j->call.action = "migrate.apply";
 	j->call.target = j->target;
-	if (gate_begin(&d->store, actor, &j->call, e) < 0)
+	j->call.args = j->args;
+	/* Once approved, it runs again as asked, with the URL kept out of sight. */
+	replay = json_pack("{s:s, s:{s:s, s:s?, s:s?}, s:{s:s}}", "op",
+	    "migrate_apply", "body", "path", j->path, "override", j->override,
+	    "config", j->config_path, "private", "db", j->url);
+	j->call.replay = replay;
+	if (gate_begin(&d->store, actor, &j->call, e) < 0) {
+		json_decref(replay);
+		/* Not refused: the answer is the request that waits. */
+		if (e->kind == ERR_PENDING) {
+			json_t *out = approval_pending_json(&d->store,
+			    j->call.approval, e);
+
+			job_free(j);
+			return out;
+		}
 		goto fail;
+	}
+	json_decref(replay);
+	j->call.replay = NULL;
 	j->d = d;
 	j->id = ++d->migrate_last_id;
 	j->started_at = wall_ms();

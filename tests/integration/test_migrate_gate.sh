@@ -97,3 +97,93 @@ check "saying it waits for the apply" grep -q "again: still stopping (a migrate 
 wait "$client" || true
 check "the file was applied, not cut off" test "$(applied 004_slow.sql)" = 1
 check "and its evidence is complete" test "$(ev result "ORDER BY id DESC LIMIT 1")" = ok
+
+# Four eyes on migrations: with `approvals: require: [{action: migrate.apply}]` every
+# apply waits for another approver, runs once as its requester, and runs exactly the
+# files (by content) that were approved. The URL's password is never shown.
+cat >"$CONFIG" <<EOF2
+approvals:
+  require:
+    - {action: migrate.apply}
+apps:
+  web-app:
+    processes:
+      web: {command: ["$DEMO_APP"], port: auto}
+EOF2
+start_daemon
+as() { local tok=$1; shift; OPSDECK_TOKEN=$tok "$OPSDECK" --state "$STATE" "$@"; }
+BOT=$(od actor add bot --role agent)
+OLGA=$(od actor add olga --role operator)
+CAROL=$(od actor add carol --role approver)
+Q="$T/q" && mkdir -p "$Q"
+printf 'CREATE TABLE five (id int);\n' >"$Q/005_five.sql"
+pw="postgresql://postgres:sekrit-88@/postgres?host=$PGDIR"
+outerr as "$BOT" migrate apply "$Q" --db "$pw"
+check "an agent's apply waits for approval (exit 4)" test "$rc" = 4
+check "saying who must do what" grep -q "migrate.apply on '$Q on postgresql://postgres@/postgres.*' waits for approval #1.*opsdeck approve 1" "$T/err"
+check "nothing was applied" test "$(applied 005_five.sql)" = 0
+od approvals --json >"$T/ap.json"
+check "the request is listed, by the policy, with the files' digest" \
+    jq -e --arg sha "$(sha256sum "$Q/005_five.sql" | cut -c1-64)" '.approvals[0] | .action == "migrate.apply" and .requester == "bot" and .why == "policy" and .request.body.path != null' "$T/ap.json"
+check "the listing has no password" bash -c "! grep -q sekrit-88 '$T/ap.json'"
+check "nor has the evidence" bash -c "! sqlite3 '$STATE/opsdeck.db' 'SELECT * FROM evidence' | grep -q sekrit-88"
+check "the evidence binds the file's content" \
+    test "$(ev "json_extract(args, '\$.named.\"005_five.sql\"')" "AND result = 'pending' ORDER BY id DESC LIMIT 1")" = "$(sha256sum "$Q/005_five.sql" | cut -c1-64)"
+outerr as "$OLGA" migrate apply "$Q" --db "$PGURL"
+check "the policy holds an operator's apply too (exit 4)" test "$rc" = 4
+outerr as "$OLGA" deny 2
+check "an operator cannot decide (its role)" bash -c "[ $rc = 1 ] && grep -q 'needs role approver' '$T/err'"
+outerr as "$CAROL" deny 2 --comment "bot's comes first"
+check "an approver denies olga's" test "$rc" = 0
+
+outerr as "$CAROL" approve 1
+check "another approver grants the agent's, and it runs" \
+    bash -c "[ $rc = 0 ] && grep -q '#1 approved: migrate.apply on .* runs as bot, apply job' '$T/out'"
+five_applied() { [ "$(applied 005_five.sql)" = 1 ]; }
+check "the file is applied" wait_for 20 five_applied
+check "by the requester" test "$(pg_psql -At -c "SELECT applied_by FROM opsdeck_migrations WHERE file = '005_five.sql'")" = bot
+apply_ended() { [ "$(ev result "AND actor = 'bot' ORDER BY id DESC LIMIT 1")" = ok ]; }
+check "its evidence ends ok, under the approval" wait_for 20 apply_ended
+check "naming approval #1" test "$(ev approval_id "AND actor = 'bot' ORDER BY id DESC LIMIT 1")" = 1
+outerr as "$CAROL" approve 1
+check "approving again runs nothing again" bash -c "[ $rc = 1 ] && grep -q 'has run already' '$T/err'"
+check "the password is gone from the store once it ran" \
+    bash -c "! sqlite3 '$STATE/opsdeck.db' 'SELECT * FROM approvals' | grep -q sekrit-88"
+
+# What runs is what was approved: a file edited after the request voids it.
+printf 'CREATE TABLE six (id int);\n' >"$Q/006_six.sql"
+outerr as "$BOT" migrate apply "$Q" --db "$PGURL"
+id=$(od approvals --json | jq -r '.approvals[-1].id')
+printf 'DROP TABLE five;\n' >"$Q/006_six.sql"
+outerr as "$CAROL" approve "$id"
+check "a file edited after the request: the grant does not run it (exit 1)" \
+    bash -c "[ $rc = 1 ] && grep -q 'was for other arguments' '$T/err'"
+five_there() { pg_psql -At -c 'SELECT 1 FROM five' >/dev/null 2>&1; }
+nothing_ran() { [ "$(applied 006_six.sql)" = 0 ] && five_there; }
+check "nothing of it ran" nothing_ran
+check "and the request says it failed" test "$(od approvals --all --json | jq -r --argjson id "$id" '.approvals[] | select(.id == $id) | .state')" = failed
+
+# A file that changes while the apply runs is refused by the daemon before it runs:
+# the first file waits on a lock this test holds while the second is edited.
+pg_psql -At -c "SELECT pg_advisory_lock(4242), pg_sleep(600)" >/dev/null 2>&1 &
+holder=$!
+holding() { [ "$(pg_psql -At -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" -ge 1 ]; }
+check "the test holds the lock" wait_for 10 holding
+printf 'SELECT pg_advisory_lock(4242);\nSELECT pg_advisory_unlock(4242);\n' >"$Q/006_six.sql"
+printf 'CREATE TABLE seven (id int);\n' >"$Q/007_seven.sql"
+as "$OLGA" migrate apply "$Q" --db "$PGURL" >/dev/null 2>&1 || true
+id=$(od approvals --json | jq -r '.approvals[-1].id')
+as "$CAROL" approve "$id" >"$T/out" 2>"$T/err" || true
+waiting() { [ "$(pg_psql -At -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock(4242)%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")" -ge 1 ]; }
+check "the approved apply runs its first file, which waits on the lock" wait_for 10 waiting
+printf 'CREATE TABLE eight (id int);\n' >"$Q/007_seven.sql"
+pg_psql -At -c "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted" >/dev/null
+wait "$holder" 2>/dev/null || true
+seven_refused() { [ "$(ev result "AND actor = 'olga' ORDER BY id DESC LIMIT 1")" = failed ]; }
+check "the edited second file is refused: the apply fails" wait_for 20 seven_refused
+ev detail "AND actor = 'olga' ORDER BY id DESC LIMIT 1" >"$T/detail"
+check "naming it and why" grep -q "007_seven.sql.*changed since the apply was asked for and approved" "$T/detail"
+first_only() { [ "$(applied 006_six.sql)" = 1 ] && [ "$(applied 007_seven.sql)" = 0 ] &&
+    [ "$(pg_psql -At -c "SELECT to_regclass('eight') IS NULL")" = t ]; }
+check "the first file ran, the edited one did not" first_only
+stop_daemon || true

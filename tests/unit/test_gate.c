@@ -64,6 +64,13 @@ test_role_matrix(void **state)
 	    GATE_RUN);
 	assert_int_equal(decide("actor.add", ROLE_APPROVER, NULL, false),
 	    GATE_DENY);
+	/* migrations: an agent asks, an approver grants; an operator applies */
+	assert_int_equal(decide("migrate.apply", ROLE_VIEWER, NULL, false),
+	    GATE_DENY);
+	assert_int_equal(decide("migrate.apply", ROLE_AGENT, NULL, false),
+	    GATE_APPROVAL);
+	assert_int_equal(decide("migrate.apply", ROLE_OPERATOR, NULL, false),
+	    GATE_RUN);
 	/* admin: actors and the config */
 	assert_int_equal(decide("actor.add", ROLE_ADMIN, NULL, false), GATE_RUN);
 	assert_int_equal(decide("daemon.reload", ROLE_ADMIN, NULL, false),
@@ -84,6 +91,9 @@ test_policy(void **state)
 	    GATE_DENY);
 	assert_int_equal(decide("machine.stop", ROLE_OPERATOR, NULL, true),
 	    GATE_RUN);
+	/* a migration policy holds an admin's apply too */
+	assert_int_equal(decide("migrate.apply", ROLE_ADMIN, NULL, true),
+	    GATE_APPROVAL);
 }
 
 static void
