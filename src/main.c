@@ -50,6 +50,8 @@ extern const struct cmd_entry cmd_evidence_entry;
 extern const struct cmd_entry cmd_evidence_export_entry;
 extern const struct cmd_entry cmd_evidence_verify_entry;
 extern const struct cmd_entry cmd_evidence_key_entry;
+extern const struct cmd_entry cmd_mcp_entry;
+extern const struct cmd_entry cmd_artifact_import_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 /* BEGIN helper-registered commands: one extern line each */
@@ -81,6 +83,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_machine_start_entry,
 	&cmd_machine_stop_entry,
 	&cmd_machine_restart_entry,
+	&cmd_artifact_import_entry,
 	&cmd_deploy_entry,
 	&cmd_releases_entry,
 	&cmd_release_entry,
@@ -102,6 +105,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_evidence_verify_entry,
 	&cmd_evidence_key_entry,
 	&cmd_config_check_entry,
+	&cmd_mcp_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,
 	&cmd_migrate_rules_entry,

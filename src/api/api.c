@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "api/dashboard.h"
+#include "mcp/mcp.h"
 #include "api/routes.h"
 #include "api/session.h"
 #include "core/buf.h"
@@ -350,6 +351,68 @@ dash_answer(struct api *api, struct MHD_Connection *c, const char *url,
 	return ret;
 }
 
+/*
+ * An Origin a page on this host sent: http(s)://127.0.0.1, localhost, [::1] or a
+ * name under .localhost, any port. Anything else is another site's page reaching
+ * in (DNS rebinding), which MCP's transport says to refuse.
+ */
+static bool
+loopback_origin(const char *origin)
+{
+	const char *h = strstr(origin, "://"), *end;
+	size_t n;
+
+	if (h == NULL || (strncmp(origin, "http://", 7) != 0 &&
+	    strncmp(origin, "https://", 8) != 0))
+		return false;
+	h += 3;
+	if (strncmp(h, "[::1]", 5) == 0)
+		end = h + 5;
+	else
+		end = h + strcspn(h, ":/");
+	if (*end != '\0' && *end != ':')
+		return false;
+	n = (size_t)(end - h);
+	return (n == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
+	    (n == 9 && strncmp(h, "localhost", 9) == 0) ||
+	    (n == 5 && strncmp(h, "[::1]", 5) == 0) ||
+	    (n > 10 && strncmp(end - 10, ".localhost", 10) == 0);
+}
+
+/* POST /mcp: one JSON-RPC message for mcp/, as actor (via mcp). */
+static enum MHD_Result
+mcp_answer(struct api *api, struct MHD_Connection *c, const char *method,
+    struct request *rq, struct actor *actor)
+{
+	struct mcp_reply reply;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (strcmp(method, "POST") != 0) {
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(r, "Allow", "POST");
+		ret = MHD_queue_response(c, 405, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	actor->via = VIA_MCP;
+	mcp_handle(api->ops, actor, rq->body.data != NULL ? rq->body.data : "",
+	    rq->body.len, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "MCP-Protocol-Version"), &reply);
+	if (reply.body == NULL)
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
+	else {
+		r = MHD_create_response_from_buffer(strlen(reply.body),
+		    reply.body, MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(r, "Content-Type", "application/json");
+	}
+	ret = MHD_queue_response(c, reply.status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -360,7 +423,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	struct request *rq = *con_cls;
 	struct api_request req;
 	struct api_response res;
-	const char *auth, *cookie;
+	const char *auth, *cookie, *origin;
+	bool is_mcp;
 
 	(void)version;
 	if (rq == NULL) {
@@ -381,6 +445,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	/* The dashboard logs in by its own form and cookie, on either listener. */
 	if (dash_path(url))
 		return dash_answer(api, c, url, method, rq);
+	is_mcp = strcmp(url, "/mcp") == 0;
+	if (is_mcp && (origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Origin")) != NULL && !loopback_origin(origin))
+		return respond(c, 403, api_error_json(403, "Origin is not this "
+		    "host's: /mcp answers clients on loopback only", NULL));
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = url;
@@ -433,6 +502,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			return respond(c, 401, api_error_json(401, e.msg,
 			    NULL));
 	}
+	if (is_mcp)
+		return mcp_answer(api, c, method, rq, &req.actor);
 	memset(&res, 0, sizeof(res));
 	api_dispatch(api->ops, &req, &res);
 	if (res.stream)

@@ -256,3 +256,19 @@ out:
 	free(text);
 	return out;
 }
+
+int
+client_post_text(struct client *c, const char *path, const char *body,
+    long *status, char **out, struct err *e)
+{
+	struct buf resp = BUF_INIT_MAX(RESPONSE_MAX);
+
+	*out = NULL;
+	if (http_exchange(c, "POST", path, body, status, &resp, e) < 0) {
+		buf_release(&resp);
+		return -1;
+	}
+	*out = xstrdup(buf_str(&resp));
+	buf_release(&resp);
+	return 0;
+}

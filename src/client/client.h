@@ -17,5 +17,12 @@ void	 client_free(struct client *);
  */
 json_t	*client_call(struct client *, const char *method, const char *path,
 	    const json_t *body, struct err *);
+/*
+ * A POST of body (text) whose answer is taken as it is, whatever its status: the
+ * body into *out (the caller frees), the HTTP status into *status. -1 with e when
+ * there is no answer.
+ */
+int	 client_post_text(struct client *, const char *path, const char *body,
+	    long *status, char **out, struct err *);
 
 #endif

@@ -130,7 +130,7 @@ gc_offline(struct cmd_ctx *ctx, bool dry_run)
 	const char *cfg_path = cmd_config_path(ctx);
 	struct cfg_diags diags = { NULL, 0 };
 	struct config cfg;
-	struct store st = { NULL, NULL };
+	struct store st = { NULL, NULL, 0 };
 	struct actor actor;
 	struct gate_call call = { .action = "gc.run" };
 	struct gc_run run;

@@ -474,6 +474,8 @@ evidence_append(struct store *s, const struct evidence_rec *rec, int64_t *seq,
 	bool own = sqlite3_get_autocommit(s->db) != 0;
 	int ret = -1;
 
+	sqlite3_int64 before = sqlite3_total_changes64(s->db);
+
 	if (signing_key(s, sk, e) < 0)
 		return -1;
 	/* The chain's tip is read and extended in one write transaction. */
@@ -487,6 +489,7 @@ evidence_append(struct store *s, const struct evidence_rec *rec, int64_t *seq,
 			store_rollback(s);
 	}
 out:
+	s->evidence_changes += sqlite3_total_changes64(s->db) - before;
 	sodium_memzero(sk, sizeof(sk));
 	return ret;
 }

@@ -62,6 +62,8 @@ static const struct action_def actions[] = {
 	{ "actor.add", ROLE_ADMIN, P, false,
 	    "add an actor and make its token", P },
 	{ "actor.revoke", ROLE_ADMIN, P, false, "revoke an actor's token", P },
+	{ "mcp.call", ROLE_VIEWER, P, false, "call an MCP tool (what it "
+	    "changes is recorded by its own action)", P },
 };
 #undef P
 

@@ -591,7 +591,8 @@ apps_key(struct daemon *d)
 {
 	uint64_t h = 14695981039346656037ULL;
 	const struct machine *m;
-	sqlite3_int64 changes = sqlite3_total_changes64(d->store.db);
+	sqlite3_int64 changes = sqlite3_total_changes64(d->store.db) -
+	    d->store.evidence_changes;
 	const void *cfg = d->sv.cfg;
 
 	h = FNV_VAL(h, cfg);

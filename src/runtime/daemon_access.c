@@ -323,9 +323,26 @@ approval_decide_op(struct daemon *d, const struct actor *actor, int64_t id,
 	return json_pack("{so}", "approval", ap);
 }
 
+static json_t *
+recorded_call(struct daemon *d, const struct actor *actor, const char *tool,
+    const json_t *args, json_t *(*fn)(void *, struct err *), void *arg,
+    struct err *e)
+{
+	struct gate_call call = { .action = "mcp.call", .target = tool,
+	    .args = args };
+	json_t *out;
+
+	if (gate_begin(&d->store, actor, &call, e) < 0)
+		return NULL;
+	out = fn(arg, e);
+	gate_end(&d->store, actor, &call, out == NULL ? e : NULL, NULL);
+	return out;
+}
+
 void
 daemon_access_ops(struct daemon_ops *ops)
 {
+	ops->recorded_call = recorded_call;
 	ops->actor_auth = actor_auth;
 	ops->actor_auth_hash = actor_auth_hash;
 	ops->actor_named = actor_named;

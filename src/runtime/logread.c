@@ -32,7 +32,7 @@ json_t *
 logread_machines(const char *state_dir, const char *app, struct err *e)
 {
 	char *dbpath = state_store_path(state_dir), *log;
-	struct store s = { NULL, NULL };
+	struct store s = { NULL, NULL, 0 };
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL;
 	const char *id;

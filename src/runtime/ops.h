@@ -121,6 +121,14 @@ struct daemon_ops {
 	 * {approval, result, error}
 	 */
 	json_t	*(*approvals_json)(struct daemon *, bool all, struct err *);
+	/*
+	 * An MCP tool call as evidence: fn(arg) run as actor through the gate, as
+	 * action mcp.call on tool with args (what fn does that changes anything is
+	 * recorded again by its own action); fn's answer, or NULL with e.
+	 */
+	json_t	*(*recorded_call)(struct daemon *, const struct actor *,
+		    const char *tool, const json_t *args,
+		    json_t *(*fn)(void *arg, struct err *), void *arg, struct err *);
 	json_t	*(*approval_json)(struct daemon *, int64_t id, struct err *);
 	json_t	*(*approval_decide)(struct daemon *, const struct actor *,
 		    int64_t id, bool grant, const json_t *body, struct err *);

@@ -446,6 +446,7 @@ store_open_flags(struct store *s, const char *path, int flags, bool readonly,
 
 	s->db = NULL;
 	s->path = xstrdup(path);
+	s->evidence_changes = 0;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		err_set(e, "cannot open store '%s': %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -18,6 +18,9 @@
 struct store {
 	sqlite3	*db;
 	char	*path;
+	/* rows the evidence ledger changed: a cache keyed on the connection's changes
+	 * (the daemon's /v1/apps) leaves them out, as it shows no evidence */
+	int64_t	 evidence_changes;
 };
 
 /* The schema version this build writes. */

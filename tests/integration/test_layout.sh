@@ -1,11 +1,11 @@
 #!/bin/bash
 # The layout shows the architecture: dependencies run one way,
-#   cmd/ -> api/ -> runtime/ -> deploy/ -> router/ -> stats/, migrate/, monitor/ ->
+#   cmd/ -> api/ -> mcp/ -> runtime/ -> deploy/ -> router/ -> stats/, migrate/, monitor/ ->
 #   ledger/, config/ -> store/ -> core/
 # Each directory may include only the ones below it in the table (its own
 # headers aside). deploy/ reads runtime's machine records (runtime/supervisor.h)
 # but calls nothing of runtime/ by name: it goes through struct deploy_runtime, and
-# the API reaches the daemon only through struct daemon_ops (runtime/ops.h). router/
+# the API and MCP reach the daemon only through struct daemon_ops (runtime/ops.h). router/
 # reads the same machine records and is handed the list through struct router_env.
 set -u
 : "${OPSDECK_SRC:?repo root}"
@@ -25,9 +25,10 @@ declare -A may=(
 	[router]="core config stats runtime/supervisor.h"
 	[deploy]="core config store runtime/supervisor.h router stats"
 	[runtime]="core config store ledger deploy migrate monitor router stats"
-	[api]="core ledger runtime"
+	[mcp]="core ledger runtime/ops.h"
+	[api]="core ledger runtime mcp"
 	[client]="core store"
-	[cmd]="core config store ledger deploy migrate monitor stats runtime api client"
+	[cmd]="core config store ledger deploy migrate monitor stats runtime api mcp client"
 )
 bad_includes() { # DIR: the includes of DIR/ that its row does not allow
 	local dir=$1 f inc top ok
@@ -58,5 +59,7 @@ check "router/ calls no runtime or deploy function by name${calls:+: $calls}" te
 # daemon_run, the daemon's entry point, is what api_daemon_run starts
 calls=$(grep -nE '\bdaemon_[a-z_]+\(' api/*.c | grep -v 'daemon_run(' || true)
 check "api/ calls the daemon only through daemon_ops${calls:+: $calls}" test -z "$calls"
+calls=$(grep -nE '\bdaemon_[a-z_]+\(' mcp/*.c || true)
+check "mcp/ calls the daemon only through daemon_ops${calls:+: $calls}" test -z "$calls"
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
