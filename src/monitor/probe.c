@@ -455,12 +455,23 @@ probe_cancel(struct probe *p)
 void
 prober_free(struct prober *pr)
 {
+	size_t i;
+
 	if (pr == NULL)
 		return;
 	while (pr->probes != NULL)
 		probe_free(pr->probes);
 	/* closes the cached connections, through close_socket */
 	curl_multi_cleanup(pr->multi);
+	/*
+	 * A connection of a transfer cut off by the stop can be closed without
+	 * close_socket: its handle would stay open, and the loop could not close.
+	 */
+	for (i = 0; i < pr->nconns; i++)
+		if (pr->conns[i] != NULL) {
+			sockwatch_close(pr->conns[i]);
+			pr->conns[i] = NULL;
+		}
 	free(pr->conns);
 	uv_timer_stop(pr->timer);
 	pr->timer->data = NULL;
