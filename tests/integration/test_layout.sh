@@ -26,9 +26,10 @@ declare -A may=(
 	[deploy]="core config store runtime/supervisor.h router stats"
 	[runtime]="core config store ledger deploy migrate monitor router stats"
 	[mcp]="core ledger runtime/ops.h"
+	[guard]="core"
 	[api]="core ledger runtime mcp"
 	[client]="core store"
-	[cmd]="core config store ledger deploy migrate monitor stats runtime api mcp client"
+	[cmd]="core config store ledger deploy migrate monitor stats runtime api mcp guard client"
 )
 bad_includes() { # DIR: the includes of DIR/ that its row does not allow
 	local dir=$1 f inc top ok
