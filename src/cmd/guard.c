@@ -9,30 +9,11 @@
 #include <string.h>
 
 #include "cmd/common.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 #include "guard/imports.h"
 
 extern const struct cmd_entry cmd_guard_imports_entry;
-
-/* GitHub's workflow commands take these escaped in a property or the message. */
-static void
-gh_escape(FILE *out, const char *s, bool property)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '%')
-			fputs("%25", out);
-		else if (*s == '\r')
-			fputs("%0D", out);
-		else if (*s == '\n')
-			fputs("%0A", out);
-		else if (property && *s == ':')
-			fputs("%3A", out);
-		else if (property && *s == ',')
-			fputs("%2C", out);
-		else
-			fputc(*s, out);
-	}
-}
 
 static int
 print_hit(const struct import_hit *h, void *arg)

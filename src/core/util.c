@@ -442,3 +442,22 @@ hostport_split(const char *addr, char *host, size_t hostlen, const char **port)
 	*port = colon + 1;
 	return 0;
 }
+
+void
+gh_escape(FILE *out, const char *s, bool property)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			fputs("%25", out);
+		else if (*s == '\r')
+			fputs("%0D", out);
+		else if (*s == '\n')
+			fputs("%0A", out);
+		else if (property && *s == ':')
+			fputs("%3A", out);
+		else if (property && *s == ',')
+			fputs("%2C", out);
+		else
+			fputc(*s, out);
+	}
+}

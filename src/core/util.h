@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -71,5 +72,10 @@ size_t	 str_distance(const char *a, const char *b);
  * NUL-terminated text n may be 4: a NUL is no continuation byte.
  */
 size_t	 utf8_seq(const unsigned char *p, size_t n);
+/*
+ * s as GitHub Actions workflow commands take it: '%', CR and LF escaped, and ':' and
+ * ',' too in a property (file=…, title=…).
+ */
+void	 gh_escape(FILE *, const char *s, bool property);
 
 #endif

@@ -229,26 +229,6 @@ print_gcc(FILE *out, const struct lint_report *r)
 		    v[i].rule->id);
 }
 
-/* GitHub workflow commands: ',' ':' '%' and newlines must be escaped. */
-static void
-gh_escape(FILE *out, const char *s, bool property)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '%')
-			fputs("%25", out);
-		else if (*s == '\r')
-			fputs("%0D", out);
-		else if (*s == '\n')
-			fputs("%0A", out);
-		else if (property && *s == ':')
-			fputs("%3A", out);
-		else if (property && *s == ',')
-			fputs("%2C", out);
-		else
-			fputc(*s, out);
-	}
-}
-
 static void
 print_github(FILE *out, const struct lint_report *r)
 {
