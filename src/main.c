@@ -52,6 +52,14 @@ extern const struct cmd_entry cmd_evidence_verify_entry;
 extern const struct cmd_entry cmd_evidence_key_entry;
 extern const struct cmd_entry cmd_mcp_entry;
 extern const struct cmd_entry cmd_guard_imports_entry;
+extern const struct cmd_entry cmd_task_add_entry;
+extern const struct cmd_entry cmd_task_start_entry;
+extern const struct cmd_entry cmd_task_block_entry;
+extern const struct cmd_entry cmd_task_done_entry;
+extern const struct cmd_entry cmd_task_list_entry;
+extern const struct cmd_entry cmd_task_show_entry;
+extern const struct cmd_entry cmd_task_import_entry;
+extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_artifact_import_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
@@ -108,6 +116,14 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_config_check_entry,
 	&cmd_mcp_entry,
 	&cmd_guard_imports_entry,
+	&cmd_task_add_entry,
+	&cmd_task_start_entry,
+	&cmd_task_block_entry,
+	&cmd_task_done_entry,
+	&cmd_task_list_entry,
+	&cmd_task_show_entry,
+	&cmd_task_import_entry,
+	&cmd_report_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,
 	&cmd_migrate_rules_entry,

@@ -97,6 +97,19 @@ static void route_evidence_export(const struct daemon_ops *,
 static void route_evidence_key(const struct daemon_ops *,
     struct api_request *, struct api_response *);
 
+static void route_tasks(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_task_add(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_task_import(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_task(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_task_move(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+static void route_report(const struct daemon_ops *,
+    struct api_request *, struct api_response *);
+
 static const struct route {
 	const char	*method;
 	const char	*pattern;
@@ -148,6 +161,12 @@ static const struct route {
 	{ "GET", "/v1/evidence", route_evidence },
 	{ "GET", "/v1/evidence/export", route_evidence_export },
 	{ "GET", "/v1/evidence/key", route_evidence_key },
+	{ "GET", "/v1/tasks", route_tasks },
+	{ "POST", "/v1/tasks", route_task_add },
+	{ "POST", "/v1/tasks/import", route_task_import },
+	{ "GET", "/v1/tasks/:id", route_task },
+	{ "POST", "/v1/tasks/:id/:move", route_task_move },
+	{ "GET", "/v1/report", route_report },
 	{ "POST", "/v1/test/clock", route_clock },
 };
 
@@ -836,4 +855,77 @@ route_events(const struct daemon_ops *ops, struct api_request *req,
 	(void)ops;
 	(void)req;
 	res->stream = true;
+}
+
+static void
+route_tasks(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, ops->tasks_json(ops->d, api_query(req, "owner"),
+	    api_query(req, "direction"), api_query(req, "status"), &e), &e, 200);
+}
+
+static void
+route_task_add(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->task_add(ops->d, &req->actor, body, &e), &e, 201);
+	json_decref(body);
+}
+
+static void
+route_task_import(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->task_import(ops->d, &req->actor, body, &e), &e, 200);
+	json_decref(body);
+}
+
+static void
+route_task(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	struct err e;
+
+	answer(res, ops->task_json(ops->d, req->params[0], &e), &e, 200);
+}
+
+static void
+route_task_move(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	json_t *body = body_json(req, res);
+	struct err e;
+
+	if (body == NULL)
+		return;
+	answer(res, ops->task_move(ops->d, &req->actor, req->params[0],
+	    req->params[1], body, &e), &e, 200);
+	json_decref(body);
+}
+
+static void
+route_report(const struct daemon_ops *ops, struct api_request *req,
+    struct api_response *res)
+{
+	long long since;
+	const char *actor = api_query(req, "actor");
+	struct err e;
+
+	if (query_int(req, res, "since_ms", 0, &since) < 0)
+		return;
+	answer(res, ops->report_json(ops->d, actor ? actor : req->actor.name,
+	    since, &e), &e, 200);
 }

@@ -336,6 +336,7 @@ heartbeat_ping_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "start", no_argument, NULL, 'S' },
 		{ "fail", no_argument, NULL, 'F' },
 		{ "exit-code", required_argument, NULL, 'x' },
+		{ "task", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *body = json_object(), *j;
@@ -357,6 +358,9 @@ heartbeat_ping_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'm':
 			json_object_set_new(body, "message", json_string(optarg));
+			break;
+		case 't':
+			json_object_set_new(body, "task", json_string(optarg));
 			break;
 		case 'S':
 		case 'F':
@@ -571,7 +575,7 @@ const struct cmd_entry cmd_heartbeats_entry = {
 };
 const struct cmd_entry cmd_heartbeat_ping_entry = {
 	"heartbeat ping", "NAME [--start|--fail|--exit-code N] [--status doing|done] "
-	"[--message TEXT] [--json]",
+	"[--message TEXT] [--task ID] [--json]",
 	"report a run to a heartbeat", CMD_NEEDS_DAEMON | CMD_MUTATES | CMD_JSON,
 	heartbeat_ping_exec,
 };

@@ -113,6 +113,7 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     maintenance_fn, approvals_fn, approval_rules_fn, api_fn, api_listen_fn,
     local_users_fn;
 static void watch_release(struct cfg_watch *);
+static void heartbeat_channels_check(struct loader *);
 
 static const struct rule top_rules[] = {
 	{ "version", RULE_FN, 0, 0, 0, version_fn, NULL },
@@ -1975,6 +1976,7 @@ config_load_string(const char *file, const char *text, size_t len,
 		    "mapping of app name to app (or only 'migrate:', for a "
 		    "project that uses opsdeck for its migrations)");
 	check_ports(&ld, root);
+	heartbeat_channels_check(&ld);
 out:
 	diags_sort(diags);
 	ret = diags->n == 0 ? 0 : -1;
@@ -3074,6 +3076,33 @@ hb_tz_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 	h->tz_at.col = val->col;
 }
 
+static void
+hb_actor_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_heartbeat *h = field;
+	struct shown v;
+
+	string_fn(ld, r, val, path, &h->actor);
+	h->actor_at.line = val->line;
+	h->actor_at.col = val->col;
+	if (h->actor != NULL && !name_valid(h->actor))
+		diag(ld, val, path, "'%s' is not an actor's name: letters, digits, "
+		    "'-', '_' and '.'", show(&v, h->actor));
+}
+
+static void
+hb_channels_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	struct cfg_heartbeat *h = field;
+
+	(void)r;
+	strings(ld, val, path, "channel", &h->channels, &h->nchannels);
+	h->channels_at.line = val->line;
+	h->channels_at.col = val->col;
+}
+
 static const struct rule heartbeat_rules[] = {
 	{ "period", RULE_DURATION, offsetof(struct cfg_heartbeat, period_ms), 1000,
 	    366 * DAY_MS, NULL, NULL },
@@ -3088,6 +3117,8 @@ static const struct rule heartbeat_rules[] = {
 	    severity_fn, NULL },
 	{ "app", RULE_FN, offsetof(struct cfg_heartbeat, app), 0, 0, string_fn,
 	    NULL },
+	{ "actor", RULE_FN, 0, 0, 0, hb_actor_fn, NULL },
+	{ "channels", RULE_FN, 0, 0, 0, hb_channels_fn, NULL },
 };
 
 static void
@@ -3107,6 +3138,10 @@ heartbeat_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
 	h->pos.line = k->line;
 	h->pos.col = k->col;
 	walk_map(ld, k, val, kp, heartbeat_rules, NRULES(heartbeat_rules), h);
+	/* an agent's heartbeat: stale (doing, no ping) is its incident at once */
+	if (h->actor != NULL && (val->kind != YNODE_MAP || ymap_key(val,
+	    "grace") == NULL))
+		h->grace_ms = 0;
 	if (h->schedule != NULL && h->period_ms > 0)
 		diag(ld, k, kp, "give period or schedule, not both");
 	else if (h->schedule == NULL && h->period_ms == 0)
@@ -3116,6 +3151,33 @@ heartbeat_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
 		    "schedule: add schedule: or remove tz");
 	if (h->app != NULL && config_app(ld->cfg, h->app) == NULL)
 		diag(ld, k, kp, "app '%s' is not in apps:", h->app);
+}
+
+/* A heartbeat's channels: are named in channels: (read after heartbeats:). */
+static void
+heartbeat_channels_check(struct loader *ld)
+{
+	const struct cfg_watch *w = &ld->cfg->watch;
+	struct shown v;
+	size_t i, j, k;
+	char *kp;
+
+	for (i = 0; i < w->nheartbeats; i++)
+		for (j = 0; j < w->heartbeats[i].nchannels; j++) {
+			for (k = 0; k < w->nchannels; k++)
+				if (strcmp(w->channels[k].name,
+				    w->heartbeats[i].channels[j]) == 0)
+					break;
+			if (k < w->nchannels)
+				continue;
+			kp = xasprintf("heartbeats.%s.channels",
+			    w->heartbeats[i].name);
+			diag_at(ld, w->heartbeats[i].channels_at.line,
+			    w->heartbeats[i].channels_at.col, kp, "no channel "
+			    "named '%s' in channels:", show(&v,
+			    w->heartbeats[i].channels[j]));
+			free(kp);
+		}
 }
 
 static void
@@ -3506,6 +3568,8 @@ watch_release(struct cfg_watch *w)
 		free(w->heartbeats[i].schedule);
 		free(w->heartbeats[i].tz);
 		free(w->heartbeats[i].app);
+		free(w->heartbeats[i].actor);
+		strv_free(w->heartbeats[i].channels, w->heartbeats[i].nchannels);
 	}
 	free(w->heartbeats);
 	for (i = 0; i < w->nchannels; i++) {

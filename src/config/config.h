@@ -220,7 +220,11 @@ struct cfg_heartbeat {
 	int64_t		 doing_stale_ms; /* 15m */
 	enum cfg_severity severity;
 	char		*app;
-	struct cfg_pos	 schedule_at, tz_at;
+	char		*actor;		/* an agent's heartbeat: who pings it */
+	char		**channels;	/* its incidents go here, not by notify:
+					 * routes; NULL-terminated, or NULL */
+	size_t		 nchannels;
+	struct cfg_pos	 schedule_at, tz_at, actor_at, channels_at;
 	struct cfg_pos	 pos;
 };
 

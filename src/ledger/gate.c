@@ -62,6 +62,16 @@ static const struct action_def actions[] = {
 	{ "actor.add", ROLE_ADMIN, P, false,
 	    "add an actor and make its token", P },
 	{ "actor.revoke", ROLE_ADMIN, P, false, "revoke an actor's token", P },
+	{ "task.add", ROLE_AGENT, P, false, "add a task to the work ledger "
+	    "(an agent: its own)", P },
+	{ "task.start", ROLE_AGENT, P, false, "start a task (an agent: its "
+	    "own)", P },
+	{ "task.block", ROLE_AGENT, P, false, "mark a task blocked on a task "
+	    "or an actor (an agent: its own)", P },
+	{ "task.done", ROLE_AGENT, P, false, "finish a task (an agent: its "
+	    "own)", P },
+	{ "task.import", ROLE_AGENT, P, false, "import a direction file's "
+	    "tasks (an agent: its own)", P },
 	{ "mcp.call", ROLE_VIEWER, P, false, "call an MCP tool (what it "
 	    "changes is recorded by its own action)", P },
 };

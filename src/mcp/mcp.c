@@ -132,6 +132,10 @@ tool_result(json_t *out)
 		    "text", "text", said));
 		free(said);
 	}
+	/* a report reads as its markdown; the JSON follows as for every tool */
+	if (json_str(out, "markdown") != NULL)
+		json_array_append_new(content, json_pack("{s:s, s:s}", "type",
+		    "text", "text", json_str(out, "markdown")));
 	json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text",
 	    "text", text));
 	free(text);

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
+#include "ledger/report.h"
 #include "mcp/tools.h"
 #include "runtime/ops.h"
 
@@ -12,6 +14,9 @@
 		"\"description\": \"an app of the fleet, as status lists them\"}"
 #define S_MACHINE "\"machine\": {\"type\": \"string\", \"minLength\": 1, " \
 		"\"maxLength\": 64, \"description\": \"a machine id, as machines lists them\"}"
+#define S_TASK	"\"id\": {\"type\": \"string\", \"minLength\": 3, \"maxLength\": 31, " \
+		"\"description\": \"a task id of the work ledger, e.g. DEVOPS-014\"}"
+#define S_NOTE	"\"note\": {\"type\": \"string\", \"maxLength\": 1024}"
 #define OBJ(props, req) "{\"type\": \"object\", \"properties\": {" props "}, " \
 		"\"required\": [" req "], \"additionalProperties\": false}"
 
@@ -128,7 +133,110 @@ tool_evidence(const struct daemon_ops *ops, const struct actor *a,
 	    (int)json_int(args, "limit", 50), e);
 }
 
+static json_t *
+tool_approval(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->approval_json(ops->d, json_int(args, "id", 0), e);
+}
+
+static json_t *
+tool_logs(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->logs_json(ops->d, json_str(args, "app"), json_str(args,
+	    "machine"), (long)json_int(args, "lines", 100), e);
+}
+
+static json_t *
+tool_migrate_lint(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->migrate_lint(ops->d, args, e);
+}
+
+static json_t *
+tool_tasks(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->tasks_json(ops->d, json_str(args, "owner"), json_str(args,
+	    "direction"), json_str(args, "status"), e);
+}
+
+static json_t *
+tool_task(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->task_json(ops->d, json_str(args, "id"), e);
+}
+
+/* The report and, for the text rendering, its markdown. */
+static json_t *
+tool_report(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	const char *actor = json_str(args, "actor");
+	int64_t since = json_int(args, "since_ms", 0);
+	json_t *out;
+	char *md;
+
+	if (json_object_get(args, "hours") != NULL)
+		since = wall_ms() - json_int(args, "hours", 24) * 3600 * 1000;
+	if ((out = ops->report_json(ops->d, actor ? actor : a->name, since,
+	    e)) == NULL)
+		return NULL;
+	md = report_markdown(out);
+	json_object_set_new(out, "markdown", json_string(md));
+	free(md);
+	return out;
+}
+
 /* ---- actions: each operation passes the gate itself ---- */
+
+static json_t *
+task_do(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, const char *move, struct err *e)
+{
+	json_t *body = json_deep_copy(args), *out;
+
+	json_object_del(body, "id");
+	out = ops->task_move(ops->d, a, json_str(args, "id"), move, body, e);
+	json_decref(body);
+	return out;
+}
+
+static json_t *
+tool_task_start(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	return task_do(ops, a, args, "start", e);
+}
+
+static json_t *
+tool_task_block(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	return task_do(ops, a, args, "block", e);
+}
+
+static json_t *
+tool_task_done(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	return task_do(ops, a, args, "done", e);
+}
+
+static json_t *
+tool_task_add(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	return ops->task_add(ops->d, a, args, e);
+}
 
 static json_t *
 tool_deploy(const struct daemon_ops *ops, const struct actor *a,
@@ -367,6 +475,64 @@ static const struct mcp_tool tools[] = {
 	    "{\"type\": \"string\", \"minLength\": 1}, \"override\": {\"type\": "
 	    "\"string\", \"minLength\": 1}", "\"path\", \"db\""), false, true,
 	    false, tool_migrate_apply },
+	{ "migrate_lint", "Lint migrations", "Check the SQL migration files at "
+	    "path (absolute: a file or a directory) with PostgreSQL's own "
+	    "parser for locks, rewrites and data loss, with the config's "
+	    "migrate: options; fails is true when a finding is at or above the "
+	    "config's fail_on.", OBJ("\"path\": {\"type\": \"string\", "
+	    "\"minLength\": 2}", "\"path\""), true, false, true,
+	    tool_migrate_lint },
+	{ "approval", "One approval", "One approval request by id: its action, "
+	    "target, state (pending, approved, denied, expired, ran, failed), "
+	    "who decided and the result. Requests are made by calling the "
+	    "action (deploy, migrate_apply, ...): one that needs approval "
+	    "answers approval_pending with the id to watch here.",
+	    OBJ("\"id\": {\"type\": \"integer\", \"minimum\": 1}", "\"id\""),
+	    true, false, true, tool_approval },
+	{ "logs", "Logs", "The last lines of app's machine logs, merged by "
+	    "time (one machine's, when given).", OBJ(S_APP ", \"machine\": "
+	    "{\"type\": \"string\", \"minLength\": 1, \"maxLength\": 64}, "
+	    "\"lines\": {\"type\": \"integer\", \"minimum\": 1, "
+	    "\"maximum\": 1000}", "\"app\""), true, false, true, tool_logs },
+	{ "tasks", "Tasks", "The work ledger's tasks (of owner, direction or "
+	    "status, when given) with progress per direction and owner: done of "
+	    "total, what is blocked on whom, estimate against actual time.",
+	    OBJ("\"owner\": {\"type\": \"string\", \"minLength\": 1}, "
+	    "\"direction\": {\"type\": \"string\", \"minLength\": 1}, "
+	    "\"status\": {\"type\": \"string\", \"enum\": [\"todo\", "
+	    "\"doing\", \"blocked\", \"done\"]}", ""), true, false, true,
+	    tool_tasks },
+	{ "task", "One task", "One task with its status history: who moved it "
+	    "when.", OBJ(S_TASK, "\"id\""), true, false, true, tool_task },
+	{ "task_add", "Add a task", "Add a task to the work ledger (an agent: "
+	    "owned by itself).", OBJ(S_TASK ", \"title\": {\"type\": "
+	    "\"string\", \"minLength\": 1, \"maxLength\": 200}, \"owner\": "
+	    "{\"type\": \"string\", \"minLength\": 1}, \"direction\": "
+	    "{\"type\": \"string\", \"minLength\": 1, \"maxLength\": 32}, "
+	    "\"estimate\": {\"type\": \"string\", \"minLength\": 2, "
+	    "\"description\": \"a duration: 45m, 2h\"}", "\"id\", \"title\""),
+	    false, false, false, tool_task_add },
+	{ "task_start", "Start a task", "Start one of your tasks (or resume a "
+	    "blocked one): its time counts from now.", OBJ(S_TASK ", " S_NOTE,
+	    "\"id\""), false, false, false, tool_task_start },
+	{ "task_block", "Block a task", "Mark one of your tasks blocked on a "
+	    "task or an actor (e.g. manager), saying why.", OBJ(S_TASK ", "
+	    "\"on\": {\"type\": \"string\", \"minLength\": 1, "
+	    "\"description\": \"the task id or actor it waits for\"}, "
+	    "\"reason\": {\"type\": \"string\", \"minLength\": 1, "
+	    "\"maxLength\": 1024}", "\"id\", \"on\", \"reason\""), false, false,
+	    true, tool_task_block },
+	{ "task_done", "Finish a task", "Mark one of your tasks done.",
+	    OBJ(S_TASK ", " S_NOTE, "\"id\""), false, false, false,
+	    tool_task_done },
+	{ "report", "Report", "An actor's report (yours, without actor) over the "
+	    "last hours (default 24), written from the evidence and work "
+	    "ledgers: working on, tasks moved, actions with evidence seq, "
+	    "counts per action and MCP tool, deploys, incidents, blockers, "
+	    "next. The text is its markdown.", OBJ("\"actor\": {\"type\": "
+	    "\"string\", \"minLength\": 1}, \"hours\": {\"type\": "
+	    "\"integer\", \"minimum\": 1, \"maximum\": 8760}", ""), true,
+	    false, true, tool_report },
 };
 
 json_t *

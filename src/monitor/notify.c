@@ -125,10 +125,18 @@ notify_queue(struct notifier *n, const json_t *inc, const char *event,
 	int64_t now = n->now(n->ctx);
 	struct err e;
 
+	const char *src = json_string_value(json_object_get(inc, "source"));
+	const struct cfg_heartbeat *hb = src != NULL && strcmp(src, "heartbeat") ==
+	    0 ? config_heartbeat(n->cfg, json_string_value(json_object_get(inc,
+	    "name"))) : NULL;
+
+	/* An agent's heartbeat names its channels (the manager's): only those. */
+	for (i = 0; hb != NULL && i < hb->nchannels && npicked < w->nchannels; i++)
+		picked[npicked++] = hb->channels[i];
 	/* No routes: every channel gets everything. */
-	for (i = 0; i < w->nchannels && w->nroutes == 0; i++)
+	for (i = 0; i < w->nchannels && w->nroutes == 0 && npicked == 0; i++)
 		picked[npicked++] = w->channels[i].name;
-	for (i = 0; i < w->nroutes; i++) {
+	for (i = 0; i < w->nroutes && (hb == NULL || hb->nchannels == 0); i++) {
 		if (!route_picks(&w->routes[i], sev ? sev : "critical", app))
 			continue;
 		for (j = 0; j < w->routes[i].nchannels; j++) {

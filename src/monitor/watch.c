@@ -11,6 +11,7 @@
 #include "monitor/notify.h"
 #include "monitor/probe.h"
 #include "monitor/sched.h"
+#include "ledger/tasks.h"
 #include "monitor/watch.h"
 
 #define RING		64		/* results kept per check */
@@ -76,6 +77,7 @@ struct wheart {
 	enum hb_status	 status;
 	int64_t		 incident;
 	char		*message;
+	char		*task;		/* the task an agent reported doing */
 	int64_t		 pings;
 };
 
@@ -842,7 +844,8 @@ hb_load(struct watch *w, struct wheart *h)
 
 	h->st.last_run_ms = -1;
 	if (store_prepare(w->store, &st, "SELECT last_ping, last_start, "
-	    "last_run_ms, failed, paused, report, message, pings FROM heartbeats "
+	    "last_run_ms, failed, paused, report, message, pings, task FROM "
+	    "heartbeats "
 	    "WHERE name = ?", &e) < 0)
 		return;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
@@ -859,6 +862,8 @@ hb_load(struct watch *w, struct wheart *h)
 		    0 ? HB_REPORT_DOING : HB_REPORT_DONE;
 		h->message = msg ? xstrdup(msg) : NULL;
 		h->pings = sqlite3_column_int64(st, 7);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			h->task = xstrdup((const char *)sqlite3_column_text(st, 8));
 	}
 	sqlite3_finalize(st);
 	h->incident = incident_open_id(w, "heartbeat", h->name);
@@ -872,7 +877,7 @@ hb_save(struct watch *w, const struct wheart *h)
 
 	if (store_prepare(w->store, &st, "INSERT OR REPLACE INTO heartbeats (name, "
 	    "last_ping, last_start, last_run_ms, failed, paused, report, message, "
-	    "pings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &e) < 0) {
+	    "pings, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &e) < 0) {
 		log_warnx("watch: %s", e.msg);
 		return;
 	}
@@ -888,6 +893,8 @@ hb_save(struct watch *w, const struct wheart *h)
 	if (h->message != NULL)
 		sqlite3_bind_text(st, 8, h->message, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, h->pings);
+	if (h->task != NULL)
+		sqlite3_bind_text(st, 10, h->task, -1, SQLITE_STATIC);
 	sql_step(w, st);
 }
 
@@ -909,10 +916,21 @@ hb_eval(struct watch *w, struct wheart *h)
 	if (s == HB_DOWN && h->incident == 0) {
 		if (h->st.last_ping_ms > 0)
 			iso(h->st.last_ping_ms, ts);
-		snprintf(title, sizeof(title), "heartbeat %s down: %s", h->name,
-		    h->st.failed ? "the last run failed" : h->st.last_start_ms > 0 ?
-		    "a run started and did not end" : "no ping in time");
-		if (h->st.last_ping_ms > 0 && !h->st.failed) {
+		if (h->st.report == HB_REPORT_DOING && !h->st.failed)
+			snprintf(title, sizeof(title), "heartbeat %s stale: %s%s "
+			    "doing %s and no ping since", h->name, h->hc->actor ?
+			    "agent " : "", h->hc->actor ? h->hc->actor : "",
+			    h->task ? h->task : "its work");
+		else
+			snprintf(title, sizeof(title), "heartbeat %s down: %s",
+			    h->name, h->st.failed ? "the last run failed" :
+			    h->st.last_start_ms > 0 ? "a run started and did not "
+			    "end" : "no ping in time");
+		if (h->st.report == HB_REPORT_DOING && !h->st.failed) {
+			size_t l = strlen(title);
+
+			snprintf(title + l, sizeof(title) - l, " %s", ts);
+		} else if (h->st.last_ping_ms > 0 && !h->st.failed) {
 			size_t l = strlen(title);
 
 			snprintf(title + l, sizeof(title) - l, " (last %s)", ts);
@@ -943,6 +961,7 @@ heartbeats_setup(struct watch *w, const struct config *cfg)
 	for (i = 0; i < w->nhbs; i++) {
 		free(w->hbs[i].name);
 		free(w->hbs[i].message);
+		free(w->hbs[i].task);
 		tz_free(w->hbs[i].tz);
 	}
 	free(w->hbs);
@@ -1345,6 +1364,7 @@ watch_free(struct watch *w)
 	for (i = 0; i < w->nhbs; i++) {
 		free(w->hbs[i].name);
 		free(w->hbs[i].message);
+		free(w->hbs[i].task);
 		tz_free(w->hbs[i].tz);
 	}
 	free(w->hbs);
@@ -1541,6 +1561,10 @@ hb_json(struct watch *w, const struct wheart *h)
 	    "done"));
 	json_object_set_new(o, "message", h->message ? json_string(h->message) :
 	    json_null());
+	json_object_set_new(o, "task", h->task ? json_string(h->task) :
+	    json_null());
+	json_object_set_new(o, "actor", h->hc->actor ? json_string(h->hc->actor) :
+	    json_null());
 	if (next >= 0) {
 		iso(next, ts);
 		json_object_set_new(o, "changes_at", json_string(ts));
@@ -1568,6 +1592,7 @@ struct ping_arg {
 	enum hb_signal	 sig;
 	enum hb_report	 report;
 	const char	*message;
+	const char	*task;
 };
 
 static int
@@ -1584,6 +1609,12 @@ do_ping(void *arg, struct err *e)
 		free(p->h->message);
 		p->h->message = xstrdup(p->message);
 	}
+	/* a task with doing; done (or a plain run) clears it */
+	if (p->task != NULL || p->report != HB_REPORT_NONE) {
+		free(p->h->task);
+		p->h->task = p->task != NULL && p->report != HB_REPORT_DONE ?
+		    xstrdup(p->task) : NULL;
+	}
 	hb_save(p->w, p->h);
 	hb_eval(p->w, p->h);
 	return 0;
@@ -1594,7 +1625,7 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
     const json_t *body, struct err *e)
 {
 	struct ping_arg p = { w, hb_find(w, name), HB_SUCCESS, HB_REPORT_NONE,
-	    NULL };
+	    NULL, NULL };
 	struct gate_call call = { .action = "heartbeat.ping" };
 	json_t *args;
 	int r;
@@ -1602,6 +1633,7 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 	const char *rep = json_string_value(json_object_get(body, "status"));
 	const json_t *code = json_object_get(body, "exit_code");
 	const json_t *msg = json_object_get(body, "message");
+	const json_t *task = json_object_get(body, "task");
 	char target[80];
 
 	if (p.h == NULL) {
@@ -1643,11 +1675,24 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 		return NULL;
 	}
 	p.message = msg ? json_string_value(msg) : NULL;
+	if (task != NULL && (!json_is_string(task) ||
+	    !task_id_valid(json_string_value(task)))) {
+		err_setk(e, ERR_INVALID, "task: give a task id, e.g. DEVOPS-014");
+		return NULL;
+	}
+	p.task = task ? json_string_value(task) : NULL;
+	/* an agent's heartbeat is its own: another agent cannot ping it alive */
+	if (p.h->hc->actor != NULL && actor->role < ROLE_OPERATOR &&
+	    strcmp(actor->name, p.h->hc->actor) != 0) {
+		err_setk(e, ERR_DENIED, "heartbeat '%s' is agent %s's: only it (or "
+		    "an operator) pings it", name, p.h->hc->actor);
+		return NULL;
+	}
 	snprintf(target, sizeof(target), "heartbeat:%s", name);
 	call.target = target;
 	/* What the ping said, checked above; never the rest of the body. */
-	args = json_pack("{s:s?, s:s?, s:O?, s:s?}", "signal", sig, "status", rep,
-	    "exit_code", code, "message", p.message);
+	args = json_pack("{s:s?, s:s?, s:O?, s:s?, s:s?}", "signal", sig, "status",
+	    rep, "exit_code", code, "message", p.message, "task", p.task);
 	call.args = args;
 	r = gate_run(w->store, actor, &call, do_ping, &p, e);
 	json_decref(args);

@@ -21,6 +21,7 @@
 #include "deploy/release.h"
 #include "runtime/daemon.h"
 #include "runtime/daemon_int.h"
+#include "runtime/logread.h"
 #include "runtime/supervisor.h"
 #include "router/router.h"
 #include "monitor/watch.h"
@@ -275,6 +276,9 @@ daemon_announce(struct daemon *d)
 	free(sock);
 }
 
+static json_t *daemon_logs_json(struct daemon *, const char *, const char *,
+    long, struct err *);
+
 /* The table the front end calls the daemon through. */
 static void
 daemon_ops_fill(struct daemon *d)
@@ -286,6 +290,7 @@ daemon_ops_fill(struct daemon *d)
 		.apps_text = daemon_apps_text,
 		.machines_json = daemon_machines_json,
 		.machine_json = daemon_machine_json,
+		.logs_json = daemon_logs_json,
 		.machine_action = daemon_machine_action,
 		.deploy = daemon_deploy,
 		.rollback = daemon_rollback,
@@ -297,12 +302,14 @@ daemon_ops_fill(struct daemon *d)
 		.secrets_deploy = daemon_secrets_deploy,
 		.migrate_apply = daemon_migrate_apply,
 		.migrate_job = daemon_migrate_job,
+		.migrate_lint = daemon_migrate_lint,
 		.gc = daemon_gc,
 		.gc_job = daemon_gc_job,
 		.metrics_json = daemon_metrics_json,
 		.metrics_text = daemon_metrics_text,
 	};
 	daemon_watch_ops(&d->ops);
+	daemon_tasks_ops(&d->ops);
 	daemon_evidence_ops(&d->ops);
 	daemon_access_ops(&d->ops);
 }
@@ -650,6 +657,58 @@ daemon_machines_json(struct daemon *d, const char *app, struct err *e)
 	if (app_check(d, app, e) < 0)
 		return NULL;
 	return json_pack("{s:o}", "machines", machines_array(d, app));
+}
+
+/*
+ * The last lines of app's machine logs (one machine's, when given), merged by time,
+ * as text: for MCP's logs tool. Bounded reads of local files on the loop.
+ */
+static json_t *
+daemon_logs_json(struct daemon *d, const char *app, const char *machine,
+    long lines, struct err *e)
+{
+	struct logread_file *files;
+	struct machine *m;
+	size_t n = 0, i, len = 0;
+	char *text = NULL;
+	FILE *out;
+	json_t *j;
+
+	if (app_check(d, app, e) < 0)
+		return NULL;
+	for (m = d->sv.machines; m != NULL; m = m->next)
+		n++;
+	files = xcalloc(n + 1, sizeof(*files));
+	n = 0;
+	for (m = d->sv.machines; m != NULL; m = m->next) {
+		if (strcmp(m->app, app) != 0 || m->log.path == NULL ||
+		    (machine != NULL && strcmp(m->id, machine) != 0))
+			continue;
+		files[n].path = xstrdup(m->log.path);
+		files[n].label = xasprintf("%s[%s]", m->process, m->id);
+		n++;
+	}
+	if (machine != NULL && n == 0) {
+		free(files);
+		err_setk(e, ERR_NOT_FOUND, "app '%s' has no machine '%s': list them "
+		    "with the machines tool", app, machine);
+		return NULL;
+	}
+	if ((out = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	logread_tail(files, n, lines, out);
+	fclose(out);
+	for (i = 0; i < n; i++) {
+		free(files[i].path);
+		free(files[i].label);
+	}
+	free(files);
+	j = json_pack("{s:s, s:I, s:s}", "app", app, "machines", (json_int_t)n,
+	    "text", text);
+	free(text);
+	if (j == NULL)
+		err_set(e, "the logs of '%s' are not UTF-8 text", app);
+	return j;
 }
 
 json_t *

@@ -141,6 +141,10 @@ struct config;
 int	daemon_access_apply(struct daemon *, const struct config *, struct err *);
 /* Fills ops' evidence calls (daemon_evidence.c). */
 void	daemon_evidence_ops(struct daemon_ops *);
+/* migrate lint of body {path} with the config's options (daemon_migrate.c). */
+json_t	*daemon_migrate_lint(struct daemon *, const json_t *body, struct err *);
+/* Fills ops' work-ledger and report calls (daemon_tasks.c). */
+void	daemon_tasks_ops(struct daemon_ops *);
 
 /* Wires releases, secrets and deploys into the supervisor (before its first apply). */
 int	daemon_deploy_init(struct daemon *, struct err *);

@@ -28,6 +28,9 @@ struct daemon_ops {
 	json_t	*(*machines_json)(struct daemon *, const char *app,
 		    struct err *);
 	json_t	*(*machine_json)(struct daemon *, const char *id);
+	/* the last lines of app's (or one machine's) logs: {app, machines, text} */
+	json_t	*(*logs_json)(struct daemon *, const char *app,
+		    const char *machine, long lines, struct err *);
 	/* start|stop|restart a machine as actor, through the action gate */
 	int	 (*machine_action)(struct daemon *, const struct actor *,
 		    const char *id, const char *action, struct err *);
@@ -57,6 +60,10 @@ struct daemon_ops {
 		    const json_t *body, struct err *);
 	json_t	*(*migrate_job)(struct daemon *, const char *id,
 		    const char *from, struct err *);
+	/* migrate lint of body {path} (absolute) with the config's options, on
+	 * the loop: migrate lint --format json's document and fails */
+	json_t	*(*migrate_lint)(struct daemon *, const json_t *body,
+		    struct err *);
 	/*
 	 * gc: body {dry_run}; through the gate, planned on the loop, swept on the
 	 * thread pool after any run before it. Answers {id, state}; a run's state
@@ -129,6 +136,24 @@ struct daemon_ops {
 	json_t	*(*recorded_call)(struct daemon *, const struct actor *,
 		    const char *tool, const json_t *args,
 		    json_t *(*fn)(void *arg, struct err *), void *arg, struct err *);
+	/*
+	 * the work ledger (ledger/tasks.h): tasks matching owner, direction and
+	 * status (each NULL: any) with progress; one with its history; add; a move
+	 * (start|block|done); a direction file's import {file, text}
+	 */
+	json_t	*(*tasks_json)(struct daemon *, const char *owner,
+		    const char *direction, const char *status, struct err *);
+	json_t	*(*task_json)(struct daemon *, const char *id, struct err *);
+	json_t	*(*task_add)(struct daemon *, const struct actor *,
+		    const json_t *body, struct err *);
+	json_t	*(*task_move)(struct daemon *, const struct actor *,
+		    const char *id, const char *move, const json_t *body,
+		    struct err *);
+	json_t	*(*task_import)(struct daemon *, const struct actor *,
+		    const json_t *body, struct err *);
+	/* actor's report since since_ms (ledger/report.h) */
+	json_t	*(*report_json)(struct daemon *, const char *actor,
+		    int64_t since_ms, struct err *);
 	json_t	*(*approval_json)(struct daemon *, int64_t id, struct err *);
 	json_t	*(*approval_decide)(struct daemon *, const struct actor *,
 		    int64_t id, bool grant, const json_t *body, struct err *);

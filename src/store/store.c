@@ -285,6 +285,35 @@ static const char *const migrations[] = {
 	"  ran_at INTEGER);"
 	"CREATE INDEX approvals_state ON approvals (state);"
 	"CREATE INDEX release_steps_ended ON release_steps (ended_at);",
+
+	/*
+	 * 9: the work ledger (ledger/tasks.h): tasks and every move of their status,
+	 * and the task an agent's heartbeat last reported.
+	 */
+	"CREATE TABLE tasks ("
+	"  id TEXT PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  direction TEXT,"
+	"  estimate_ms INTEGER,"
+	"  status TEXT NOT NULL,"
+	"  blocked_on TEXT,"
+	"  reason TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL);"
+	"CREATE TABLE task_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  task TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  blocked_on TEXT,"
+	"  reason TEXT,"
+	"  note TEXT);"
+	"CREATE INDEX task_events_of ON task_events (task, id);"
+	"CREATE INDEX task_events_by ON task_events (actor, at);"
+	"ALTER TABLE heartbeats ADD COLUMN task TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
