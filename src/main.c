@@ -52,6 +52,8 @@ extern const struct cmd_entry cmd_evidence_verify_entry;
 extern const struct cmd_entry cmd_evidence_key_entry;
 extern const struct cmd_entry cmd_mcp_entry;
 extern const struct cmd_entry cmd_guard_imports_entry;
+extern const struct cmd_entry cmd_guard_evidence_entry;
+extern const struct cmd_entry cmd_guard_heartbeat_entry;
 extern const struct cmd_entry cmd_artifact_import_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
@@ -108,6 +110,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_config_check_entry,
 	&cmd_mcp_entry,
 	&cmd_guard_imports_entry,
+	&cmd_guard_evidence_entry,
+	&cmd_guard_heartbeat_entry,
 	/* BEGIN helper-registered rows */
 	&cmd_migrate_lint_entry,
 	&cmd_migrate_rules_entry,
