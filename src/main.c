@@ -52,6 +52,8 @@ extern const struct cmd_entry cmd_evidence_verify_entry;
 extern const struct cmd_entry cmd_evidence_key_entry;
 extern const struct cmd_entry cmd_mcp_entry;
 extern const struct cmd_entry cmd_guard_imports_entry;
+extern const struct cmd_entry cmd_guard_evidence_entry;
+extern const struct cmd_entry cmd_guard_heartbeat_entry;
 extern const struct cmd_entry cmd_task_add_entry;
 extern const struct cmd_entry cmd_task_start_entry;
 extern const struct cmd_entry cmd_task_block_entry;
@@ -116,6 +118,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_config_check_entry,
 	&cmd_mcp_entry,
 	&cmd_guard_imports_entry,
+	&cmd_guard_evidence_entry,
+	&cmd_guard_heartbeat_entry,
 	&cmd_task_add_entry,
 	&cmd_task_start_entry,
 	&cmd_task_block_entry,

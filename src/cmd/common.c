@@ -547,3 +547,25 @@ cmd_offline_actor(struct cmd_ctx *ctx, const char *cmd, const char *what,
 	actor->via = VIA_CLI;
 	return true;
 }
+
+char *
+cmd_pubkey_arg(const char *arg)
+{
+	struct buf b = BUF_INIT_MAX(4096);
+	struct err e;
+	char *s;
+	size_t n;
+
+	if (strlen(arg) == 64 && strspn(arg, "0123456789abcdef") == 64)
+		return xstrdup(arg);
+	if (file_read(arg, 4096, &b, &e) < 0) {
+		buf_release(&b);
+		return xstrdup(arg);	/* the caller says it is no key */
+	}
+	s = buf_detach(&b);
+	/* The first word of the file: `opsdeck evidence key` prints the key first. */
+	n = strspn(s, " \t\n");
+	memmove(s, s + n, strlen(s + n) + 1);
+	s[strcspn(s, " \t\n")] = '\0';
+	return s;
+}

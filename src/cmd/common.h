@@ -57,6 +57,12 @@ bool	cmd_offline_actor(struct cmd_ctx *, const char *cmd, const char *what,
  * what is wrong) for anything but [a-z0-9][a-z0-9_-]*, so nothing can be injected.
  */
 int	 cmd_check_name(const char *cmd, const char *what, const char *value);
+/*
+ * --pubkey KEY as `evidence verify` and the guards take it: the 64 hex digits, or a
+ * file holding them first (`opsdeck evidence key > F`); anything else as given, for
+ * the caller to refuse. The caller frees.
+ */
+char	*cmd_pubkey_arg(const char *);
 /* Prints a JSON value the way every --json output is printed: indented, key order kept. */
 void	 cmd_print_json(const json_t *);
 

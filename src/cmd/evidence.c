@@ -195,29 +195,6 @@ export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return code;
 }
 
-/* --pubkey KEY: the 64 hex digits, or a file holding them (`evidence key > F`). */
-static char *
-pubkey_arg(const char *arg)
-{
-	struct buf b = BUF_INIT_MAX(4096);
-	struct err e;
-	char *s;
-	size_t n;
-
-	if (strlen(arg) == 64 && strspn(arg, "0123456789abcdef") == 64)
-		return xstrdup(arg);
-	if (file_read(arg, 4096, &b, &e) < 0) {
-		buf_release(&b);
-		return xstrdup(arg);	/* verify says it is no key */
-	}
-	s = buf_detach(&b);
-	/* The first word of the file: `opsdeck evidence key` prints the key first. */
-	n = strspn(s, " \t\n");
-	memmove(s, s + n, strlen(s + n) + 1);
-	s[strcspn(s, " \t\n")] = '\0';
-	return s;
-}
-
 static int
 verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -236,7 +213,7 @@ verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (ch != 'k')
 			return cmd_usage(&cmd_evidence_verify_entry);
 		free(pubkey);
-		pubkey = pubkey_arg(optarg);
+		pubkey = cmd_pubkey_arg(optarg);
 	}
 	if (optind != argc - 1) {
 		free(pubkey);
