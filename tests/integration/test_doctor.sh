@@ -67,6 +67,16 @@ check "an impossible state dir exits 1 (rc $rc)" test "$rc" = 1
 check "state-dir fails naming the path" has fail state-dir "'$T/afile/state'"
 check "with a fix" fix fail state-dir '--state DIR'
 
+# HAProxy missing: a failure when an app has a public: address, a warning with driver none.
+sed "s|^ports:.*|&\nrouter: {haproxy: $T/no-haproxy}|" "$CONFIG" > "$T/nohap.yaml"
+outerr "$OPSDECK" -c "$T/nohap.yaml" --state "$STATE" doctor
+check "a missing HAProxy that the router needs exits 1 (rc $rc)" test "$rc" = 1
+check "haproxy fails naming the binary" has fail haproxy "cannot run '$T/no-haproxy'"
+check "with the fix: install it or name it" fix fail haproxy 'apt-get install haproxy'
+sed "s|^ports:.*|&\nrouter: {driver: none, haproxy: $T/no-haproxy}|" "$CONFIG" > "$T/nohap.yaml"
+outerr "$OPSDECK" -c "$T/nohap.yaml" --state "$STATE" doctor
+check "with router driver none it only warns (rc $rc)" bash -c "[ $rc = 0 ] && grep -Eq '^warn +haproxy .*driver: none' '$T/out'"
+
 # The daemon up, the app healthy.
 start_daemon
 healthy() { [ "$(status_q '[.apps[].machines[] | select(.state == "started" and .health == "passing")] | length')" = 1 ]; }
