@@ -19,6 +19,7 @@ extern const struct cmd_entry cmd_machine_start_entry;
 extern const struct cmd_entry cmd_machine_stop_entry;
 extern const struct cmd_entry cmd_machine_restart_entry;
 extern const struct cmd_entry cmd_config_check_entry;
+extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_deploy_entry;
 extern const struct cmd_entry cmd_releases_entry;
 extern const struct cmd_entry cmd_release_entry;
@@ -116,6 +117,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_evidence_verify_entry,
 	&cmd_evidence_key_entry,
 	&cmd_config_check_entry,
+	&cmd_doctor_entry,
 	&cmd_mcp_entry,
 	&cmd_guard_imports_entry,
 	&cmd_guard_evidence_entry,

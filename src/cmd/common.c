@@ -18,6 +18,8 @@
 #include "core/xmalloc.h"
 #include "ledger/gate.h"
 #include "migrate/lint.h"
+#include "monitor/watch_check.h"
+#include "stats/check.h"
 
 int
 cmd_usage(const struct cmd_entry *c)
@@ -519,6 +521,22 @@ cmd_migrate_config(struct cmd_ctx *ctx, const char *name, struct config *cfg,
 		return -1;
 	}
 	*have = true;
+	return 0;
+}
+
+int
+cmd_config_validate(const char *file, struct config *cfg,
+    struct cfg_diags *diags)
+{
+	/* the migrate: section's rule ids are checked by migrate/, which has the rules */
+	if (config_load(file, true, cfg, diags) < 0)
+		return -1;
+	if (lint_config_check(cfg, diags) < 0 ||
+	    routes_config_check(cfg, diags) < 0 ||
+	    watch_config_check(cfg, diags) < 0) {
+		config_release(cfg);
+		return -1;
+	}
 	return 0;
 }
 

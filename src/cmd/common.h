@@ -17,6 +17,7 @@ int	 cmd_main(const struct cmd_entry *const *, int argc, char **argv);
 /* The config file: -c, $OPSDECK_CONFIG, or ./opsdeck.yaml. */
 const char *cmd_config_path(const struct cmd_ctx *);
 struct config;
+struct cfg_diags;
 /*
  * Loads the config for its migrate: section (rule ids checked), which migrate lint and
  * migrate apply both follow: -c FILE, $OPSDECK_CONFIG, or ./opsdeck.yaml when it
@@ -25,6 +26,14 @@ struct config;
  */
 int	 cmd_migrate_config(struct cmd_ctx *, const char *name, struct config *,
 	    bool *have);
+/*
+ * Loads FILE as `opsdeck config check` does: as the daemon would (command binaries
+ * included), the migrate: rule ids, the route templates and the watch: section. 0
+ * with cfg filled (config_release it), or -1 with every problem in diags (cfg then
+ * released; diags as well need cfg_diags_release either way).
+ */
+int	 cmd_config_validate(const char *file, struct config *,
+	    struct cfg_diags *);
 /* Prints "opsdeck NAME: message" to stderr and returns the exit code for e's kind. */
 int	 cmd_fail(const char *name, const struct err *);
 /* Calls the daemon; on failure prints the error. NULL then, with *code set. */

@@ -8,9 +8,6 @@
 
 #include "cmd/common.h"
 #include "config/config.h"
-#include "migrate/lint.h"
-#include "monitor/watch_check.h"
-#include "stats/check.h"
 
 extern const struct cmd_entry cmd_config_check_entry;
 
@@ -32,11 +29,7 @@ cmd_config_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return cmd_usage(&cmd_config_check_entry);
-	/* the migrate: section's rule ids are checked by migrate/, which has the rules */
-	if (config_load(file, true, &cfg, &diags) < 0 ||
-	    lint_config_check(&cfg, &diags) < 0 ||
-	    routes_config_check(&cfg, &diags) < 0 ||
-	    watch_config_check(&cfg, &diags) < 0) {
+	if (cmd_config_validate(file, &cfg, &diags) < 0) {
 		cfg_diags_print(stderr, &diags);
 		fprintf(stderr, "%s: %zu %s\n", file, diags.n,
 		    plural(diags.n, "error", "errors"));

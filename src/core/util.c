@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,6 +194,39 @@ file_read(const char *path, size_t max, struct buf *out, struct err *e)
 	ret = 0;
 out:
 	close(fd);
+	return ret;
+}
+
+int
+clock_synced(void)
+{
+	struct timex tx;
+	int state;
+
+	memset(&tx, 0, sizeof(tx));	/* modes 0: read only */
+	if ((state = ntp_adjtime(&tx)) < 0)
+		return -1;
+	return state == TIME_ERROR || (tx.status & STA_UNSYNC) ? 0 : 1;
+}
+
+int
+dir_writable(const char *dir, struct err *e)
+{
+	char *tmp = xasprintf("%s/.opsdeck-write-test.XXXXXX", dir);
+	int fd, ret = -1;
+
+	if ((fd = mkstemp(tmp)) < 0) {
+		err_errno(e, "cannot create a file in '%s'", dir);
+		goto out;
+	}
+	close(fd);
+	if (unlink(tmp) < 0) {
+		err_errno(e, "cannot remove '%s'", tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
 	return ret;
 }
 

@@ -39,6 +39,13 @@ void	 size_format(int64_t bytes, char out[32]);
  */
 int	 hostport_split(const char *addr, char *host, size_t hostlen,
 	    const char **port);
+/*
+ * Whether the kernel's clock is disciplined (ntp_adjtime): 1 synchronized, 0 not
+ * (STA_UNSYNC, no NTP daemon has set it), -1 when the kernel does not say.
+ */
+int	 clock_synced(void);
+/* Creates and removes a temp file in dir: 0, or -1 with e naming dir and why. */
+int	 dir_writable(const char *dir, struct err *);
 /* Creates DIR and its parents with mode; 0 if it exists. */
 int	 mkdir_p(const char *dir, int mode, struct err *);
 /* dir/name, or name itself when name is absolute. The caller frees. */

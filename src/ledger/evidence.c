@@ -510,6 +510,33 @@ row_json(sqlite3_stmt *st)
 	return j;
 }
 
+int
+evidence_last(struct store *s, int64_t *seq, int64_t *at_ms, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	*seq = *at_ms = 0;
+	if (store_prepare(s, &st, "SELECT id, at FROM evidence ORDER BY id DESC "
+	    "LIMIT 1", e) < 0)
+		goto out;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*seq = sqlite3_column_int64(st, 0);
+		*at_ms = sqlite3_column_int64(st, 1);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		err_set(e, "store '%s': %s", s->path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 json_t *
 evidence_list(struct store *s, const char *actor, int64_t since_ms, int limit,
     struct err *e)

@@ -83,6 +83,8 @@ int	 evidence_pubkey(struct store *, char hex[EVIDENCE_PUBKEY_HEX],
  */
 json_t	*evidence_list(struct store *, const char *actor, int64_t since_ms,
 	    int limit, struct err *);
+/* The newest entry's seq and time (ms), for a clock that went back; 0s when none. */
+int	 evidence_last(struct store *, int64_t *seq, int64_t *at_ms, struct err *);
 /* The export of the entries at or after since_ms (0: all) as JSONL text. */
 char	*evidence_export(struct store *, int64_t since_ms, struct err *);
 

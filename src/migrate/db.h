@@ -24,6 +24,8 @@ struct migrate_db {
 	void	(*verify_print)(const json_t *, FILE *);
 	/* The URL (or conninfo) without its password, for evidence; the caller frees. */
 	char	*(*url_redact)(const char *url);
+	/* libpq's version, as PQlibVersion gives it (150004 for 15.4) */
+	int	(*lib_version)(void);
 };
 
 /* Loads the module once; NULL with a message naming the file when it cannot. */

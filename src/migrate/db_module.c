@@ -1,4 +1,6 @@
 /* The opsdeck-pg module's one export: see migrate/db.h. */
+#include <libpq-fe.h>
+
 #include "migrate/db.h"
 #include "migrate/pg.h"
 
@@ -13,4 +15,5 @@ const struct migrate_db migrate_db_ops = {
 	.verify_run = verify_run,
 	.verify_print = verify_print,
 	.url_redact = pg_url_redact,
+	.lib_version = PQlibVersion,
 };

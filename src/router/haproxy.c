@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include "core/xmalloc.h"
 #include "router/router.h"
 #include "router/router_int.h"
+#include "router/version.h"
 #include "stats/haplog.h"
 #include "stats/check.h"
 #include "stats/metrics.h"
@@ -47,10 +47,7 @@
 #define LOG_BATCH_MS	20	/* the log reader reads at most this often */
 #define LOG_PIPE_SIZE	(1 << 20)	/* 1 MiB of lines: about 7000 */
 #define RESTART_MAX_MS	5000
-#define VERSION_MIN_MAJOR 2
-#define VERSION_MIN_MINOR 4
 
-extern char **environ;
 
 enum slot_state { SLOT_MAINT, SLOT_READY, SLOT_DRAIN };
 
@@ -1059,51 +1056,6 @@ stale_kill(const char *pid_path, const char *config_path)
 
 /* ---- checks at startup ---------------------------------------------------- */
 
-/*
- * `haproxy -v`, before the loop runs: "HAProxy version 2.6.12-1+deb12u4 ...".
- * Waits for this one pid only (libuv owns SIGCHLD once the loop runs).
- */
-static int
-haproxy_version(const char *binary, char *out, size_t outlen, int *major,
-    int *minor, struct err *e)
-{
-	char *argv[] = { (char *)binary, "-v", NULL };
-	posix_spawn_file_actions_t fa;
-	char text[1024];
-	const char *v;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-	int fds[2], status, rc;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return err_errno(e, "pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	rc = posix_spawnp(&pid, binary, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (rc != 0) {
-		close(fds[0]);
-		errno = rc;
-		return err_set(e, "%s", strerror(rc));
-	}
-	while (len < sizeof(text) - 1 &&
-	    (n = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)n;
-	text[len] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if ((v = strstr(text, "version ")) == NULL ||
-	    sscanf(v + 8, "%d.%d", major, minor) != 2)
-		return err_set(e, "it does not print a HAProxy version (got "
-		    "'%.60s')", text);
-	snprintf(out, outlen, "%.*s", (int)strcspn(v + 8, " \n"), v + 8);
-	return 0;
-}
-
 /* Is HOST:PORT free to listen on? */
 static int
 address_free(const char *host, int port, struct err *e)
@@ -1171,20 +1123,20 @@ check_haproxy(const struct config *cfg, struct cfg_diags *diags,
 	struct err e;
 	int major = 0, minor = 0;
 
-	if (haproxy_version(bin, version, vlen, &major, &minor, &e) < 0) {
+	if (router_haproxy_version(bin, version, vlen, &major, &minor,
+	    &e) < 0) {
 		cfg_diags_add(diags, cfg->path, cfg->router.pos, "router.haproxy",
-		    "cannot run HAProxy '%s': %s: install Debian's haproxy "
-		    "package (apt-get install haproxy), name it with "
-		    "router: {haproxy: PATH}, or use router: {driver: none}",
-		    bin, e.msg);
+		    "HAProxy: %s: install Debian's haproxy package (apt-get install "
+		    "haproxy), name it with router: {haproxy: PATH}, or use "
+		    "router: {driver: none}", e.msg);
 		return -1;
 	}
-	if (major < VERSION_MIN_MAJOR || (major == VERSION_MIN_MAJOR &&
-	    minor < VERSION_MIN_MINOR)) {
+	if (!router_haproxy_supported(major, minor)) {
 		cfg_diags_add(diags, cfg->path, cfg->router.pos, "router.haproxy",
 		    "HAProxy '%s' is version %s, older than %d.%d: opsdeck needs "
 		    "its runtime API of 2.4 or later; install a newer haproxy",
-		    bin, version, VERSION_MIN_MAJOR, VERSION_MIN_MINOR);
+		    bin, version, ROUTER_HAPROXY_MIN_MAJOR,
+		    ROUTER_HAPROXY_MIN_MINOR);
 		return -1;
 	}
 	return 0;
