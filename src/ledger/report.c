@@ -172,6 +172,18 @@ report_build(struct store *s, const char *actor, int64_t since,
 
 /* ---- markdown ---- */
 
+/* A time spent or estimated, to the minute: "45m", "3h05m". */
+static void
+minutes(int64_t ms, char out[32])
+{
+	long long m = (long long)((ms + 30000) / 60000);
+
+	if (m >= 60)
+		snprintf(out, 32, "%lldh%02lldm", m / 60, m % 60);
+	else
+		snprintf(out, 32, "%lldm", m);
+}
+
 /* "HH:MM:SSZ" of an ISO time, the day being the report's heading. */
 static const char *
 clock_of(const json_t *v, char out[16])
@@ -187,16 +199,21 @@ clock_of(const json_t *v, char out[16])
 static void
 task_line(struct buf *b, const json_t *t)
 {
-	char act[32];
+	char act[32], est[32];
+	int has_est = json_is_integer(json_object_get(t, "estimate_ms"));
 
-	duration_format(json_int(t, "actual_ms", 0), act);
+	minutes(json_int(t, "actual_ms", 0), act);
+	minutes(json_int(t, "estimate_ms", 0), est);
 	buf_printf(b, "- %s %s", json_str(t, "id"), json_str(t, "title"));
 	if (json_str(t, "direction"))
 		buf_printf(b, " (%s)", json_str(t, "direction"));
-	if (json_int(t, "actual_ms", 0) > 0 || json_str(t, "estimate"))
-		buf_printf(b, ": %s spent%s%s%s", act, json_str(t, "estimate") ?
-		    " of " : "", json_str(t, "estimate") ? json_str(t,
-		    "estimate") : "", json_str(t, "estimate") ? " estimated" : "");
+	if (json_int(t, "actual_ms", 0) == 0 && strcmp(json_str(t, "status"),
+	    "todo") == 0)
+		buf_printf(b, "%s%s%s", has_est ? ": " : "", has_est ? est : "",
+		    has_est ? " estimated" : "");
+	else
+		buf_printf(b, ": %s spent%s%s%s", act, has_est ? " of " : "",
+		    has_est ? est : "", has_est ? " estimated" : "");
 }
 
 static void
@@ -207,8 +224,8 @@ progress_lines(struct buf *b, const json_t *rows, const char *key)
 	char est[32], act[32];
 
 	json_array_foreach(rows, i, r) {
-		duration_format(json_int(r, "estimate_ms", 0), est);
-		duration_format(json_int(r, "actual_ms", 0), act);
+		minutes(json_int(r, "estimate_ms", 0), est);
+		minutes(json_int(r, "actual_ms", 0), act);
 		buf_printf(b, "- %s %s: %lld/%lld done (%.1f %%), %lld doing, %lld "
 		    "blocked, %lld to do; %s spent of %s estimated\n", key,
 		    json_str(r, key), json_int(r, "done", 0), json_int(r, "total",
@@ -219,6 +236,22 @@ progress_lines(struct buf *b, const json_t *rows, const char *key)
 			buf_printf(b, "  - %s blocked on %s: %s\n", json_str(bl,
 			    "task"), json_str(bl, "on"), json_str(bl, "reason"));
 	}
+}
+
+/* A table cell after the row's last "|": " s |", s cut at max bytes and kept to
+ * one line without '|'. */
+static void
+cell(struct buf *b, const char *s, size_t max)
+{
+	size_t i;
+
+	buf_addch(b, ' ');
+	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++)
+		buf_addch(b, s[i] == '|' ? '/' : (s[i] == '\n' || s[i] == '\r') ?
+		    ' ' : s[i]);
+	if (s != NULL && strlen(s) > max)
+		buf_addstr(b, "...");
+	buf_addstr(b, " |");
 }
 
 static void
@@ -274,13 +307,20 @@ report_markdown(const json_t *rep)
 	arr = json_object_get(rep, "actions");
 	section(&b, "Evidence", json_array_size(arr));
 	if (json_array_size(arr) > 0)
-		buf_addstr(&b, "| seq | time | action | target | via | outcome |\n"
-		    "|---:|---|---|---|---|---|\n");
-	json_array_foreach(arr, i, v)
-		buf_printf(&b, "| %lld | %s | %s | %s | %s | %s |\n", json_int(v,
-		    "seq", 0), clock_of(json_object_get(v, "at"), hm), json_str(v,
-		    "action"), json_str(v, "target") ? json_str(v, "target") : "",
-		    json_str(v, "via"), json_str(v, "outcome"));
+		buf_addstr(&b, "| seq | time | action | target | via | outcome | "
+		    "detail |\n|---:|---|---|---|---|---|---|\n");
+	json_array_foreach(arr, i, v) {
+		buf_printf(&b, "| %lld | %s |", json_int(v, "seq", 0),
+		    clock_of(json_object_get(v, "at"), hm));
+		cell(&b, json_str(v, "action"), 64);
+		cell(&b, json_str(v, "target"), 80);
+		cell(&b, json_str(v, "via"), 16);
+		cell(&b, json_str(v, "outcome"), 16);
+		/* why it failed or waits; an ok step's detail is in the ledger */
+		cell(&b, strcmp(json_str(v, "outcome"), "ok") != 0 ? json_str(v,
+		    "detail") : NULL, 160);
+		buf_addch(&b, '\n');
+	}
 	if (json_object_size(json_object_get(rep, "by_action")) > 0) {
 		buf_addstr(&b, "\nPer action:");
 		i = 0;

@@ -736,8 +736,8 @@ task_line(struct parser *p, char *buf, const char *line0, struct planned *t)
 	size_t n;
 
 	s = (char *)skip_ws(s + 1);	/* past "-" or "*" */
-	if (s[0] != '[' || s[2] != ']' || (s[1] != ' ' && s[1] != 'x' &&
-	    s[1] != 'X'))
+	if (s[0] != '[' || (s[1] != ' ' && s[1] != 'x' && s[1] != 'X') ||
+	    s[2] != ']')
 		return perr(p, (size_t)(s - line0) + 1, "a task starts with "
 		    "\"- [ ] \" (to do) or \"- [x] \" (done)", NULL);
 	t->done = s[1] != ' ';
