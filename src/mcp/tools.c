@@ -196,6 +196,30 @@ tool_report(const struct daemon_ops *ops, const struct actor *a,
 	return out;
 }
 
+static json_t *
+tool_migrate_dryrun(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->migrate_read(ops->d, "dryrun", args, e);
+}
+
+static json_t *
+tool_migrate_status(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->migrate_read(ops->d, "status", args, e);
+}
+
+static json_t *
+tool_migrate_result(const struct daemon_ops *ops, const struct actor *a,
+    const json_t *args, struct err *e)
+{
+	(void)a;
+	return ops->migrate_read_job(ops->d, json_int(args, "id", 0), e);
+}
+
 /* ---- actions: each operation passes the gate itself ---- */
 
 static json_t *
@@ -482,6 +506,26 @@ static const struct mcp_tool tools[] = {
 	    "config's fail_on.", OBJ("\"path\": {\"type\": \"string\", "
 	    "\"minLength\": 2}", "\"path\""), true, false, true,
 	    tool_migrate_lint },
+	{ "migrate_dryrun", "Dry-run a migration", "Run one migration file "
+	    "(path, absolute) on the database at db inside a transaction that "
+	    "is rolled back, and report each statement's locks, rewrites and "
+	    "time. Runs in the background: the answer is its id; read the "
+	    "report with migrate_result.", OBJ("\"path\": {\"type\": "
+	    "\"string\", \"minLength\": 2}, \"db\": {\"type\": \"string\", "
+	    "\"minLength\": 1}", "\"path\", \"db\""), true, false, true,
+	    tool_migrate_dryrun },
+	{ "migrate_status", "Migration status", "Which migration files at "
+	    "path (absolute) are applied to the database at db, pending, or "
+	    "changed since they were applied. Runs in the background: the "
+	    "answer is its id; read it with migrate_result.",
+	    OBJ("\"path\": {\"type\": \"string\", \"minLength\": 2}, "
+	    "\"db\": {\"type\": \"string\", \"minLength\": 1}",
+	    "\"path\", \"db\""), true, false, true, tool_migrate_status },
+	{ "migrate_result", "Dry-run or status result", "A migrate_dryrun's or "
+	    "migrate_status's state (running, done) and, once done, result (0 "
+	    "ok, 1 findings, -1 failed), report and error.",
+	    OBJ("\"id\": {\"type\": \"integer\", \"minimum\": 1}", "\"id\""),
+	    true, false, true, tool_migrate_result },
 	{ "approval", "One approval", "One approval request by id: its action, "
 	    "target, state (pending, approved, denied, expired, ran, failed), "
 	    "who decided and the result. Requests are made by calling the "
@@ -535,12 +579,36 @@ static const struct mcp_tool tools[] = {
 	    false, true, tool_report },
 };
 
+/*
+ * A database URL as evidence: its scheme and host only, no user, password,
+ * database or options (the URL may hold a password); key=value conninfo as a word.
+ */
+static json_t *
+db_recorded(const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *at;
+
+	if (p == NULL)
+		return json_string("(conninfo, not recorded)");
+	p += 3;
+	end = p + strcspn(p, "/?");
+	at = memrchr(p, '@', (size_t)(end - p));
+	if (at != NULL)
+		p = at + 1;
+	return json_sprintf("%.*s%.*s", (int)(strstr(url, "://") + 3 - url), url,
+	    (int)(end - p), p);
+}
+
 json_t *
 mcp_args_recorded(const struct mcp_tool *t, const json_t *args)
 {
 	json_t *out = json_deep_copy(args), *names;
 	const char *name;
 	json_t *v;
+
+	/* a database URL's password is never evidence */
+	if (json_str(args, "db") != NULL)
+		json_object_set_new(out, "db", db_recorded(json_str(args, "db")));
 
 	/* secret values are never evidence: their names are */
 	if (strcmp(t->name, "secrets_set") == 0) {

@@ -742,15 +742,18 @@ dryrun_run(const struct dryrun_options *o, const char *path, const char *text,
 		goto out;
 	}
 	sql_file_release(&f);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = dr_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	handlers = true;
-	/* started with SIGINT ignored (a background job): leave it so */
-	if (old_int.sa_handler == SIG_IGN)
-		sigaction(SIGINT, &old_int, NULL);
+	/* the daemon's libuv owns its signals: its dry runs install nothing */
+	if (!o->keep_signals) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = dr_on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		handlers = true;
+		/* started with SIGINT ignored (a background job): leave it so */
+		if (old_int.sa_handler == SIG_IGN)
+			sigaction(SIGINT, &old_int, NULL);
+	}
 	copy = o->allow_nontransactional && facts.nontx > 0;
 	w.copy = copy;
 	json_object_set_new(rep, "file", json_string(path));

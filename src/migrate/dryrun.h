@@ -27,6 +27,8 @@ struct dryrun_options {
 	int64_t		 lock_timeout_ms;	/* SET LOCAL lock_timeout */
 	int64_t		 statement_timeout_ms;	/* SET LOCAL statement_timeout */
 	bool		 allow_nontransactional;
+	bool		 keep_signals;		/* install no SIGINT/SIGTERM handler
+						 * (the daemon: libuv owns them) */
 };
 
 /* dryrun_run's result when SIGINT or SIGTERM stopped it (report "signal" says which) */

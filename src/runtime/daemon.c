@@ -123,7 +123,7 @@ daemon_exit_when_idle(struct daemon *d)
 	 * its default action, in the middle of it.
 	 */
 	if (!d->machines_gone || d->signals_closed || d->migrate_running != NULL ||
-	    d->gc_running != NULL)
+	    d->gc_running != NULL || d->migrate_reads_running > 0)
 		return;
 	d->signals_closed = true;
 	for (i = 0; i < 3; i++)
@@ -303,6 +303,8 @@ daemon_ops_fill(struct daemon *d)
 		.migrate_apply = daemon_migrate_apply,
 		.migrate_job = daemon_migrate_job,
 		.migrate_lint = daemon_migrate_lint,
+		.migrate_read = daemon_migrate_read,
+		.migrate_read_job = daemon_migrate_read_job,
 		.gc = daemon_gc,
 		.gc_job = daemon_gc_job,
 		.metrics_json = daemon_metrics_json,
@@ -416,6 +418,7 @@ daemon_run(const struct daemon_options *o)
 	ret = 0;
 out_loop:
 	daemon_migrate_release(d);
+	daemon_migrate_read_release(d);
 	daemon_gc_release(d);
 	/* Handles a failed start closed (the API's) finish closing. */
 	uv_run(&d->loop, UV_RUN_NOWAIT);

@@ -60,6 +60,10 @@ struct daemon {
 	unsigned	 migrate_last_id;
 	/* gc runs (daemon_gc.c), newest first; one runs at a time, the rest wait */
 	struct gc_job	*gc_jobs, *gc_running;
+	/* migrate dryrun and status for MCP: on the thread pool, newest first */
+	struct migrate_read *migrate_reads;
+	unsigned	 migrate_read_seq;
+	int		 migrate_reads_running;
 	unsigned	 gc_last_id;
 	/*
 	 * Bearer tokens seen, by SHA-256, and whose they are (daemon_access.c): a
@@ -141,6 +145,16 @@ struct config;
 int	daemon_access_apply(struct daemon *, const struct config *, struct err *);
 /* Fills ops' evidence calls (daemon_evidence.c). */
 void	daemon_evidence_ops(struct daemon_ops *);
+/*
+ * migrate dryrun (kind "dryrun": body {path, db}, one file) and status (kind
+ * "status": body {path, db}) on the thread pool, for MCP: {id, kind, state}; the
+ * read's state and, once done, result (0 ok, 1 findings or stopped, -1 failed),
+ * report and error (daemon_migrate_read.c).
+ */
+json_t	*daemon_migrate_read(struct daemon *, const char *kind,
+	    const json_t *body, struct err *);
+json_t	*daemon_migrate_read_job(struct daemon *, int64_t id, struct err *);
+void	 daemon_migrate_read_release(struct daemon *);
 /* migrate lint of body {path} with the config's options (daemon_migrate.c). */
 json_t	*daemon_migrate_lint(struct daemon *, const json_t *body, struct err *);
 /* Fills ops' work-ledger and report calls (daemon_tasks.c). */

@@ -65,6 +65,14 @@ struct daemon_ops {
 	json_t	*(*migrate_lint)(struct daemon *, const json_t *body,
 		    struct err *);
 	/*
+	 * migrate dryrun (kind "dryrun", body {path, db}) or status (kind "status")
+	 * on the thread pool: {id, kind, state}; then the read by id, with its
+	 * result, report and error once done
+	 */
+	json_t	*(*migrate_read)(struct daemon *, const char *kind,
+		    const json_t *body, struct err *);
+	json_t	*(*migrate_read_job)(struct daemon *, int64_t id, struct err *);
+	/*
 	 * gc: body {dry_run}; through the gate, planned on the loop, swept on the
 	 * thread pool after any run before it. Answers {id, state}; a run's state
 	 * and, once done, its report and error {message, kind}.
