@@ -251,7 +251,8 @@ task_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		const char *key = ch == 'o' ? "owner" : ch == 'd' ? "direction" :
 		    "status";
 
-		if (ch == '?' || check_label("task list", key, optarg) < 0) {
+		if (ch == '?' || (ch == 'o' ? cmd_check_name("task list",
+		    "owner", optarg) : check_label("task list", key, optarg)) < 0) {
 			buf_release(&path);
 			return ch == '?' ? cmd_usage(&cmd_task_list_entry) :
 			    EXIT_USAGE;

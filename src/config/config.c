@@ -3087,8 +3087,8 @@ hb_actor_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
 	h->actor_at.line = val->line;
 	h->actor_at.col = val->col;
 	if (h->actor != NULL && !name_valid(h->actor))
-		diag(ld, val, path, "'%s' is not an actor's name: letters, digits, "
-		    "'-', '_' and '.'", show(&v, h->actor));
+		diag(ld, val, path, "'%s' is not an actor's name: lowercase "
+		    "letters, digits, '-' and '_'", show(&v, h->actor));
 }
 
 static void
@@ -3138,10 +3138,6 @@ heartbeat_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
 	h->pos.line = k->line;
 	h->pos.col = k->col;
 	walk_map(ld, k, val, kp, heartbeat_rules, NRULES(heartbeat_rules), h);
-	/* an agent's heartbeat: stale (doing, no ping) is its incident at once */
-	if (h->actor != NULL && (val->kind != YNODE_MAP || ymap_key(val,
-	    "grace") == NULL))
-		h->grace_ms = 0;
 	if (h->schedule != NULL && h->period_ms > 0)
 		diag(ld, k, kp, "give period or schedule, not both");
 	else if (h->schedule == NULL && h->period_ms == 0)

@@ -142,6 +142,36 @@ tasks_part(struct store *s, const char *actor, int64_t now, json_t *rep,
 	json_decref(list);
 }
 
+/*
+ * How the actor's deploys ended: the daemon's deploy.receipt entries (actor
+ * opsdeck) of the releases it deployed, each with the release's status.
+ */
+static json_t *
+receipts_part(struct store *s, const char *actor, int64_t since, struct err *e)
+{
+	json_t *all = evidence_list(s, NULL, since, REPORT_ENTRIES, e), *ent;
+	json_t *out = json_array();
+	const json_t *args;
+	size_t i;
+
+	json_array_foreach(json_object_get(all, "entries"), i, ent) {
+		args = json_object_get(ent, "args");
+		if (json_str(ent, "action") == NULL ||
+		    strcmp(json_str(ent, "action"), "deploy.receipt") != 0 ||
+		    json_str(args, "deployed_by") == NULL ||
+		    strcmp(json_str(args, "deployed_by"), actor) != 0)
+			continue;
+		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:O, "
+		    "s:O}", "seq", json_object_get(ent, "seq"), "at",
+		    json_object_get(ent, "at"), "target", json_object_get(ent,
+		    "target"), "status", json_object_get(args, "status"), "outcome",
+		    json_object_get(ent, "outcome"), "detail", json_object_get(ent,
+		    "detail")));
+	}
+	json_decref(all);
+	return out;
+}
+
 json_t *
 report_build(struct store *s, const char *actor, int64_t since,
     int64_t now, const json_t *incidents, struct err *e)
@@ -163,6 +193,7 @@ report_build(struct store *s, const char *actor, int64_t since,
 	rep = json_pack("{s:s, s:s, s:s, s:O, s:o}", "actor", actor, "since",
 	    from, "until", to, "key", json_object_get(ev, "key"), "moves", moves);
 	evidence_part(json_object_get(ev, "entries"), rep);
+	json_object_set_new(rep, "receipts", receipts_part(s, actor, since, e));
 	json_object_set_new(rep, "incidents", incidents_part(incidents, actor,
 	    since, json_object_get(rep, "deploys")));
 	tasks_part(s, actor, now, rep, e);
@@ -171,6 +202,15 @@ report_build(struct store *s, const char *actor, int64_t since,
 }
 
 /* ---- markdown ---- */
+
+/* A string of the report, or "?": the CLI renders what a daemon sent. */
+static const char *
+jt(const json_t *o, const char *key)
+{
+	const char *s = json_str(o, key);
+
+	return s != NULL ? s : "?";
+}
 
 /* A time spent or estimated, to the minute: "45m", "3h05m". */
 static void
@@ -204,10 +244,10 @@ task_line(struct buf *b, const json_t *t)
 
 	minutes(json_int(t, "actual_ms", 0), act);
 	minutes(json_int(t, "estimate_ms", 0), est);
-	buf_printf(b, "- %s %s", json_str(t, "id"), json_str(t, "title"));
+	buf_printf(b, "- %s %s", jt(t, "id"), jt(t, "title"));
 	if (json_str(t, "direction"))
-		buf_printf(b, " (%s)", json_str(t, "direction"));
-	if (json_int(t, "actual_ms", 0) == 0 && strcmp(json_str(t, "status"),
+		buf_printf(b, " (%s)", jt(t, "direction"));
+	if (json_int(t, "actual_ms", 0) == 0 && strcmp(jt(t, "status"),
 	    "todo") == 0)
 		buf_printf(b, "%s%s%s", has_est ? ": " : "", has_est ? est : "",
 		    has_est ? " estimated" : "");
@@ -234,7 +274,7 @@ progress_lines(struct buf *b, const json_t *rows, const char *key)
 		    json_int(r, "todo", 0), act, est);
 		json_array_foreach(json_object_get(r, "blocked_on"), j, bl)
 			buf_printf(b, "  - %s blocked on %s: %s\n", json_str(bl,
-			    "task"), json_str(bl, "on"), json_str(bl, "reason"));
+			    "task"), jt(bl, "on"), jt(bl, "reason"));
 	}
 }
 
@@ -272,18 +312,18 @@ report_markdown(const json_t *rep)
 	char hm[16];
 
 	buf_init(&b, 0);
-	buf_printf(&b, "# Report: %s, %s to %s\n\n", json_str(rep, "actor"),
-	    json_str(rep, "since"), json_str(rep, "until"));
+	buf_printf(&b, "# Report: %s, %s to %s\n\n", jt(rep, "actor"),
+	    jt(rep, "since"), jt(rep, "until"));
 	buf_printf(&b, "Written by opsdeck from the evidence ledger (key %s) and "
 	    "the work ledger; each line names its evidence seq or task move. "
-	    "Times are UTC.\n", json_str(rep, "key"));
+	    "Times are UTC.\n", jt(rep, "key"));
 
 	arr = json_object_get(rep, "working_on");
 	section(&b, "Working on", json_array_size(arr));
 	json_array_foreach(arr, i, v) {
 		task_line(&b, v);
 		buf_printf(&b, "; doing since %s\n", json_str(v, "started_at") ?
-		    json_str(v, "started_at") : "?");
+		    jt(v, "started_at") : "?");
 	}
 
 	arr = json_object_get(rep, "moves");
@@ -292,11 +332,11 @@ report_markdown(const json_t *rep)
 	section(&b, "Progress", n);
 	json_array_foreach(arr, i, v) {
 		buf_printf(&b, "- %s %s %s: %s → %s", clock_of(json_object_get(v,
-		    "at"), hm), json_str(v, "task"), json_str(v, "title"),
-		    json_str(v, "from") ? json_str(v, "from") : "new",
-		    json_str(v, "to"));
+		    "at"), hm), jt(v, "task"), jt(v, "title"),
+		    json_str(v, "from") ? jt(v, "from") : "new",
+		    jt(v, "to"));
 		if (json_str(v, "on"))
-			buf_printf(&b, " on %s (%s)", json_str(v, "on"), json_str(v,
+			buf_printf(&b, " on %s (%s)", jt(v, "on"), json_str(v,
 			    "reason"));
 		buf_addch(&b, '\n');
 	}
@@ -312,12 +352,12 @@ report_markdown(const json_t *rep)
 	json_array_foreach(arr, i, v) {
 		buf_printf(&b, "| %lld | %s |", json_int(v, "seq", 0),
 		    clock_of(json_object_get(v, "at"), hm));
-		cell(&b, json_str(v, "action"), 64);
-		cell(&b, json_str(v, "target"), 80);
-		cell(&b, json_str(v, "via"), 16);
-		cell(&b, json_str(v, "outcome"), 16);
+		cell(&b, jt(v, "action"), 64);
+		cell(&b, jt(v, "target"), 80);
+		cell(&b, jt(v, "via"), 16);
+		cell(&b, jt(v, "outcome"), 16);
 		/* why it failed or waits; an ok step's detail is in the ledger */
-		cell(&b, strcmp(json_str(v, "outcome"), "ok") != 0 ? json_str(v,
+		cell(&b, strcmp(jt(v, "outcome"), "ok") != 0 ? json_str(v,
 		    "detail") : NULL, 160);
 		buf_addch(&b, '\n');
 	}
@@ -352,32 +392,42 @@ report_markdown(const json_t *rep)
 	}
 
 	arr = json_object_get(rep, "deploys");
-	section(&b, "Deploys", json_array_size(arr));
+	section(&b, "Deploys", json_array_size(arr) + json_array_size(
+	    json_object_get(rep, "receipts")));
 	json_array_foreach(arr, i, v) {
 		buf_printf(&b, "- seq %lld, %s: %s of %s: %s", json_int(v, "seq", 0),
-		    clock_of(json_object_get(v, "at"), hm), json_str(v, "action"),
-		    json_str(v, "target"), json_str(v, "outcome"));
+		    clock_of(json_object_get(v, "at"), hm), jt(v, "action"),
+		    jt(v, "target"), jt(v, "outcome"));
 		if (json_int(v, "approval", 0) > 0)
 			buf_printf(&b, " (approval #%lld)", json_int(v, "approval",
 			    0));
-		if (json_str(v, "detail") && *json_str(v, "detail"))
-			buf_printf(&b, ": %s", json_str(v, "detail"));
+		if (json_str(v, "detail") && *jt(v, "detail"))
+			buf_printf(&b, ": %s", jt(v, "detail"));
 		buf_addch(&b, '\n');
+	}
+
+	json_array_foreach(json_object_get(rep, "receipts"), i, v) {
+		buf_printf(&b, "- seq %lld, %s: %s ended %s", json_int(v, "seq", 0),
+		    clock_of(json_object_get(v, "at"), hm), jt(v, "target"),
+		    json_str(v, "status") ? jt(v, "status") : "?");
+		if (json_str(v, "detail") && *jt(v, "detail"))
+			buf_printf(&b, ": %s", jt(v, "detail"));
+		buf_addstr(&b, " (the daemon's receipt)\n");
 	}
 
 	arr = json_object_get(rep, "incidents");
 	section(&b, "Incidents", json_array_size(arr));
 	json_array_foreach(arr, i, v)
 		buf_printf(&b, "- #%lld %s (%s, %s): %s; %s\n", json_int(v, "id", 0),
-		    json_str(v, "title"), json_str(v, "severity"), json_str(v,
-		    "app") ? json_str(v, "app") : "no app", json_str(v, "state"),
-		    json_str(v, "how"));
+		    jt(v, "title"), jt(v, "severity"), json_str(v,
+		    "app") ? jt(v, "app") : "no app", jt(v, "state"),
+		    jt(v, "how"));
 
 	arr = json_object_get(rep, "blockers");
 	section(&b, "Blockers", json_array_size(arr));
 	json_array_foreach(arr, i, v)
-		buf_printf(&b, "- %s %s: blocked on %s: %s\n", json_str(v, "id"),
-		    json_str(v, "title"), json_str(v, "blocked_on"), json_str(v,
+		buf_printf(&b, "- %s %s: blocked on %s: %s\n", jt(v, "id"),
+		    jt(v, "title"), jt(v, "blocked_on"), json_str(v,
 		    "reason"));
 
 	arr = json_object_get(rep, "next");

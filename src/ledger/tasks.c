@@ -2,6 +2,7 @@
  * The work ledger (ledger/tasks.h): tasks and their status history in the store.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include "core/xmalloc.h"
 #include "ledger/tasks.h"
 
-#define TASKS_MAX	10000	/* what a listing reads */
 #define IMPORT_MAX	500	/* tasks in one direction file */
 
 static const char *const statuses[] = { "todo", "doing", "blocked", "done" };
@@ -197,6 +197,35 @@ event_add(struct store *s, const char *id, int64_t at, const char *actor,
 	return r;
 }
 
+/* COMMIT, or ROLLBACK when it fails: the one connection is never left in a
+ * transaction. */
+static int
+commit(struct store *s, struct err *e)
+{
+	if (store_commit(s, e) == 0)
+		return 0;
+	store_rollback(s);
+	return -1;
+}
+
+/*
+ * An optional string field of body into *out (NULL when absent); -1 naming it
+ * when it is there but not a string.
+ */
+static int
+opt_str(const json_t *body, const char *key, const char **out, struct err *e)
+{
+	const json_t *v = json_object_get(body, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_setk(e, ERR_INVALID, "%s: must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
 /* An agent moves only its own tasks. */
 static int
 may_touch(const struct actor *a, const char *owner, const char *id,
@@ -270,7 +299,7 @@ do_add(void *arg, struct err *e)
 		store_rollback(p->s);
 		return -1;
 	}
-	return store_commit(p->s, e);
+	return commit(p->s, e);
 }
 
 /* The fields of an add body, checked; each error names its field. */
@@ -282,11 +311,13 @@ planned_from(const json_t *body, const struct actor *a, struct planned *t,
 	const json_t *est_ms = json_object_get(body, "estimate_ms");
 
 	memset(t, 0, sizeof(*t));
-	t->id = json_str(body, "id");
-	t->title = json_str(body, "title");
-	t->owner = json_str(body, "owner") ? json_str(body, "owner") : a->name;
-	t->direction = json_str(body, "direction");
 	t->estimate_ms = -1;
+	if (opt_str(body, "id", &t->id, e) < 0 || opt_str(body, "title",
+	    &t->title, e) < 0 || opt_str(body, "owner", &t->owner, e) < 0 ||
+	    opt_str(body, "direction", &t->direction, e) < 0)
+		return -1;
+	if (t->owner == NULL)
+		t->owner = a->name;
 	if (!task_id_valid(t->id))
 		return err_setk(e, ERR_INVALID, "id '%.40s': give letters, '-' and "
 		    "digits, e.g. DEVOPS-014", t->id ? t->id : "");
@@ -295,7 +326,7 @@ planned_from(const json_t *body, const struct actor *a, struct planned *t,
 		    "characters", TASK_TITLE_MAX);
 	if (!name_valid(t->owner))
 		return err_setk(e, ERR_INVALID, "owner '%.64s': give an actor's "
-		    "name (letters, digits, '-', '_', '.')", t->owner);
+		    "name (lowercase letters, digits, '-' and '_')", t->owner);
 	if (t->direction != NULL && !text_ok(t->direction, 32))
 		return err_setk(e, ERR_INVALID, "direction: a label of at most 32 "
 		    "characters, e.g. v7.0");
@@ -429,7 +460,7 @@ out:
 		store_rollback(p->s);
 		return -1;
 	}
-	return store_commit(p->s, e);
+	return commit(p->s, e);
 }
 
 json_t *
@@ -447,10 +478,14 @@ tasks_move(struct store *s, const struct actor *a, const char *id,
 	if (m < 0)
 		return err_setk(e, ERR_NOT_FOUND, "no task move '%s': use start, "
 		    "block or done", move), NULL;
+	/* checked before the gate: evidence names only what could be a task */
+	if (!task_id_valid(id))
+		return err_setk(e, ERR_NOT_FOUND, "no task '%.40s': a task id is "
+		    "letters, '-' and digits, e.g. DEVOPS-014", id ? id : ""), NULL;
 	p.to = to[m];
-	p.on = json_str(body, "on");
-	p.reason = json_str(body, "reason");
-	p.note = json_str(body, "note");
+	if (opt_str(body, "on", &p.on, e) < 0 || opt_str(body, "reason",
+	    &p.reason, e) < 0 || opt_str(body, "note", &p.note, e) < 0)
+		return NULL;
 	if (p.to == ST_BLOCKED) {
 		if (!task_id_valid(p.on) && !name_valid(p.on))
 			return err_setk(e, ERR_INVALID, "on: give the task or the "
@@ -700,29 +735,67 @@ skip_ws(const char *s)
 	return s;
 }
 
-/* A heading "# Direction v6.0 - title": its label into label, 1; 0 other lines. */
+/*
+ * A markdown heading: its level (the number of '#', 1 to 6), 0 for other lines;
+ * for "# Direction v6.0 - title" (level 1 to 3) its label into label, *is_dir set.
+ * -1 for a Direction heading whose label is empty, too long or not printable.
+ */
 static int
-heading_label(const char *line, char *label, size_t labelsz)
+heading(const char *line, char *label, size_t labelsz, bool *is_dir)
 {
 	const char *p = line, *q;
 	size_t n;
+	int level;
 
+	*is_dir = false;
 	while (*p == '#')
 		p++;
-	if (p == line || p - line > 3 || (*p != ' ' && *p != '\t'))
+	level = (int)(p - line);
+	if (level == 0 || level > 6 || (*p != ' ' && *p != '\t'))
 		return 0;
 	p = skip_ws(p);
-	if (strncasecmp(p, "direction", 9) != 0 || (p[9] != ' ' && p[9] != '\t'))
-		return 0;
+	if (level > 3 || strncasecmp(p, "direction", 9) != 0 ||
+	    (p[9] != ' ' && p[9] != '\t'))
+		return level;
 	p = skip_ws(p + 9);
 	for (q = p; *q != '\0' && *q != ' ' && *q != '\t' && *q != ':'; q++)
-		;
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			return -1;
 	n = (size_t)(q - p);
 	if (n == 0 || n >= labelsz)
 		return -1;
 	memcpy(label, p, n);
 	label[n] = '\0';
-	return 1;
+	*is_dir = true;
+	return level;
+}
+
+/* 0 when text is UTF-8; else -1 naming the line and column of the first bad byte. */
+static int
+utf8_check(struct parser *p, const char *text, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	size_t i = 0, col = 1, k;
+
+	p->line = 1;
+	while (i < len) {
+		if (u[i] == '\n') {
+			p->line++;
+			col = 1;
+			i++;
+			continue;
+		}
+		k = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		if (k == 0) {
+			perr(p, col, "not UTF-8 text: save the file as UTF-8", NULL);
+			p->line = 0;
+			return -1;
+		}
+		i += k;
+		col++;
+	}
+	p->line = 0;
+	return 0;
 }
 
 /*
@@ -760,14 +833,17 @@ task_line(struct parser *p, char *buf, const char *line0, struct planned *t)
 	    strchr(at, ' ') == NULL) {
 		if (!name_valid(at + 1))
 			return perr(p, (size_t)(at - line0) + 1, "an owner is an "
-			    "actor's name; got", at);
+			    "actor's name (lowercase letters, digits, '-' and '_'); "
+			    "got", at);
 		t->owner = at + 1;
 		*at = '\0';
 		end = at;
 		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
 	}
-	if (end > s && end[-1] == ']' && (est = strrchr(s, '[')) != NULL) {
+	/* "[2h]": a duration with its unit ("[7231]" is part of the title) */
+	if (end > s && end[-1] == ']' && (est = strrchr(s, '[')) != NULL &&
+	    end - est > 2 && isalpha((unsigned char)end[-2])) {
 		end[-1] = '\0';
 		if (duration_parse(est + 1, &t->estimate_ms) < 0)
 			return perr(p, (size_t)(est - line0) + 2, "an estimate is a "
@@ -794,14 +870,17 @@ tasks_parse(const char *text, size_t len, const char *file, struct err *e)
 	json_t *out = json_array(), *seen = json_object();
 	char label[33] = "", owner[64] = "", *buf = NULL;
 	const char *line = text, *nl, *s, *endp = text + len;
-	int r;
+	int r, dir_level = 0;
+	bool is_dir;
 
 	if (memchr(text, '\0', len) != NULL) {
 		err_setk(e, ERR_INVALID, "%s: holds a NUL byte: a direction file "
 		    "is markdown text", file);
 		goto fail;
 	}
-	for (; line < endp; line = nl + 1) {
+	if (utf8_check(&p, text, len) < 0)
+		goto fail;
+	for (; line < endp; line = nl < endp ? nl + 1 : endp) {
 		size_t n;
 		struct planned t = { .estimate_ms = -1 };
 
@@ -817,21 +896,32 @@ tasks_parse(const char *text, size_t len, const char *file, struct err *e)
 		if (n > 0 && buf[n - 1] == '\r')
 			buf[--n] = '\0';
 		s = skip_ws(buf);
-		if ((r = heading_label(s, label, sizeof(label))) < 0) {
-			perr(&p, 1, "a direction's label is 1 to 32 characters, "
-			    "e.g. \"# Direction v6.0\"", NULL);
+		if ((r = heading(s, label, sizeof(label), &is_dir)) < 0) {
+			perr(&p, 1, "a direction's label is 1 to 32 printable "
+			    "characters, e.g. \"# Direction v6.0\"", NULL);
 			goto fail;
 		}
-		if (r > 0) {
+		if (is_dir) {
+			dir_level = r;
 			owner[0] = '\0';
 			continue;
 		}
+		/* a heading as high as the direction's ends it; a lower one is
+		 * a part of it */
+		if (r > 0 && dir_level > 0 && r <= dir_level) {
+			label[0] = '\0';
+			owner[0] = '\0';
+			dir_level = 0;
+		}
+		if (r > 0)
+			continue;
 		if (strncasecmp(s, "owner:", 6) == 0) {
 			const char *o = skip_ws(s + 6);
 
 			if (!name_valid(o) || strlen(o) >= sizeof(owner)) {
 				perr(&p, (size_t)(o - buf) + 1, "an owner is an "
-				    "actor's name; got", o);
+				    "actor's name (lowercase letters, digits, '-' and "
+				    "'_'); got", o);
 				goto fail;
 			}
 			snprintf(owner, sizeof(owner), "%s", o);
@@ -912,6 +1002,16 @@ import_one(struct import_arg *p, const json_t *pt, struct err *e)
 	};
 	int r;
 
+	/* a task there is moved only by its owner (or an operator): the file's
+	 * owner may not take it over */
+	if (store_prepare(p->s, &st, "SELECT owner FROM tasks WHERE id = ?", e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, t.id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW ? may_touch(p->a, (const char *)
+	    sqlite3_column_text(st, 0), t.id, e) : 0;
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
 	if (store_prepare(p->s, &st, "UPDATE tasks SET title = ?2, owner = ?3, "
 	    "direction = ?4, estimate_ms = ?5, updated_at = ?6 WHERE id = ?1 AND "
 	    "(title IS NOT ?2 OR owner IS NOT ?3 OR direction IS NOT ?4 OR "
@@ -964,14 +1064,14 @@ do_import(void *arg, struct err *e)
 			store_rollback(p->s);
 			return -1;
 		}
-	return store_commit(p->s, e);
+	return commit(p->s, e);
 }
 
 json_t *
 tasks_import(struct store *s, const struct actor *a, const json_t *body,
     int64_t now, struct err *e)
 {
-	const char *file = json_str(body, "file"), *text = json_str(body, "text");
+	const char *file, *text;
 	struct import_arg p = { s, a, NULL, now, 0, 0, 0 };
 	struct gate_call call = { .action = "task.import" };
 	json_t *plan, *args, *ids, *pt;
@@ -979,6 +1079,9 @@ tasks_import(struct store *s, const struct actor *a, const json_t *body,
 	size_t i;
 	int r;
 
+	if (opt_str(body, "file", &file, e) < 0 || opt_str(body, "text", &text,
+	    e) < 0)
+		return NULL;
 	if (text == NULL)
 		return err_setk(e, ERR_INVALID, "text: give the direction file's "
 		    "text"), NULL;

@@ -150,12 +150,26 @@ tool_logs(const struct daemon_ops *ops, const struct actor *a,
 	    "machine"), (long)json_int(args, "lines", 100), e);
 }
 
+/*
+ * The migration reads run the caller's files (a dry run: as SQL on a database it
+ * names), so they are an agent's or above, not a viewer's.
+ */
+static json_t *
+migrate_read(const struct daemon_ops *ops, const struct actor *a,
+    const char *kind, const json_t *args, struct err *e)
+{
+	if (a->role < ROLE_AGENT)
+		return err_setk(e, ERR_DENIED, "%s '%s' may not run migrate %s over "
+		    "MCP (needs role agent)", role_str(a->role), a->name, kind),
+		    NULL;
+	return ops->migrate_read(ops->d, kind, args, e);
+}
+
 static json_t *
 tool_migrate_lint(const struct daemon_ops *ops, const struct actor *a,
     const json_t *args, struct err *e)
 {
-	(void)a;
-	return ops->migrate_lint(ops->d, args, e);
+	return migrate_read(ops, a, "lint", args, e);
 }
 
 static json_t *
@@ -181,12 +195,10 @@ tool_report(const struct daemon_ops *ops, const struct actor *a,
     const json_t *args, struct err *e)
 {
 	const char *actor = json_str(args, "actor");
-	int64_t since = json_int(args, "since_ms", 0);
+	int64_t since = wall_ms() - json_int(args, "hours", 24) * 3600 * 1000;
 	json_t *out;
 	char *md;
 
-	if (json_object_get(args, "hours") != NULL)
-		since = wall_ms() - json_int(args, "hours", 24) * 3600 * 1000;
 	if ((out = ops->report_json(ops->d, actor ? actor : a->name, since,
 	    e)) == NULL)
 		return NULL;
@@ -200,16 +212,14 @@ static json_t *
 tool_migrate_dryrun(const struct daemon_ops *ops, const struct actor *a,
     const json_t *args, struct err *e)
 {
-	(void)a;
-	return ops->migrate_read(ops->d, "dryrun", args, e);
+	return migrate_read(ops, a, "dryrun", args, e);
 }
 
 static json_t *
 tool_migrate_status(const struct daemon_ops *ops, const struct actor *a,
     const json_t *args, struct err *e)
 {
-	(void)a;
-	return ops->migrate_read(ops->d, "status", args, e);
+	return migrate_read(ops, a, "status", args, e);
 }
 
 static json_t *
@@ -500,10 +510,11 @@ static const struct mcp_tool tools[] = {
 	    "\"string\", \"minLength\": 1}", "\"path\", \"db\""), false, true,
 	    false, tool_migrate_apply },
 	{ "migrate_lint", "Lint migrations", "Check the SQL migration files at "
-	    "path (absolute: a file or a directory) with PostgreSQL's own "
-	    "parser for locks, rewrites and data loss, with the config's "
-	    "migrate: options; fails is true when a finding is at or above the "
-	    "config's fail_on.", OBJ("\"path\": {\"type\": \"string\", "
+	    "path (absolute: a .sql file or a directory of them) with "
+	    "PostgreSQL's own parser for locks, rewrites and data loss, with "
+	    "the config's migrate: options. Runs in the background: the answer "
+	    "is its id; read the report with migrate_result (result 1: a "
+	    "finding at or above the config's fail_on).", OBJ("\"path\": {\"type\": \"string\", "
 	    "\"minLength\": 2}", "\"path\""), true, false, true,
 	    tool_migrate_lint },
 	{ "migrate_dryrun", "Dry-run a migration", "Run one migration file "
@@ -521,8 +532,8 @@ static const struct mcp_tool tools[] = {
 	    OBJ("\"path\": {\"type\": \"string\", \"minLength\": 2}, "
 	    "\"db\": {\"type\": \"string\", \"minLength\": 1}",
 	    "\"path\", \"db\""), true, false, true, tool_migrate_status },
-	{ "migrate_result", "Dry-run or status result", "A migrate_dryrun's or "
-	    "migrate_status's state (running, done) and, once done, result (0 "
+	{ "migrate_result", "Lint, dry-run or status result", "A migrate_lint's, "
+	    "migrate_dryrun's or migrate_status's state (running, done) and, once done, result (0 "
 	    "ok, 1 findings, -1 failed), report and error.",
 	    OBJ("\"id\": {\"type\": \"integer\", \"minimum\": 1}", "\"id\""),
 	    true, false, true, tool_migrate_result },
@@ -591,10 +602,13 @@ db_recorded(const char *url)
 	if (p == NULL)
 		return json_string("(conninfo, not recorded)");
 	p += 3;
-	end = p + strcspn(p, "/?");
+	/* the user and password end at the last '@' before the path's '/' (a
+	 * password may hold '?'); the host at '/' or '?' */
+	end = p + strcspn(p, "/");
 	at = memrchr(p, '@', (size_t)(end - p));
 	if (at != NULL)
 		p = at + 1;
+	end = p + strcspn(p, "/?");
 	return json_sprintf("%.*s%.*s", (int)(strstr(url, "://") + 3 - url), url,
 	    (int)(end - p), p);
 }

@@ -144,11 +144,15 @@ pg_url_redact(const char *url)
 		return buf_detach(&b);
 	}
 	auth = strstr(url, "://") + 3;
-	end = auth + strcspn(auth, "/?");
+	/* as libpq reads it, user:password ends at the last '@' before the path's
+	 * '/' (a password may hold '?'), and the host at '/' or '?' after it */
+	end = auth + strcspn(auth, "/");
 	at = NULL;
 	for (p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
+	end = (at != NULL ? at + 1 : auth) + strcspn(at != NULL ? at + 1 : auth,
+	    "/?");
 	buf_add(&b, url, (size_t)(auth - url));
 	if (at != NULL) {
 		colon = memchr(auth, ':', (size_t)(at - auth));

@@ -913,7 +913,11 @@ hb_eval(struct watch *w, struct wheart *h)
 	log_info("heartbeat '%s': %s -> %s", h->name, hb_status_name(h->status),
 	    hb_status_name(s));
 	h->status = s;
-	if (s == HB_DOWN && h->incident == 0) {
+	snprintf(ts, sizeof(ts), "never");
+	/* an agent's heartbeat is stale, and that is its incident, once late while
+	 * doing: doing_stale is the agent's grace */
+	if ((s == HB_DOWN || (s == HB_LATE && h->hc->actor != NULL &&
+	    h->st.report == HB_REPORT_DOING)) && h->incident == 0) {
 		if (h->st.last_ping_ms > 0)
 			iso(h->st.last_ping_ms, ts);
 		if (h->st.report == HB_REPORT_DOING && !h->st.failed)
@@ -1588,6 +1592,7 @@ watch_heartbeats_json(struct watch *w)
 
 struct ping_arg {
 	struct watch	*w;
+	const struct actor *actor;
 	struct wheart	*h;
 	enum hb_signal	 sig;
 	enum hb_report	 report;
@@ -1601,7 +1606,11 @@ do_ping(void *arg, struct err *e)
 	struct ping_arg *p = arg;
 	struct hb_conf hc;
 
-	(void)e;
+	/* an agent's heartbeat is its own: another agent cannot ping it alive */
+	if (p->h->hc->actor != NULL && p->actor->role < ROLE_OPERATOR &&
+	    strcmp(p->actor->name, p->h->hc->actor) != 0)
+		return err_setk(e, ERR_DENIED, "heartbeat '%s' is agent %s's: only "
+		    "it (or an operator) pings it", p->h->name, p->h->hc->actor);
 	hb_conf_of(p->h, &hc);
 	hb_ping(&hc, &p->h->st, p->sig, p->report, watch_now(p->w));
 	p->h->pings++;
@@ -1609,7 +1618,7 @@ do_ping(void *arg, struct err *e)
 		free(p->h->message);
 		p->h->message = xstrdup(p->message);
 	}
-	/* a task with doing; done (or a plain run) clears it */
+	/* a task comes with doing; done clears it, as does a new status without one */
 	if (p->task != NULL || p->report != HB_REPORT_NONE) {
 		free(p->h->task);
 		p->h->task = p->task != NULL && p->report != HB_REPORT_DONE ?
@@ -1624,8 +1633,8 @@ json_t *
 watch_ping(struct watch *w, const struct actor *actor, const char *name,
     const json_t *body, struct err *e)
 {
-	struct ping_arg p = { w, hb_find(w, name), HB_SUCCESS, HB_REPORT_NONE,
-	    NULL, NULL };
+	struct ping_arg p = { w, actor, hb_find(w, name), HB_SUCCESS,
+	    HB_REPORT_NONE, NULL, NULL };
 	struct gate_call call = { .action = "heartbeat.ping" };
 	json_t *args;
 	int r;
@@ -1681,13 +1690,6 @@ watch_ping(struct watch *w, const struct actor *actor, const char *name,
 		return NULL;
 	}
 	p.task = task ? json_string_value(task) : NULL;
-	/* an agent's heartbeat is its own: another agent cannot ping it alive */
-	if (p.h->hc->actor != NULL && actor->role < ROLE_OPERATOR &&
-	    strcmp(actor->name, p.h->hc->actor) != 0) {
-		err_setk(e, ERR_DENIED, "heartbeat '%s' is agent %s's: only it (or "
-		    "an operator) pings it", name, p.h->hc->actor);
-		return NULL;
-	}
 	snprintf(target, sizeof(target), "heartbeat:%s", name);
 	call.target = target;
 	/* What the ping said, checked above; never the rest of the body. */

@@ -302,7 +302,6 @@ daemon_ops_fill(struct daemon *d)
 		.secrets_deploy = daemon_secrets_deploy,
 		.migrate_apply = daemon_migrate_apply,
 		.migrate_job = daemon_migrate_job,
-		.migrate_lint = daemon_migrate_lint,
 		.migrate_read = daemon_migrate_read,
 		.migrate_read_job = daemon_migrate_read_job,
 		.gc = daemon_gc,

@@ -146,8 +146,9 @@ int	daemon_access_apply(struct daemon *, const struct config *, struct err *);
 /* Fills ops' evidence calls (daemon_evidence.c). */
 void	daemon_evidence_ops(struct daemon_ops *);
 /*
- * migrate dryrun (kind "dryrun": body {path, db}, one file) and status (kind
- * "status": body {path, db}) on the thread pool, for MCP: {id, kind, state}; the
+ * migrate lint (kind "lint": body {path}, with the config's migrate: options),
+ * dryrun ("dryrun": {path, db}, one file) and status ("status": {path, db}) on the
+ * thread pool, one at a time, for MCP: {id, kind, state}; the
  * read's state and, once done, result (0 ok, 1 findings or stopped, -1 failed),
  * report and error (daemon_migrate_read.c).
  */
@@ -155,8 +156,6 @@ json_t	*daemon_migrate_read(struct daemon *, const char *kind,
 	    const json_t *body, struct err *);
 json_t	*daemon_migrate_read_job(struct daemon *, int64_t id, struct err *);
 void	 daemon_migrate_read_release(struct daemon *);
-/* migrate lint of body {path} with the config's options (daemon_migrate.c). */
-json_t	*daemon_migrate_lint(struct daemon *, const json_t *body, struct err *);
 /* Fills ops' work-ledger and report calls (daemon_tasks.c). */
 void	daemon_tasks_ops(struct daemon_ops *);
 

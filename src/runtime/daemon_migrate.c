@@ -21,7 +21,6 @@
 #include "migrate/db.h"
 #include "migrate/files.h"
 #include "migrate/lint.h"
-#include "migrate/report.h"
 #include "runtime/daemon.h"
 #include "runtime/daemon_int.h"
 
@@ -449,51 +448,4 @@ daemon_migrate_release(struct daemon *d)
 		d->migrate_jobs = j->next;
 		job_free(j);
 	}
-}
-
-/*
- * migrate lint for MCP: the files at path (absolute: a file or a directory of
- * migrations) with the config's migrate: options, as migrate lint --format json
- * answers. On the loop, as a parse is short; the files are bounded by size.
- */
-json_t *
-daemon_migrate_lint(struct daemon *d, const json_t *body, struct err *e)
-{
-	struct sql_files files = SQL_FILES_INIT;
-	struct lint_options opts = { 0 };
-	enum lint_severity fail_on = LINT_ERROR;
-	json_t *doc = NULL;
-	char *path = NULL, *sink = NULL;
-	size_t sinklen = 0;
-	FILE *out;
-	int worst = -1;
-
-	if (body_string(body, "path", true, &path, e) < 0)
-		return NULL;
-	if (path[0] != '/') {
-		free(path);
-		err_setk(e, ERR_INVALID, "'path' must be absolute: the daemon does "
-		    "not share the caller's working directory");
-		return NULL;
-	}
-	if (d->nconfigs > 0)
-		lint_options_from_config(&d->configs[d->nconfigs - 1]->migrate,
-		    &opts, &fail_on);
-	/* json goes to doc; out gets nothing, but lint_paths wants one */
-	if ((out = open_memstream(&sink, &sinklen)) == NULL)
-		fatal("open_memstream");
-	if (sql_files_add(&files, path, 0, e) < 0 || lint_paths(&opts, files.v,
-	    files.n, 1, LINT_FORMAT_JSON, out, &doc, &worst, e) < 0) {
-		json_decref(doc);
-		doc = NULL;
-		if (e->kind == ERR_FAILED)
-			e->kind = ERR_INVALID;
-	} else
-		json_object_set_new(doc, "fails", json_boolean(worst >=
-		    (int)fail_on));
-	fclose(out);
-	free(sink);
-	sql_files_release(&files);
-	free(path);
-	return doc;
 }

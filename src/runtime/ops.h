@@ -60,14 +60,10 @@ struct daemon_ops {
 		    const json_t *body, struct err *);
 	json_t	*(*migrate_job)(struct daemon *, const char *id,
 		    const char *from, struct err *);
-	/* migrate lint of body {path} (absolute) with the config's options, on
-	 * the loop: migrate lint --format json's document and fails */
-	json_t	*(*migrate_lint)(struct daemon *, const json_t *body,
-		    struct err *);
 	/*
-	 * migrate dryrun (kind "dryrun", body {path, db}) or status (kind "status")
-	 * on the thread pool: {id, kind, state}; then the read by id, with its
-	 * result, report and error once done
+	 * migrate lint (kind "lint", body {path}), dryrun ("dryrun", {path, db})
+	 * or status ("status") on the thread pool, one at a time: {id, kind,
+	 * state}; then the read by id, with its result, report and error once done
 	 */
 	json_t	*(*migrate_read)(struct daemon *, const char *kind,
 		    const json_t *body, struct err *);

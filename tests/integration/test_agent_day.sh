@@ -41,7 +41,6 @@ mcp() { # mcp TOKEN JSON: POST /mcp on the socket; the answer in $T/body
 	    --data-binary "$2" --unix-socket "$STATE/opsdeck.sock" http://x/mcp
 }
 call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}' "$1" "$2" "$3"; }
-deploy_ended() { [ "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM deploy_locks")" = 0 ]; }
 
 # The config names channels that must exist.
 sed 's/channels: \[manager\]/channels: [pager]/' "$CONFIG" > "$T/bad.yaml"
@@ -71,7 +70,9 @@ check "the heartbeat shows the task" \
 check "status over MCP" test "$(mcp "$DEVOPS" "$(call 1 status '{}')")" = 200
 mcp "$DEVOPS" "$(call 2 deploy "{\"app\": \"web-app\", \"artifact\": \"$DIGEST\"}")" >/dev/null
 check "deploy over MCP is accepted" jq -e '.result.isError == false' "$T/body"
-wait_for 30 deploy_ended || fail "the deploy did not end"
+# the deploy's end is its receipt in the ledger (the lock goes a turn before)
+receipt() { [ "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM evidence WHERE action = 'deploy.receipt'")" = 1 ]; }
+wait_for 30 receipt || fail "the deploy did not end"
 mcp "$DEVOPS" "$(call 3 tasks '{"owner": "devops", "direction": "v7.0"}')" >/dev/null
 check "the tasks tool lists v7.0's two tasks, one doing" \
     jq -e '.result.structuredContent.progress.directions[0] | .total == 2 and .doing == 1' "$T/body"

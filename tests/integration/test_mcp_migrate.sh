@@ -43,11 +43,23 @@ start_daemon
 BOT=$(od actor add bot --role agent)
 
 mcp "$(call 1 migrate_lint "{\"path\": \"$M\"}")"
-check "migrate_lint finds the blocking index at its line" \
-    sc '.fails == true and ([.files[] | select(.path | endswith("002_one_id.sql")) | .findings[] | select(.rule == "create-index-concurrently" and .line == 2)] | length == 1)'
+check "migrate_lint starts in the background" sc '.state == "running" and .kind == "lint"'
+id=$(jq -r '.result.structuredContent.id' "$T/body")
+check "migrate_result reads it once done" result "$id"
+check "  it finds the blocking index at its line (result 1: at fail_on)" \
+    sc '.result == 1 and ([.report.files[] | select(.path | endswith("002_one_id.sql")) | .findings[] | select(.rule == "create-index-concurrently" and .line == 2)] | length == 1)'
 mcp "$(call 2 migrate_lint '{"path": "m/001.sql"}')"
 check "a relative path is isError naming it" \
     jq -e '.result.isError == true and (.result.content[0].text | test("must be absolute"))' "$T/body"
+mcp "$(call 2 migrate_lint '{"path": "/etc/passwd"}')"
+check "a file that is not .sql is not read" \
+    jq -e '.result.isError == true and (.result.content[0].text | test("not a .sql file"))' "$T/body"
+VIC=$(od actor add vic --role viewer)
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $VIC" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' --data-binary "$(call 2 migrate_lint "{\"path\": \"$M\"}")" \
+    --unix-socket "$STATE/opsdeck.sock" http://x/mcp)
+check "a viewer may not run them (needs role agent)" \
+    jq -e '.result.isError == true and (.result.content[0].text | test("needs role agent"))' "$T/body"
 
 mcp "$(call 3 migrate_status "{\"path\": \"$M\", \"db\": \"$PGURL\"}")"
 check "migrate_status starts in the background" sc '.state == "running" and .kind == "status"'
@@ -61,16 +73,28 @@ check "migrate_dryrun runs and is read the same way" result "$id"
 check "  its report names the statement" sc '.result == 0 and (.report.statements | length == 1)'
 check "  and the dry run left no table" test "$(pg_psql -At -c "SELECT to_regclass('public.one') IS NULL")" = t
 
-PW_URL="postgresql://bot:sekrit-pw-9@127.0.0.1:1/x"
+PW_URL="postgresql://bot:sek?rit-pw-9@127.0.0.1:1/x"	# libpq: the password holds '?'
+# One read at a time: a dry run that sleeps in PostgreSQL holds the slot.
+printf 'SELECT pg_sleep(60);\n' >"$T/slow.sql"
+mcp "$(call 5 migrate_dryrun "{\"path\": \"$T/slow.sql\", \"db\": \"$PGURL\"}")"
+id=$(jq -r '.result.structuredContent.id' "$T/body")
+sleeping() { [ "$(pg_psql -At -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'")" = 1 ]; }
+wait_for 20 sleeping || fail "the slow dry run did not start"
+mcp "$(call 5 migrate_status "{\"path\": \"$M\", \"db\": \"$PGURL\"}")"
+check "one read at a time: a second while one runs is refused, naming it" \
+    jq -e ".result.isError == true and (.result.content[0].text | test(\"migrate dryrun $id is running\"))" "$T/body"
+pg_psql -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'" >/dev/null
+check "cancelled in PostgreSQL, it ends and is read back" result "$id"
 mcp "$(call 5 migrate_status "{\"path\": \"$M\", \"db\": \"$PW_URL\"}")"
 id=$(jq -r '.result.structuredContent.id' "$T/body")
 check "a status against a database that is not there ends failed" result "$id"
-check "  with an error, not the password" sc '.result == -1 and (.error.message | test("sekrit") | not) and (.target | test("sekrit") | not)'
-check "the password is in no evidence" bash -c "! sqlite3 '$STATE/opsdeck.db' 'SELECT * FROM evidence' | grep -q sekrit-pw-9"
+check "  with an error, not the password" sc '.result == -1 and (.error.message | test("rit-pw") | not) and (.target | test("rit-pw") | not)'
+check "the password is in no evidence" bash -c "! sqlite3 '$STATE/opsdeck.db' 'SELECT * FROM evidence' | grep -q rit-pw-9"
+check "nor in the daemon's log" bash -c "! grep -q rit-pw-9 '$T/daemon.log'"
 check "the call is, with the database's host" \
     test "$(sqlite3 "$STATE/opsdeck.db" "SELECT count(*) FROM evidence WHERE action = 'mcp.call' AND target = 'migrate_status' AND args LIKE '%postgresql://127.0.0.1:1%'")" -ge 1
 mcp "$(call 6 migrate_result '{"id": 999}')"
-check "an unknown result is isError" jq -e '.result.isError == true and (.result.content[0].text | test("no migrate dryrun or status 999"))' "$T/body"
+check "an unknown result is isError" jq -e '.result.isError == true and (.result.content[0].text | test("no migrate lint, dryrun or status 999"))' "$T/body"
 mcp "$(call 7 migrate_dryrun "{\"path\": \"$M/001_one.sql\"}")"
 check "a missing db is isError naming it" jq -e '.result.isError == true and .result.structuredContent.error.field == "db"' "$T/body"
 

@@ -137,6 +137,22 @@ test_parse_forms(void **state)
 	assert_true(json_is_null(json_object_get(json_array_get(j, 1),
 	    "estimate_ms")));
 	json_decref(j);
+	/* a lower heading is part of the direction; "[7231]" is part of a title */
+	j = parse("# Direction v9\nOwner: ops\n## Details\n- [ ] OPS-3 Support "
+	    "RFC [7231] [2h]\n- [ ] OPS-4 Cite [7231]\n", msg, sizeof(msg));
+	assert_non_null(j);
+	assert_string_equal(json_str(json_array_get(j, 0), "direction"), "v9");
+	assert_string_equal(json_str(json_array_get(j, 0), "title"),
+	    "Support RFC [7231]");
+	assert_int_equal(json_int(json_array_get(j, 0), "estimate_ms", 0), 2 * H);
+	assert_string_equal(json_str(json_array_get(j, 1), "title"),
+	    "Cite [7231]");
+	json_decref(j);
+	/* no final newline */
+	j = parse("# Direction v9\nOwner: ops\n- [ ] OPS-5 Last", msg, sizeof(msg));
+	assert_non_null(j);
+	assert_string_equal(json_str(json_array_get(j, 0), "title"), "Last");
+	json_decref(j);
 }
 
 static void
@@ -160,6 +176,13 @@ test_parse_errors(void **state)
 		    "dir.md:3:10: give the task a title" },
 		{ "# Direction v1\nOwner: Bad Name\n", "dir.md:2:8: an owner is" },
 		{ "just prose\n", "dir.md: no tasks: write a \"# Direction" },
+		/* a heading as high as the direction's ends it */
+		{ "## Direction v1\nOwner: x\n- [ ] A-1 t\n## Notes\n- [ ] A-2 u\n",
+		    "dir.md:5:1: a task before any" },
+		{ "# Direction v1\nOwner: x\n- [ ] A-1 caf\xc3\n",
+		    "dir.md:3:14: not UTF-8 text" },
+		{ "# Direction v\x1b[31m\nOwner: x\n", "dir.md:1:1: a direction's "
+		    "label is 1 to 32 printable" },
 	};
 	char msg[1024];
 	size_t i;
@@ -242,6 +265,13 @@ test_moves_and_time(void **state)
 	assert_null(add(&devops, "{\"id\": \"X-1\", \"title\": \"t\", "
 	    "\"estimate\": \"soon\"}", T0, &e));
 	assert_non_null(strstr(e.msg, "estimate 'soon'"));
+	/* a field of the wrong type is named, not taken for absent */
+	assert_null(add(&devops, "{\"id\": \"X-1\", \"title\": \"t\", "
+	    "\"owner\": 5}", T0, &e));
+	assert_string_equal(e.msg, "owner: must be a string");
+	/* an id that cannot be a task's is not found, and is no evidence */
+	assert_null(move(&devops, "../../etc", "start", NULL, T0, &e));
+	assert_int_equal(e.kind, ERR_NOT_FOUND);
 
 	/* doing 2h, blocked 30m, doing 1h: 3h spent */
 	json_decref(move(&devops, "DEVOPS-014", "start", NULL, T0, &e));
@@ -371,6 +401,16 @@ test_import(void **state)
 	t = tasks_show(&st, "DEVOPS-006", T0 + H, &e);
 	assert_string_equal(json_str(t, "status"), "doing");
 	assert_int_equal(json_int(t, "estimate_ms", 0), 2 * H);
+	json_decref(t);
+	/* an agent cannot take another's task over by naming itself in a file */
+	json_decref(add(&admin, "{\"id\": \"DATA-006\", \"title\": \"Indexes\", "
+	    "\"owner\": \"data\"}", T0, &e));
+	assert_null(import(&devops, "# Direction v6.0\nOwner: devops\n- [ ] "
+	    "DATA-006 Mine now\n", T0 + H, &e));
+	assert_int_equal(e.kind, ERR_DENIED);
+	t = tasks_show(&st, "DATA-006", T0 + H, &e);
+	assert_string_equal(json_str(t, "owner"), "data");
+	assert_string_equal(json_str(t, "title"), "Indexes");
 	json_decref(t);
 	/* a bad file imports nothing */
 	assert_null(import(&admin, "# Direction v9\nOwner: x\n- [ ] Z-1 ok\n"
