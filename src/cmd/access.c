@@ -18,14 +18,6 @@ extern const struct cmd_entry cmd_approvals_entry;
 extern const struct cmd_entry cmd_approve_entry;
 extern const struct cmd_entry cmd_deny_entry;
 
-static const char *
-jtext(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "-";
-}
-
 static int
 actor_add_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -54,11 +46,11 @@ actor_add_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		cmd_print_json(j);
 	else {
-		printf("%s\n", jtext(j, "token"));
+		printf("%s\n", cmd_text(j, "token"));
 		fprintf(stderr, "actor '%s' (%s) added; its token is above and is "
 		    "not shown again: give it as OPSDECK_TOKEN or as "
-		    "\"Authorization: Bearer TOKEN\"\n", jtext(j, "name"),
-		    jtext(j, "role"));
+		    "\"Authorization: Bearer TOKEN\"\n", cmd_text(j, "name"),
+		    cmd_text(j, "role"));
 	}
 	json_decref(j);
 	return EXIT_OK;
@@ -87,9 +79,9 @@ actor_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	table_init(&t, 5, hdr);
 	json_array_foreach(json_object_get(j, "actors"), i, a) {
-		const char *row[5] = { jtext(a, "name"), jtext(a, "role"),
-		    jtext(a, "created_at"), jtext(a, "created_by"),
-		    jtext(a, "revoked_at") };
+		const char *row[5] = { cmd_text(a, "name"), cmd_text(a, "role"),
+		    cmd_text(a, "created_at"), cmd_text(a, "created_by"),
+		    cmd_text(a, "revoked_at") };
 
 		table_add(&t, row);
 	}
@@ -139,14 +131,14 @@ print_approvals(const json_t *j)
 
 		snprintf(id, sizeof(id), "%lld", json_int(a, "id", 0));
 		row[0] = id;
-		row[1] = jtext(a, "state");
-		row[2] = jtext(a, "action");
-		row[3] = jtext(a, "target");
-		row[4] = jtext(a, "stage");
-		row[5] = jtext(a, "requester");
-		row[6] = jtext(a, "why");
-		row[7] = jtext(a, "expires_at");
-		row[8] = jtext(a, "decided_by");
+		row[1] = cmd_text(a, "state");
+		row[2] = cmd_text(a, "action");
+		row[3] = cmd_text(a, "target");
+		row[4] = cmd_text(a, "stage");
+		row[5] = cmd_text(a, "requester");
+		row[6] = cmd_text(a, "why");
+		row[7] = cmd_text(a, "expires_at");
+		row[8] = cmd_text(a, "decided_by");
 		table_add(&t, row);
 	}
 	table_print(&t);
@@ -225,24 +217,24 @@ decide(struct cmd_ctx *ctx, const struct cmd_entry *entry, const char *verb,
 		cmd_print_json(j);
 	else if (strcmp(verb, "deny") == 0)
 		printf("#%lld denied: %s on '%s' will not run\n", id,
-		    jtext(ap, "action"), jtext(ap, "target"));
+		    cmd_text(ap, "action"), cmd_text(ap, "target"));
 	else if (json_is_object(res) && json_str(res, "version") != NULL)
 		printf("#%lld approved: %s on '%s' runs as %s, release %s\n", id,
-		    jtext(ap, "action"), jtext(ap, "target"),
-		    jtext(ap, "requester"), json_str(res, "version"));
-	else if (json_is_object(res) && strcmp(jtext(ap, "action"),
+		    cmd_text(ap, "action"), cmd_text(ap, "target"),
+		    cmd_text(ap, "requester"), json_str(res, "version"));
+	else if (json_is_object(res) && strcmp(cmd_text(ap, "action"),
 	    "migrate.apply") == 0)
 		printf("#%lld approved: %s on '%s' runs as %s, apply job %lld "
 		    "(`opsdeck migrate status` shows how it ends)\n", id,
-		    jtext(ap, "action"), jtext(ap, "target"),
-		    jtext(ap, "requester"), json_int(res, "id", 0));
+		    cmd_text(ap, "action"), cmd_text(ap, "target"),
+		    cmd_text(ap, "requester"), json_int(res, "id", 0));
 	else if (json_is_object(res))
 		printf("#%lld approved: %s on '%s' runs as %s\n", id,
-		    jtext(ap, "action"), jtext(ap, "target"),
-		    jtext(ap, "requester"));
+		    cmd_text(ap, "action"), cmd_text(ap, "target"),
+		    cmd_text(ap, "requester"));
 	else
 		fprintf(stderr, "opsdeck approve: #%lld approved, but it could "
-		    "not run: %s\n", id, jtext(j, "error"));
+		    "not run: %s\n", id, cmd_text(j, "error"));
 	code = strcmp(verb, "approve") == 0 && !json_is_object(res) ?
 	    EXIT_FAILED : EXIT_OK;
 	json_decref(j);

@@ -587,3 +587,11 @@ cmd_pubkey_arg(const char *arg)
 	s[strcspn(s, " \t\n")] = '\0';
 	return s;
 }
+
+const char *
+cmd_text(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "-";
+}

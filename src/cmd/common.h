@@ -74,6 +74,8 @@ int	 cmd_check_name(const char *cmd, const char *what, const char *value);
 char	*cmd_pubkey_arg(const char *);
 /* Prints a JSON value the way every --json output is printed: indented, key order kept. */
 void	 cmd_print_json(const json_t *);
+/* A string member of an answer, or "-" when it is absent or not a string. */
+const char *cmd_text(const json_t *, const char *key);
 
 /* An aligned text table for people. */
 struct table {

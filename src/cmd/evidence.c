@@ -22,14 +22,6 @@ extern const struct cmd_entry cmd_evidence_export_entry;
 extern const struct cmd_entry cmd_evidence_verify_entry;
 extern const struct cmd_entry cmd_evidence_key_entry;
 
-static const char *
-jtext(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "-";
-}
-
 /* --since T as milliseconds since the epoch: 0 (after saying why) when T is bad. */
 static int
 since_arg(const char *cmd, const char *s, int64_t *ms)
@@ -72,25 +64,25 @@ print_entries(const json_t *j)
 
 		snprintf(v[0], sizeof(v[0]), "%lld", (long long)json_integer_value(
 		    json_object_get(en, "seq")));
-		snprintf(v[1], sizeof(v[1]), "%s", jtext(en, "at"));
-		snprintf(v[2], sizeof(v[2]), "%s", jtext(en, "actor"));
-		snprintf(v[3], sizeof(v[3]), "%s", jtext(en, "via"));
-		snprintf(v[4], sizeof(v[4]), "%s", jtext(en, "action"));
-		snprintf(v[5], sizeof(v[5]), "%.60s", jtext(en, "target"));
-		snprintf(v[6], sizeof(v[6]), "%s", jtext(en, "outcome"));
-		if (strcmp(jtext(en, "outcome"), "requested") == 0)
+		snprintf(v[1], sizeof(v[1]), "%s", cmd_text(en, "at"));
+		snprintf(v[2], sizeof(v[2]), "%s", cmd_text(en, "actor"));
+		snprintf(v[3], sizeof(v[3]), "%s", cmd_text(en, "via"));
+		snprintf(v[4], sizeof(v[4]), "%s", cmd_text(en, "action"));
+		snprintf(v[5], sizeof(v[5]), "%.60s", cmd_text(en, "target"));
+		snprintf(v[6], sizeof(v[6]), "%s", cmd_text(en, "outcome"));
+		if (strcmp(cmd_text(en, "outcome"), "requested") == 0)
 			snprintf(v[7], sizeof(v[7]), "-");
 		else
 			duration_format(json_integer_value(json_object_get(en,
 			    "duration_ms")), v[7]);
-		snprintf(v[8], sizeof(v[8]), "%.80s", jtext(en, "detail"));
+		snprintf(v[8], sizeof(v[8]), "%.80s", cmd_text(en, "detail"));
 		for (k = 0; k < 9; k++)
 			row[k] = v[k];
 		table_add(&t, row);
 	}
 	table_print(&t);
 	table_release(&t);
-	printf("signed by %s\n", jtext(j, "key"));
+	printf("signed by %s\n", cmd_text(j, "key"));
 }
 
 static int
@@ -185,7 +177,7 @@ export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    (long long)since);
 	if ((j = cmd_call(ctx, "evidence export", "GET", path, &code)) == NULL)
 		return code;
-	text = jtext(j, "jsonl");
+	text = cmd_text(j, "jsonl");
 	if (out == NULL) {
 		fputs(text, stdout);
 		code = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
@@ -276,7 +268,7 @@ key_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		cmd_print_json(j);
 	else
-		printf("%s %s\n", jtext(j, "pubkey"), jtext(j, "key"));
+		printf("%s %s\n", cmd_text(j, "pubkey"), cmd_text(j, "key"));
 	json_decref(j);
 	return EXIT_OK;
 }

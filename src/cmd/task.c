@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
+#include "ledger/report.h"
 #include "ledger/tasks.h"
 
 #define DIRECTION_FILE_MAX	(1 << 20)
@@ -23,14 +24,6 @@ extern const struct cmd_entry cmd_task_done_entry;
 extern const struct cmd_entry cmd_task_list_entry;
 extern const struct cmd_entry cmd_task_show_entry;
 extern const struct cmd_entry cmd_task_import_entry;
-
-static const char *
-jtext(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "-";
-}
 
 static int
 check_id(const char *cmd, const char *id)
@@ -57,12 +50,12 @@ check_label(const char *cmd, const char *what, const char *v)
 static void
 print_task_line(const json_t *t)
 {
-	printf("%s %s [%s]", jtext(t, "id"), jtext(t, "title"), jtext(t,
+	printf("%s %s [%s]", cmd_text(t, "id"), cmd_text(t, "title"), cmd_text(t,
 	    "status"));
 	if (json_str(t, "blocked_on"))
-		printf(" on %s: %s", jtext(t, "blocked_on"), jtext(t, "reason"));
-	printf(" (owner %s, %s spent of %s estimated)\n", jtext(t, "owner"),
-	    jtext(t, "actual"), jtext(t, "estimate"));
+		printf(" on %s: %s", cmd_text(t, "blocked_on"), cmd_text(t, "reason"));
+	printf(" (owner %s, %s spent of %s estimated)\n", cmd_text(t, "owner"),
+	    cmd_text(t, "actual"), cmd_text(t, "estimate"));
 }
 
 /* POST body to path and print the task it answers. */
@@ -204,28 +197,6 @@ task_done_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return task_move(ctx, argc, argv, &cmd_task_done_entry, "done");
 }
 
-static void
-print_progress(const json_t *rows, const char *key)
-{
-	const json_t *r, *b;
-	size_t i, j;
-	char est[32], act[32];
-
-	json_array_foreach(rows, i, r) {
-		duration_format(json_int(r, "estimate_ms", 0), est);
-		duration_format(json_int(r, "actual_ms", 0), act);
-		printf("%s %s: %lld/%lld done (%.1f %%), %lld doing, %lld blocked, "
-		    "%lld to do; %s spent of %s estimated\n", key, jtext(r, key),
-		    json_int(r, "done", 0), json_int(r, "total", 0),
-		    json_real_value(json_object_get(r, "percent")), json_int(r,
-		    "doing", 0), json_int(r, "blocked", 0), json_int(r, "todo", 0),
-		    act, est);
-		json_array_foreach(json_object_get(r, "blocked_on"), j, b)
-			printf("  %s blocked on %s: %s\n", jtext(b, "task"),
-			    jtext(b, "on"), jtext(b, "reason"));
-	}
-}
-
 static int
 task_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -276,9 +247,9 @@ task_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	table_init(&tab, 8, hdr);
 	json_array_foreach(json_object_get(j, "tasks"), i, t) {
 		char on[160];
-		const char *row[8] = { jtext(t, "id"), jtext(t, "status"),
-		    jtext(t, "owner"), jtext(t, "direction"), jtext(t, "estimate"),
-		    jtext(t, "actual"), jtext(t, "title"), on };
+		const char *row[8] = { cmd_text(t, "id"), cmd_text(t, "status"),
+		    cmd_text(t, "owner"), cmd_text(t, "direction"), cmd_text(t, "estimate"),
+		    cmd_text(t, "actual"), cmd_text(t, "title"), on };
 
 		snprintf(on, sizeof(on), "%s", json_str(t, "blocked_on") ?
 		    json_str(t, "blocked_on") : "");
@@ -287,10 +258,13 @@ task_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	table_print(&tab);
 	table_release(&tab);
 	printf("\n");
-	print_progress(json_object_get(json_object_get(j, "progress"),
-	    "directions"), "direction");
-	print_progress(json_object_get(json_object_get(j, "progress"),
-	    "owners"), "owner");
+	buf_init(&path, 0);
+	report_progress(&path, json_object_get(json_object_get(j, "progress"),
+	    "directions"), "direction", "");
+	report_progress(&path, json_object_get(json_object_get(j, "progress"),
+	    "owners"), "owner", "");
+	fputs(buf_str(&path), stdout);
+	buf_release(&path);
 	json_decref(j);
 	return EXIT_OK;
 }
@@ -319,15 +293,15 @@ task_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_OK;
 	}
 	print_task_line(j);
-	printf("direction %s, created by %s at %s\n", jtext(j, "direction"),
-	    jtext(j, "created_by"), jtext(j, "created_at"));
+	printf("direction %s, created by %s at %s\n", cmd_text(j, "direction"),
+	    cmd_text(j, "created_by"), cmd_text(j, "created_at"));
 	json_array_foreach(json_object_get(j, "history"), i, h) {
-		printf("  %s  %-7s  by %s", jtext(h, "at"), jtext(h, "status"),
-		    jtext(h, "actor"));
+		printf("  %s  %-7s  by %s", cmd_text(h, "at"), cmd_text(h, "status"),
+		    cmd_text(h, "actor"));
 		if (json_str(h, "on"))
-			printf("  on %s: %s", jtext(h, "on"), jtext(h, "reason"));
+			printf("  on %s: %s", cmd_text(h, "on"), cmd_text(h, "reason"));
 		if (json_str(h, "note"))
-			printf("  (%s)", jtext(h, "note"));
+			printf("  (%s)", cmd_text(h, "note"));
 		printf("\n");
 	}
 	json_decref(j);
@@ -368,7 +342,7 @@ task_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(j);
 	else
 		printf("%s: %lld tasks added, %lld updated, %lld unchanged\n",
-		    jtext(j, "file"), json_int(j, "added", 0), json_int(j,
+		    cmd_text(j, "file"), json_int(j, "added", 0), json_int(j,
 		    "updated", 0), json_int(j, "unchanged", 0));
 	json_decref(j);
 	return EXIT_OK;

@@ -44,14 +44,6 @@ show(struct cmd_ctx *ctx, const char *name, const char *path,
 	return EXIT_OK;
 }
 
-static const char *
-jtext(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : "-";
-}
-
 static void
 print_checks(const json_t *j)
 {
@@ -70,8 +62,8 @@ print_checks(const json_t *j)
 		const json_t *inc = json_object_get(c, "incident");
 		size_t k;
 
-		snprintf(v[0], sizeof(v[0]), "%s", jtext(c, "name"));
-		snprintf(v[1], sizeof(v[1]), "%s%s%s", jtext(c, "status"),
+		snprintf(v[0], sizeof(v[0]), "%s", cmd_text(c, "name"));
+		snprintf(v[1], sizeof(v[1]), "%s%s%s", cmd_text(c, "status"),
 		    json_is_true(json_object_get(c, "flapping")) ? ",flapping" :
 		    "", json_is_string(json_object_get(c, "maintenance")) ?
 		    ",maintenance" : "");
@@ -92,7 +84,7 @@ print_checks(const json_t *j)
 			    json_integer_value(inc));
 		else
 			snprintf(v[5], sizeof(v[5]), "-");
-		snprintf(v[6], sizeof(v[6]), "%.100s", jtext(c, "detail"));
+		snprintf(v[6], sizeof(v[6]), "%.100s", cmd_text(c, "detail"));
 		for (k = 0; k < 7; k++)
 			row[k] = v[k];
 		table_add(&t, row);
@@ -178,13 +170,13 @@ check_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    json_object_get(r, "status")));
 		printf("\n");
 		if (json_is_string(json_object_get(r, "error")))
-			printf("  error: %s\n", jtext(r, "error"));
+			printf("  error: %s\n", cmd_text(r, "error"));
 		json_array_foreach(json_object_get(r, "conditions"), i, c)
 			printf("  %s  %s\n", json_is_true(json_object_get(c, "ok")) ?
-			    "ok  " : "FAIL", jtext(c, "detail"));
+			    "ok  " : "FAIL", cmd_text(c, "detail"));
 		if (json_array_size(json_object_get(r, "conditions")) == 0)
 			printf("  %s  %s\n", code == EXIT_OK ? "ok  " : "FAIL",
-			    jtext(r, "detail"));
+			    cmd_text(r, "detail"));
 	}
 	json_decref(r);
 	config_release(&cfg);
@@ -208,13 +200,13 @@ print_incidents(const json_t *j)
 
 		snprintf(v[0], sizeof(v[0]), "%lld", (long long)json_integer_value(
 		    json_object_get(inc, "id")));
-		snprintf(v[1], sizeof(v[1]), "%s", jtext(inc, "severity"));
-		snprintf(v[2], sizeof(v[2]), "%s%s%s", jtext(inc, "state"),
+		snprintf(v[1], sizeof(v[1]), "%s", cmd_text(inc, "severity"));
+		snprintf(v[2], sizeof(v[2]), "%s%s%s", cmd_text(inc, "state"),
 		    json_is_true(json_object_get(inc, "held")) ? ",held" : "",
 		    json_is_true(json_object_get(inc, "maintenance")) ?
 		    ",maintenance" : "");
-		snprintf(v[3], sizeof(v[3]), "%s", jtext(inc, "opened_at"));
-		snprintf(v[4], sizeof(v[4]), "%.150s", jtext(inc, "title"));
+		snprintf(v[3], sizeof(v[3]), "%s", cmd_text(inc, "opened_at"));
+		snprintf(v[4], sizeof(v[4]), "%.150s", cmd_text(inc, "title"));
 		for (k = 0; k < 5; k++)
 			row[k] = v[k];
 		table_add(&t, row);
@@ -301,15 +293,15 @@ print_heartbeats(const json_t *j)
 		const char *row[7];
 		size_t k;
 
-		snprintf(v[0], sizeof(v[0]), "%s", jtext(h, "name"));
-		snprintf(v[1], sizeof(v[1]), "%s%s", jtext(h, "status"),
+		snprintf(v[0], sizeof(v[0]), "%s", cmd_text(h, "name"));
+		snprintf(v[1], sizeof(v[1]), "%s%s", cmd_text(h, "status"),
 		    json_is_true(json_object_get(h, "running")) ? ",running" : "");
-		snprintf(v[2], sizeof(v[2]), "%s", jtext(h, "last_ping"));
-		snprintf(v[3], sizeof(v[3]), "%s", jtext(h, "changes_at"));
+		snprintf(v[2], sizeof(v[2]), "%s", cmd_text(h, "last_ping"));
+		snprintf(v[3], sizeof(v[3]), "%s", cmd_text(h, "changes_at"));
 		snprintf(v[4], sizeof(v[4]), "%lld", (long long)json_integer_value(
 		    json_object_get(h, "pings")));
-		snprintf(v[5], sizeof(v[5]), "%s", jtext(h, "report"));
-		snprintf(v[6], sizeof(v[6]), "%.80s", jtext(h, "message"));
+		snprintf(v[5], sizeof(v[5]), "%s", cmd_text(h, "report"));
+		snprintf(v[6], sizeof(v[6]), "%.80s", cmd_text(h, "message"));
 		for (k = 0; k < 7; k++)
 			row[k] = v[k];
 		table_add(&t, row);
@@ -399,7 +391,7 @@ heartbeat_ping_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		cmd_print_json(j);
 	else
-		printf("heartbeat %s: %s\n", jtext(j, "name"), jtext(j, "status"));
+		printf("heartbeat %s: %s\n", cmd_text(j, "name"), cmd_text(j, "status"));
 	json_decref(j);
 	return EXIT_OK;
 }
@@ -494,14 +486,14 @@ print_maintenance(const json_t *j)
 
 		snprintf(v[0], sizeof(v[0]), "%lld", (long long)json_integer_value(
 		    json_object_get(m, "id")));
-		snprintf(v[1], sizeof(v[1]), "%s", jtext(m, "target"));
-		snprintf(v[2], sizeof(v[2]), "%s", jtext(m, "starts_at"));
+		snprintf(v[1], sizeof(v[1]), "%s", cmd_text(m, "target"));
+		snprintf(v[2], sizeof(v[2]), "%s", cmd_text(m, "starts_at"));
 		snprintf(v[3], sizeof(v[3]), "%s", json_is_string(json_object_get(m,
-		    "ended_at")) ? jtext(m, "ended_at") : jtext(m, "ends_at"));
+		    "ended_at")) ? cmd_text(m, "ended_at") : cmd_text(m, "ends_at"));
 		snprintf(v[4], sizeof(v[4]), "%s", json_is_true(json_object_get(m,
 		    "active")) ? "yes" : "no");
-		snprintf(v[5], sizeof(v[5]), "%s", jtext(m, "created_by"));
-		snprintf(v[6], sizeof(v[6]), "%.80s", jtext(m, "reason"));
+		snprintf(v[5], sizeof(v[5]), "%s", cmd_text(m, "created_by"));
+		snprintf(v[6], sizeof(v[6]), "%.80s", cmd_text(m, "reason"));
 		for (k = 0; k < 7; k++)
 			row[k] = v[k];
 		table_add(&t, row);
@@ -509,10 +501,10 @@ print_maintenance(const json_t *j)
 	table_print(&t);
 	table_release(&t);
 	json_array_foreach(json_object_get(j, "windows"), i, m)
-		printf("window %s: '%s' (%s) for %llds, next %s\n", jtext(m, "name"),
-		    jtext(m, "schedule"), jtext(m, "tz"), (long long)
+		printf("window %s: '%s' (%s) for %llds, next %s\n", cmd_text(m, "name"),
+		    cmd_text(m, "schedule"), cmd_text(m, "tz"), (long long)
 		    json_integer_value(json_object_get(m, "duration_ms")) / 1000,
-		    jtext(m, "next_start"));
+		    cmd_text(m, "next_start"));
 }
 
 static int

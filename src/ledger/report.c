@@ -256,8 +256,9 @@ task_line(struct buf *b, const json_t *t)
 		    has_est ? est : "", has_est ? " estimated" : "");
 }
 
-static void
-progress_lines(struct buf *b, const json_t *rows, const char *key)
+void
+report_progress(struct buf *b, const json_t *rows, const char *key,
+    const char *bullet)
 {
 	const json_t *r, *bl;
 	size_t i, j;
@@ -266,14 +267,14 @@ progress_lines(struct buf *b, const json_t *rows, const char *key)
 	json_array_foreach(rows, i, r) {
 		minutes(json_int(r, "estimate_ms", 0), est);
 		minutes(json_int(r, "actual_ms", 0), act);
-		buf_printf(b, "- %s %s: %lld/%lld done (%.1f %%), %lld doing, %lld "
-		    "blocked, %lld to do; %s spent of %s estimated\n", key,
-		    json_str(r, key), json_int(r, "done", 0), json_int(r, "total",
-		    0), json_real_value(json_object_get(r, "percent")),
-		    json_int(r, "doing", 0), json_int(r, "blocked", 0),
-		    json_int(r, "todo", 0), act, est);
+		buf_printf(b, "%s%s %s: %lld/%lld done (%.1f %%), %lld doing, %lld "
+		    "blocked, %lld to do; %s spent of %s estimated\n", bullet, key,
+		    jt(r, key), json_int(r, "done", 0), json_int(r, "total", 0),
+		    json_real_value(json_object_get(r, "percent")), json_int(r,
+		    "doing", 0), json_int(r, "blocked", 0), json_int(r, "todo", 0),
+		    act, est);
 		json_array_foreach(json_object_get(r, "blocked_on"), j, bl)
-			buf_printf(b, "  - %s blocked on %s: %s\n", json_str(bl,
+			buf_printf(b, "  %s%s blocked on %s: %s\n", bullet, jt(bl,
 			    "task"), jt(bl, "on"), jt(bl, "reason"));
 	}
 }
@@ -342,7 +343,8 @@ report_markdown(const json_t *rep)
 	}
 	if (json_array_size(arr) > 0 && n > json_array_size(arr))
 		buf_addch(&b, '\n');
-	progress_lines(&b, json_object_get(prog, "directions"), "direction");
+	report_progress(&b, json_object_get(prog, "directions"), "direction",
+	    "- ");
 
 	arr = json_object_get(rep, "actions");
 	section(&b, "Evidence", json_array_size(arr));

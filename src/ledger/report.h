@@ -23,6 +23,13 @@
  */
 json_t	*report_build(struct store *, const char *actor, int64_t since_ms,
 	    int64_t now_ms, const json_t *incidents, struct err *);
+/*
+ * Progress rows (tasks_list's progress.directions or .owners) as lines: "BULLET
+ * KEY NAME: d/t done (p %), ...; spent of estimated", each blocked task under it.
+ */
+struct buf;
+void	 report_progress(struct buf *, const json_t *rows, const char *key,
+	    const char *bullet);
 /* The report as markdown (the caller frees). */
 char	*report_markdown(const json_t *report);
 
