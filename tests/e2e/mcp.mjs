@@ -49,7 +49,9 @@ async function session(name, STAGING, transport) {
 		for (const n of ['status', 'machines', 'releases', 'release', 'deploy', 'rollback',
 		    'machine_start', 'machine_stop', 'machine_restart', 'secrets_list',
 		    'secrets_set', 'secrets_unset', 'checks', 'incidents', 'incident_ack',
-		    'heartbeat_ping', 'route_metrics', 'approvals', 'migrate_apply'])
+		    'heartbeat_ping', 'route_metrics', 'approvals', 'approval', 'migrate_apply',
+		    'migrate_lint', 'migrate_dryrun', 'migrate_status', 'migrate_result', 'logs',
+		    'tasks', 'task', 'task_add', 'task_start', 'task_block', 'task_done', 'report'])
 			assert(by[n], `no tool ${n}`);
 		for (const t of tools)
 			assert(t.inputSchema && t.inputSchema.type === 'object' && t.annotations,
@@ -57,6 +59,23 @@ async function session(name, STAGING, transport) {
 		assert(by.status.annotations.readOnlyHint === true, 'status is not read-only');
 		assert(by.deploy.annotations.destructiveHint === true, 'deploy is not destructive');
 		assert(by.deploy.inputSchema.required.includes('artifact'), 'deploy needs no artifact');
+		assert(by.report.annotations.readOnlyHint === true, 'report is not read-only');
+		assert(by.task_block.inputSchema.required.includes('on'), 'task_block needs no on');
+	});
+	await check(`${name}: the agent adds and starts a task, and its report says so`, async () => {
+		const id = name === 'stdio' ? 'SDK-1' : 'SDK-2';
+		let r = await client.callTool({ name: 'task_add', arguments: { id,
+		    title: `a task over ${name}`, direction: 'sdk', estimate: '1h' } });
+		assert(!r.isError, text(r));
+		r = await client.callTool({ name: 'task_start', arguments: { id } });
+		assert(!r.isError && r.structuredContent.status === 'doing', text(r));
+		r = await client.callTool({ name: 'report', arguments: { hours: 1 } });
+		assert(!r.isError, text(r));
+		assert(r.structuredContent.working_on.some((t) => t.id === id), 'not working on it');
+		assert(r.content[0].text.includes(`- ${id} a task over ${name} (sdk)`),
+		    `markdown: ${r.content[0].text.slice(0, 400)}`);
+		r = await client.callTool({ name: 'task_start', arguments: { id: 'nope' } });
+		assert(r.isError, 'a bad task id is not an error');
 	});
 	await check(`${name}: status shows the fleet as structured content and text`, async () => {
 		const r = await client.callTool({ name: 'status', arguments: {} });
