@@ -501,7 +501,7 @@ static void
 render_heartbeats(const struct view *v)
 {
 	static const char *const heads[] = { "Heartbeat", "Status", "Last ping",
-	    "Message", NULL };
+	    "Task", "Message", NULL };
 	const json_t *h;
 	json_t *list = v->ops->heartbeats_json(v->ops->d);
 	size_t i;
@@ -516,11 +516,83 @@ render_heartbeats(const struct view *v)
 			cell(v->b, str_or(h, "name", "?"));
 			cell_badge(v->b, str_or(h, "status", "?"));
 			cell_time(v->b, json_str(h, "last_ping"));
+			cell(v->b, str_or(h, "task", ""));
 			cell(v->b, str_or(h, "message", ""));
 			buf_addstr(v->b, "</tr>");
 		}
 		buf_addstr(v->b, "</tbody></table>");
 	}
+	json_decref(list);
+	buf_addstr(v->b, "</section>");
+}
+
+/*
+ * The work ledger: progress per direction (done of total, blocked on whom, time
+ * spent against the estimates), then the tasks being done or blocked.
+ */
+static void
+render_tasks(const struct view *v)
+{
+	static const char *const heads[] = { "Task", "Status", "Owner",
+	    "Direction", "Spent / estimate", "Title", "Waits for", NULL };
+	const json_t *t, *r;
+	struct err e;
+	json_t *list = v->ops->tasks_json(v->ops->d, NULL, NULL, NULL, &e);
+	size_t i, shown = 0;
+	char spent[80];
+
+	section_open(v->b, "tasks", "Work");
+	if (list == NULL || json_array_size(json_object_get(list, "tasks")) == 0) {
+		none_yet(v->b, "no tasks: opsdeck task import FILE, or task add");
+		json_decref(list);
+		buf_addstr(v->b, "</section>");
+		return;
+	}
+	buf_addstr(v->b, "<ul class=\"progress\">");
+	json_array_foreach(json_object_get(json_object_get(list, "progress"),
+	    "directions"), i, r) {
+		buf_printf(v->b, "<li data-direction=\"");
+		html_esc(v->b, str_or(r, "direction", "-"));
+		buf_addstr(v->b, "\"><b>");
+		html_esc(v->b, str_or(r, "direction", "-"));
+		buf_printf(v->b, "</b> %lld/%lld done (%.0f %%), %lld doing, %lld "
+		    "blocked</li>", json_int(r, "done", 0), json_int(r, "total", 0),
+		    json_real_value(json_object_get(r, "percent")), json_int(r,
+		    "doing", 0), json_int(r, "blocked", 0));
+	}
+	buf_addstr(v->b, "</ul>");
+	table_open(v->b, heads);
+	json_array_foreach(json_object_get(list, "tasks"), i, t) {
+		const char *st = str_or(t, "status", "?");
+
+		if (strcmp(st, "doing") != 0 && strcmp(st, "blocked") != 0)
+			continue;
+		shown++;
+		buf_addstr(v->b, "<tr data-task=\"");
+		html_esc(v->b, str_or(t, "id", "?"));
+		buf_addstr(v->b, "\">");
+		cell(v->b, str_or(t, "id", "?"));
+		cell_badge(v->b, st);
+		cell(v->b, str_or(t, "owner", "?"));
+		cell(v->b, str_or(t, "direction", "—"));
+		snprintf(spent, sizeof(spent), "%s / %s", str_or(t, "actual", "?"),
+		    str_or(t, "estimate", "—"));
+		cell(v->b, spent);
+		cell(v->b, str_or(t, "title", ""));
+		if (json_str(t, "blocked_on") != NULL) {
+			snprintf(spent, sizeof(spent), "%s: ", json_str(t,
+			    "blocked_on"));
+			buf_addstr(v->b, "<td>");
+			html_esc(v->b, spent);
+			html_esc(v->b, str_or(t, "reason", ""));
+			buf_addstr(v->b, "</td>");
+		} else
+			cell(v->b, "");
+		buf_addstr(v->b, "</tr>");
+	}
+	buf_addstr(v->b, "</tbody></table>");
+	if (shown == 0)
+		none_yet(v->b, "nothing is being done or blocked now");
 	json_decref(list);
 	buf_addstr(v->b, "</section>");
 }
@@ -595,6 +667,7 @@ render_main(const struct view *v)
 	render_incidents(v);
 	render_routes(v);
 	render_heartbeats(v);
+	render_tasks(v);
 	render_evidence(v);
 	json_decref(status);
 }

@@ -123,6 +123,24 @@ try {
 		await shot(page, '04-deploy-live');
 	});
 
+	await check("an agent's task shows up in Work, live, as it starts and blocks", async () => {
+		let r = await cli(AGENT, 'task', 'add', 'DEVOPS-014', '--title', 'CI guards',
+		    '--direction', 'v7.0', '--estimate', '4h');
+		expect(r.code === 0, `task add: ${r.out}`);
+		r = await cli(AGENT, 'task', 'start', 'DEVOPS-014');
+		expect(r.code === 0, `task start: ${r.out}`);
+		const row = await page.waitForSelector('#tasks tr[data-task="DEVOPS-014"] >> text=doing',
+		    { timeout: WAIT });
+		expect(row, 'no row');
+		r = await cli(AGENT, 'task', 'block', 'DEVOPS-014', '--on', 'manager', '--reason',
+		    'needs the key');
+		expect(r.code === 0, `task block: ${r.out}`);
+		await page.waitForSelector('#tasks tr[data-task="DEVOPS-014"] >> text=manager: needs the key',
+		    { timeout: WAIT });
+		const prog = await page.textContent('#tasks li[data-direction="v7.0"]');
+		expect(prog.includes('0/1 done') && prog.includes('1 blocked'), `progress: ${prog}`);
+	});
+
 	let approval = null;
 	await check("an agent's production deploy shows up as waiting for approval", async () => {
 		const r = await cli(AGENT, 'deploy', 'shop', '--artifact', ARTIFACT);
