@@ -34,6 +34,32 @@ extern const struct cmd_entry cmd_doctor_entry;
 
 enum verdict { VERDICT_OK, VERDICT_WARN, VERDICT_FAIL };
 
+/* A detail as JSON: a path or a program's output that is not UTF-8 keeps its
+ * valid bytes, the others as '?', rather than losing the key. */
+static json_t *
+text_json(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k;
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j != NULL)
+		return j;
+	copy = xstrdup(s);
+	while (i < n) {
+		k = u[i] < 0x80 ? 1 : utf8_seq(u + i, n - i);
+		if (k == 0) {
+			copy[i] = '?';
+			k = 1;
+		}
+		i += k;
+	}
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static const char *
 verdict_str(enum verdict v)
 {
@@ -188,8 +214,8 @@ check_postgresql(struct doctor *d)
 	const struct migrate_db *db;
 	char *argv[] = { "psql", "--version", NULL };
 	char out[256], libpq[32];
-	struct err e;
-	int v;
+	struct err e = { 0 };
+	int v, r;
 
 	if ((db = migrate_db(&e)) == NULL) {
 		found(d, "postgresql", NULL, VERDICT_WARN, "reinstall opsdeck "
@@ -205,12 +231,15 @@ check_postgresql(struct doctor *d)
 	else
 		snprintf(libpq, sizeof(libpq), "%d.%d.%d", v / 10000,
 		    v / 100 % 100, v % 100);
-	if (proc_output(argv, out, sizeof(out), &e) != 0) {
+	if ((r = proc_output(argv, out, sizeof(out), &e)) != 0) {
+		/* r < 0: it did not run (e says why); r > 0: it ran and failed */
+		if (r > 0)
+			snprintf(e.msg, sizeof(e.msg), "exited with status %d", r);
 		found(d, "postgresql", NULL, VERDICT_WARN, "install Debian's "
 		    "postgresql-client (apt-get install postgresql-client): "
 		    "opsdeck does not need it, but manual work on a database "
-		    "does", "libpq %s; psql: %s", libpq, e.kind == ERR_NOT_FOUND ?
-		    "not found on PATH" : out[0] ? out : e.msg);
+		    "does", "libpq %s; psql: %s", libpq, r < 0 && e.kind ==
+		    ERR_NOT_FOUND ? "not found on PATH" : out[0] ? out : e.msg);
 		return;
 	}
 	out[strcspn(out, "\n")] = '\0';
@@ -240,7 +269,7 @@ check_state_dir(struct doctor *d)
 	const char *dir = d->ctx->state_dir;
 	char *parent, *fix;
 	struct stat st;
-	struct err e;
+	struct err e = { 0 };
 
 	fix = xasprintf("fix the permissions of '%s', or choose another with "
 	    "--state DIR (or state_dir: in the config)", dir);
@@ -267,6 +296,10 @@ check_state_dir(struct doctor *d)
 			found(d, "state-dir", NULL, VERDICT_FAIL, fix, "'%s' "
 			    "cannot be created: '%s' is not a directory", dir,
 			    parent);
+		else if (stat(parent, &st) < 0)
+			found(d, "state-dir", NULL, VERDICT_FAIL, fix, "'%s' "
+			    "cannot be created: '%s': %s", dir, parent,
+			    strerror(errno));
 		else
 			found(d, "state-dir", NULL, VERDICT_FAIL, fix, "'%s' "
 			    "cannot be created: %s", dir, e.msg);
@@ -589,7 +622,7 @@ print_json(const struct doctor *d)
 			json_object_set_new(o, "app", json_string(f->app));
 		json_object_set_new(o, "status", json_string(verdict_str(
 		    f->verdict)));
-		json_object_set_new(o, "detail", json_string(f->detail));
+		json_object_set_new(o, "detail", text_json(f->detail));
 		json_object_set_new(o, "fix", f->fix ? json_string(f->fix) :
 		    json_null());
 		json_array_append_new(a, o);

@@ -116,7 +116,7 @@ const struct cmd_entry cmd_guard_imports_entry = {
 
 /* ---- guard evidence, guard heartbeat ------------------------------------------ */
 
-#define BODY_MAX	((size_t)4 << 20)	/* GitHub caps a PR body at 64 KiB */
+#define BODY_MAX	((size_t)4 << 20)	/* far above GitHub's 64 KiB body cap */
 #define EXPORT_MAX	((size_t)1 << 30)	/* as `evidence verify` reads */
 
 extern const struct cmd_entry cmd_guard_evidence_entry;
@@ -128,9 +128,11 @@ print_finding(const struct guard_finding *f, void *arg)
 {
 	bool github = *(bool *)arg;
 
-	if (github && f->level != GUARD_OK) {
-		fputs(f->level == GUARD_ERROR ? "::error file=" : "::warning file=",
-		    stdout);
+	/* every line is an annotation in github format: a line that began with a
+	 * path the PR body wrote could be read as a workflow command */
+	if (github) {
+		fputs(f->level == GUARD_ERROR ? "::error file=" : f->level ==
+		    GUARD_WARN ? "::warning file=" : "::notice file=", stdout);
 		gh_escape(stdout, f->file, true);
 		if (f->line > 0)
 			printf(",line=%ld", f->line);

@@ -1,11 +1,17 @@
 #include <sys/wait.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/proc.h"
+#include "core/util.h"
+
+/* A version command answers at once; one that does not is killed after this. */
+#define PROC_DEADLINE_MS	5000
 
 extern char **environ;
 
@@ -17,7 +23,9 @@ proc_output(char *const argv[], char *out, size_t outlen, struct err *e)
 	char sink[512];
 	ssize_t n;
 	pid_t pid;
-	int fds[2], status, rc;
+	int fds[2], status, rc, left;
+	uint64_t deadline;
+	struct pollfd pfd;
 
 	if (outlen > 0)
 		out[0] = '\0';
@@ -36,7 +44,21 @@ proc_output(char *const argv[], char *out, size_t outlen, struct err *e)
 		    "cannot run '%s': %s", argv[0], strerror(rc));
 	}
 	/* read to the end, keeping what fits, so the child never blocks on a full pipe */
+	deadline = mono_ms() + PROC_DEADLINE_MS;
 	for (;;) {
+		left = (int)(deadline > mono_ms() ? deadline - mono_ms() : 0);
+		pfd.fd = fds[0];
+		pfd.events = POLLIN;
+		if ((rc = poll(&pfd, 1, left)) < 0 && errno == EINTR)
+			continue;
+		if (rc == 0) {
+			kill(pid, SIGKILL);
+			close(fds[0]);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return err_set(e, "'%s' did not end within %d s: killed",
+			    argv[0], PROC_DEADLINE_MS / 1000);
+		}
 		if (len + 1 < outlen)
 			n = read(fds[0], out + len, outlen - 1 - len);
 		else

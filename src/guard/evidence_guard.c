@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -131,12 +132,42 @@ struct scan {
 	size_t		 nactors;
 };
 
+/*
+ * An export the PR body names must be a file of the PR: a relative path without
+ * "..", and a regular file, not a link, a device or a FIFO (which would hang the
+ * job). -1 saying why.
+ */
+static int
+path_refused(const char *named, const char *path, struct err *e)
+{
+	struct stat st;
+	const char *p;
+
+	if (named[0] == '/')
+		return err_setk(e, ERR_INVALID, "'%s' is absolute: name an export "
+		    "committed with the PR, relative to the body's folder", named);
+	for (p = named; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == named || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return err_setk(e, ERR_INVALID, "'%s' climbs out with '..': "
+			    "name an export committed with the PR", named);
+	if (lstat(path, &st) < 0)
+		return 0;	/* file_read names what is missing */
+	if (!S_ISREG(st.st_mode))
+		return err_setk(e, ERR_INVALID, "'%s' is not a regular file (a "
+		    "link, a device or a pipe): commit the export itself",
+		    named);
+	return 0;
+}
+
 static void
 note_actor(struct scan *sc, const char *actor)
 {
 	const char *p = buf_str(&sc->actors);
-	size_t n = strlen(actor);
+	size_t n;
 
+	if (*actor == '\0')
+		actor = "(none)";
+	n = strlen(actor);
 	for (; (p = strstr(p, actor)) != NULL; p += n)
 		if ((p == buf_str(&sc->actors) || p[-1] == ' ') &&
 		    (p[n] == ',' || p[n] == '\0'))
@@ -201,11 +232,17 @@ check_export(const char *body_path, const struct prbody_file *bf,
 
 	memset(&sc, 0, sizeof(sc));
 	buf_init(&sc.actors, 4096);
+	if (path_refused(bf->path, path, &e) < 0) {
+		errors = report(fn, arg, GUARD_ERROR, body_path, (long)bf->line,
+		    (long)bf->col, "evidence file refused", "evidence file: %s",
+		    e.msg);
+		goto out;
+	}
 	if (file_read(path, EXPORT_MAX, &text, &e) < 0) {
 		errors = report(fn, arg, GUARD_ERROR, body_path, (long)bf->line,
 		    (long)bf->col, "evidence file missing", "evidence file: %s: "
 		    "commit the export, or fix the path (relative to the folder "
-		    "of '%s', or absolute)", e.msg, body_path);
+		    "of '%s')", e.msg, body_path);
 		goto out;
 	}
 	if (!verify(path, text.data != NULL ? text.data : "", text.len,
@@ -341,8 +378,15 @@ guard_heartbeat(const char *file, const char *text, size_t len,
 	snprintf(want, sizeof(want), "heartbeat:%s", o->name != NULL ? o->name :
 	    "");
 	while ((j = next_entry(&p, end, &line)) != NULL) {
+		const json_t *args = json_object_get(j, "args");
+		const json_t *code = json_object_get(args, "exit_code");
+
+		/* a run that started, or failed, is no sign of life */
 		if (strcmp(jstr(j, "action"), "heartbeat.ping") != 0 ||
 		    strcmp(jstr(j, "outcome"), "ok") != 0 ||
+		    (json_is_string(json_object_get(args, "signal")) &&
+		    strcmp(jstr(args, "signal"), "success") != 0) ||
+		    (code != NULL && json_integer_value(code) != 0) ||
 		    (o->name != NULL && strcmp(jstr(j, "target"), want) != 0) ||
 		    (o->actor != NULL && strcmp(jstr(j, "actor"), o->actor) != 0) ||
 		    entry_at(j, &at) < 0) {
@@ -370,7 +414,8 @@ guard_heartbeat(const char *file, const char *text, size_t len,
 		which[0] = '\0';
 	if (best == NULL)
 		return report(fn, arg, GUARD_ERROR, file, 1, 0, "no heartbeat",
-		    "no heartbeat.ping%s with outcome ok at or before %s among "
+		    "no heartbeat.ping%s of a success with outcome ok (a start or "
+		    "a failure is none) at or before %s among "
 		    "its %lld entries (seq %lld..%lld%s): check that the agent "
 		    "runs and pings (`opsdeck heartbeat ping NAME`), then export "
 		    "again", which, s_at, (long long)v.entries,

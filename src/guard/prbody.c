@@ -62,16 +62,26 @@ is_evidence(const char *text)
 	return n == 8 && strncasecmp(text, "evidence", 8) == 0;
 }
 
-/* A fence line (``` or ~~~) opens or closes fenced code: its character, or 0. */
-static char
-fence_char(const char *s)
+/*
+ * A fence line as CommonMark reads one: up to 3 spaces, then 3 or more of ` or ~
+ * (a ` fence's info string holds no `); its character and length into *c and *n,
+ * and whether only blanks follow (*bare: it may close a fence). 0 for other lines.
+ */
+static int
+fence_of(const char *s, char *c, size_t *n, bool *bare)
 {
-	size_t i = strspn(s, " ");
+	size_t i = strspn(s, " "), k = 0;
 
-	if (i <= 3 && (strncmp(s + i, "```", 3) == 0 || strncmp(s + i, "~~~", 3)
-	    == 0))
-		return s[i];
-	return 0;
+	if (i > 3 || (s[i] != '`' && s[i] != '~'))
+		return 0;
+	while (s[i + k] == s[i])
+		k++;
+	if (k < 3 || (s[i] == '`' && strchr(s + i + k, '`') != NULL))
+		return 0;
+	*c = s[i];
+	*n = k;
+	*bare = s[i + k + strspn(s + i + k, BLANKS)] == '\0';
+	return 1;
 }
 
 /* The text of a list item (after "- ", "* ", "+ " or "1. "), or NULL. */
@@ -177,6 +187,12 @@ window_end(struct prbody *b, const char *what, char *s, size_t lno, size_t col,
 		    TIME_HINT " (UTC)", what, s);
 		return -1;
 	}
+	/* no evidence is older than 1970; and a negative time means "none" below */
+	if (*ms < 0) {
+		problem(b, lno, col, "window %s '%s' is before 1970: give a time "
+		    "the evidence can have", what, s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -245,7 +261,7 @@ read_file_item(struct prbody *b, char *line, char *v, size_t lno)
 		v[strcspn(v, BLANKS)] = '\0';
 	if (*v == '\0') {
 		problem(b, lno, col, "the list item names no file: write '- PATH' "
-		    "(relative to the body file's folder, or absolute)");
+		    "(relative to the body file's folder)");
 		return;
 	}
 	b->files = xreallocarray(b->files, b->nfiles + 1, sizeof(*b->files));
@@ -259,32 +275,44 @@ void
 prbody_parse(struct prbody *b, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *nl, *htext;
-	size_t lno = 0, level = 0, hl;
-	bool in = false, comment = false;
+	size_t lno = 0, level = 0, hl, fence_n = 0, fn, hidden_at = 0;
+	bool in = false, comment = false, bare;
 	char fence = 0, f, *line, *v;
 
 	memset(b, 0, sizeof(*b));
 	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
+		/* a line ends at LF, CR LF or a lone CR, as CommonMark reads it */
+		for (nl = p; nl < end && *nl != '\n' && *nl != '\r'; nl++)
+			;
 		/* A NUL ends the line's text: what follows is not markdown. */
 		line = xstrndup(p, (size_t)(nl - p));
-		p = nl + 1;
+		p = nl < end && *nl == '\r' && nl + 1 < end && nl[1] == '\n' ? nl + 2 :
+		    nl < end ? nl + 1 : end;
 		lno++;
-		line[strcspn(line, "\r")] = '\0';
 		if (comment) {
 			comment = strstr(line, "-->") == NULL;
 			goto next;
 		}
-		if ((f = fence_char(line)) != 0 && (fence == 0 || fence == f)) {
-			fence = fence == 0 ? f : 0;
-			goto next;
+		if (fence_of(line, &f, &fn, &bare)) {
+			if (fence == 0) {
+				fence = f;
+				fence_n = fn;
+				hidden_at = in ? lno : 0;
+				goto next;
+			}
+			if (f == fence && fn >= fence_n && bare) {
+				fence = 0;
+				goto next;
+			}
 		}
 		if (fence != 0)
 			goto next;
 		v = line + strspn(line, BLANKS);
 		if (strncmp(v, "<!--", 4) == 0) {
-			comment = strstr(v + 4, "-->") == NULL;
+			/* "<!-->" and "<!--->" are whole comments */
+			comment = strstr(v + 2, "-->") == NULL;
+			if (comment)
+				hidden_at = in ? lno : 0;
 			goto next;
 		}
 		if ((hl = heading_level(line, &htext)) > 0) {
@@ -306,6 +334,12 @@ prbody_parse(struct prbody *b, const char *text, size_t len)
 		}
 		if (!in)
 			goto next;
+		if (*v == '>') {
+			problem(b, lno, (size_t)(v - line) + 1, "a quoted line in the "
+			    "Evidence section is not read: write the list without "
+			    "'>'");
+			goto next;
+		}
 		if ((v = (char *)list_item(line)) == NULL)
 			v = line;
 		if ((htext = key_value(v, "actor")) != NULL)
@@ -317,6 +351,12 @@ prbody_parse(struct prbody *b, const char *text, size_t len)
 next:
 		free(line);
 	}
+	/* what an open fence or comment hid, a reader of the page may still see */
+	if ((fence != 0 || comment) && hidden_at != 0)
+		problem(b, hidden_at, 1, "the Evidence section ends inside the %s "
+		    "opened here: close it (%s), or files in it go unchecked",
+		    fence != 0 ? "code fence" : "HTML comment", fence != 0 ?
+		    "a line of the same fence" : "-->");
 }
 
 void

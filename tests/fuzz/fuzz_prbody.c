@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the PR body `opsdeck guard evidence` reads (guard/prbody.h):
  * any text gives files, an actor and problems whose places lie inside the text (the
- * line one of its lines, the column within it), each path a run of its bytes, and a
+ * line one of its lines, ended by LF, CR LF or CR, the column within it), each path a run of its bytes, and a
  * window that starts no later than it ends. Built and run by scripts/fuzz.
  */
 #include <stddef.h>
@@ -13,7 +13,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Whether line:col is a place in the text (col may be one past a line's end). */
+/* The end of the line at p: its LF, CR or the text's end (as the parser reads). */
+static const uint8_t *
+eol(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && *p != '\n' && *p != '\r')
+		p++;
+	return p;
+}
+
+/*
+ * Whether line:col is a place in the text (col may be one past a line's end); a
+ * line ends at LF, CR LF or a lone CR.
+ */
 static int
 inside(const uint8_t *data, size_t size, size_t line, size_t col)
 {
@@ -21,14 +33,13 @@ inside(const uint8_t *data, size_t size, size_t line, size_t col)
 	size_t l;
 
 	for (l = 1; l < line; l++) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		if ((nl = eol(p, end)) == end)
 			return 0;
-		p = nl + 1;
+		p = *nl == '\r' && nl + 1 < end && nl[1] == '\n' ? nl + 2 : nl + 1;
 	}
 	if (line == 0 || col == 0)
 		return 0;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	return col <= (size_t)((nl != NULL ? nl : end) - p) + 1;
+	return col <= (size_t)(eol(p, end) - p) + 1;
 }
 
 int

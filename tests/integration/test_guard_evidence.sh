@@ -25,6 +25,10 @@ check "an export before any ping" od evidence export -o "$T/nopings.jsonl"
 check "the agent pings its heartbeat" env OPSDECK_TOKEN="$BOT" "$OPSDECK" --state "$STATE" heartbeat ping nightly >/dev/null
 check "and reports done" env OPSDECK_TOKEN="$BOT" "$OPSDECK" --state "$STATE" heartbeat ping nightly --status done >/dev/null
 check "the ledger exports" od evidence export -o "$T/pr/evidence/bot.jsonl"
+# a run that starts and one that fails: no sign of life for guard heartbeat
+env OPSDECK_TOKEN="$BOT" "$OPSDECK" --state "$STATE" heartbeat ping weekly --start >/dev/null
+env OPSDECK_TOKEN="$BOT" "$OPSDECK" --state "$STATE" heartbeat ping weekly --fail >/dev/null
+od evidence export -o "$T/failed.jsonl"
 od evidence key > "$T/key"
 stop_daemon
 END=$(iso '+1 minute')
@@ -108,6 +112,34 @@ check "a missing PR body: exit 2 naming it" bash -c "[ $rc = 2 ] && grep -q \"'$
 G --pr-body "$T/pr/body.md" --since tomorrow-ish
 check "a bad --since: exit 2 naming it" bash -c "[ $rc = 2 ] && grep -q \"since 'tomorrow-ish' is not a time\" '$T/err'"
 
+# Paths a PR body may not name, and markdown that must not hide an item.
+ln -s bot.jsonl "$T/pr/evidence/link.jsonl"
+for item in "- $EX" "- ../key" "- evidence/link.jsonl"; do
+	body "$T/pr/paths.md" "Actor: bot" "Window: $START .. $END" "$item"
+	G --pr-body "$T/pr/paths.md"
+	check "'$item' is refused (exit 1, naming why)" \
+	    bash -c "[ $rc = 1 ] && grep -Eq 'is absolute|climbs out|not a regular file' '$T/out'"
+done
+body "$T/pr/old.md" "Actor: bot" "Window: 1969-12-31 .. $END" "- evidence/bot.jsonl"
+G --pr-body "$T/pr/old.md"
+check "a window before 1970 is refused, not taken for none" \
+    bash -c "[ $rc = 1 ] && grep -q 'before 1970' '$T/out'"
+printf '## Evidence\nActor: bot\nWindow: %s .. %s\n- evidence/bot.jsonl\r- evidence/tampered.jsonl\n' \
+    "$START" "$END" > "$T/pr/cr.md"
+G --pr-body "$T/pr/cr.md"
+check "a lone CR ends a line, as GitHub shows it: the second item is checked" \
+    bash -c "[ $rc = 1 ] && grep -q 'tampered.jsonl:$first_ping: entry seq' '$T/out'"
+printf '## Evidence\nActor: bot\nWindow: %s .. %s\n- evidence/bot.jsonl\n````\n```\n- evidence/tampered.jsonl\n' \
+    "$START" "$END" > "$T/pr/fence.md"
+G --pr-body "$T/pr/fence.md"
+check "a section that ends inside an open fence is a problem at the fence" \
+    bash -c "[ $rc = 1 ] && grep -q 'fence.md:5:1: .*ends inside the code fence' '$T/out'"
+printf '## Evidence\nActor: bot\nWindow: %s .. %s\n<!-->\n- evidence/tampered.jsonl\n' \
+    "$START" "$END" > "$T/pr/comment.md"
+G --pr-body "$T/pr/comment.md"
+check "'<!-->' is a whole comment: what follows is read" \
+    bash -c "[ $rc = 1 ] && grep -q 'tampered.jsonl:$first_ping: entry seq' '$T/out'"
+
 # ---- guard heartbeat -------------------------------------------------------------
 H() { outerr "$OPSDECK" guard heartbeat --pubkey "$T/key" --max-age 15m "$@"; }
 H --file "$EX" --name nightly
@@ -120,10 +152,13 @@ check "stale with --at an hour later: exit 1 at the ping's line" \
     bash -c "[ $rc = 1 ] && grep -q \"^$EX:$ping_line: heartbeat 'nightly' last pinged at .* older than the max age 15m\" '$T/out'"
 H --file "$EX" --name weekly
 check "a heartbeat that never pinged: exit 1" \
-    bash -c "[ $rc = 1 ] && grep -q \"^$EX:1: no heartbeat.ping of heartbeat 'weekly' with outcome ok\" '$T/out'"
+    bash -c "[ $rc = 1 ] && grep -q \"^$EX:1: no heartbeat.ping of heartbeat 'weekly' of a success with outcome ok\" '$T/out'"
+H --file "$T/failed.jsonl" --name weekly
+check "a start and a failure are no sign of life: exit 1" \
+    bash -c "[ $rc = 1 ] && grep -q \"no heartbeat.ping of heartbeat 'weekly' of a success with outcome ok\" '$T/out'"
 H --file "$T/nopings.jsonl"
 check "an export with no pings: exit 1" \
-    bash -c "[ $rc = 1 ] && grep -q \"^$T/nopings.jsonl:1: no heartbeat.ping with outcome ok\" '$T/out'"
+    bash -c "[ $rc = 1 ] && grep -q \"^$T/nopings.jsonl:1: no heartbeat.ping of a success with outcome ok\" '$T/out'"
 H --file "$T/pr/evidence/tampered.jsonl"
 check "a tampered export: exit 1 naming file and line" \
     bash -c "[ $rc = 1 ] && grep -q \"^$T/pr/evidence/tampered.jsonl:$first_ping: entry seq $first_seq was altered\" '$T/out'"
