@@ -15,7 +15,7 @@
 #define IMPORT_MAX	500	/* tasks in one direction file */
 
 static const char *const statuses[] = { "todo", "doing", "blocked", "done" };
-enum { ST_TODO, ST_DOING, ST_BLOCKED, ST_DONE, NSTATUS };
+enum { ST_TO_DO, ST_DOING, ST_BLOCKED, ST_DONE, NSTATUS };
 
 int
 task_id_valid(const char *s)
@@ -559,7 +559,7 @@ tallies_json(struct tally *v, size_t n, const char *keyname)
 			total += v[i].n[k];
 		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:i, s:i, "
 		    "s:i, s:f, s:I, s:I, s:o}", keyname, v[i].key, "total", total,
-		    "todo", v[i].n[ST_TODO], "doing", v[i].n[ST_DOING], "blocked",
+		    "todo", v[i].n[ST_TO_DO], "doing", v[i].n[ST_DOING], "blocked",
 		    v[i].n[ST_BLOCKED], "done", v[i].n[ST_DONE], "percent",
 		    total > 0 ? 100.0 * v[i].n[ST_DONE] / total : 0.0,
 		    "estimate_ms", (json_int_t)v[i].estimate_ms, "actual_ms",
