@@ -111,7 +111,7 @@ static rule_fn version_fn, state_dir_fn, ports_fn, logs_fn, defaults_fn,
     router_driver_fn, router_binary_fn, public_fn, routes_fn, rollback_on_fn,
     error_rate_fn, checks_fn, heartbeats_fn, channels_fn, notify_fn,
     maintenance_fn, approvals_fn, approval_rules_fn, api_fn, api_listen_fn,
-    local_users_fn;
+    local_users_fn, agents_fn, agents_channels_fn;
 static void watch_release(struct cfg_watch *);
 static void heartbeat_channels_check(struct loader *);
 
@@ -135,6 +135,13 @@ static const struct rule top_rules[] = {
 	{ "channels", RULE_FN, 0, 0, 0, channels_fn, NULL },
 	{ "notify", RULE_FN, 0, 0, 0, notify_fn, NULL },
 	{ "maintenance", RULE_FN, 0, 0, 0, maintenance_fn, NULL },
+	{ "agents", RULE_FN, 0, 0, 0, agents_fn, NULL },
+};
+
+static const struct rule agents_rules[] = {
+	{ "doing_stale", RULE_DURATION, offsetof(struct cfg_agents, doing_stale_ms),
+	    1000, 31 * 24 * 3600 * 1000LL, NULL, NULL },
+	{ "channels", RULE_FN, 0, 0, 0, agents_channels_fn, NULL },
 };
 
 static const struct rule router_rules[] = {
@@ -1948,6 +1955,7 @@ config_load_string(const char *file, const char *text, size_t len,
 	cfg->retain.logs_ms = 14 * DAY_MS;
 	cfg->router.drain_ms = 30000;
 	cfg->approvals.expire_ms = 3600 * 1000;
+	cfg->watch.agents.doing_stale_ms = 15 * 60 * 1000;
 	if (ytree_parse(text, len, &root, &ye) < 0) {
 		diag_at(&ld, ye.line, ye.col, "", "%s", ye.msg);
 		ytree_err_release(&ye);
@@ -3149,22 +3157,54 @@ heartbeat_one(struct loader *ld, const struct ynode *k, const struct ynode *val,
 		diag(ld, k, kp, "app '%s' is not in apps:", h->app);
 }
 
-/* A heartbeat's channels: are named in channels: (read after heartbeats:). */
+static void
+agents_fn(struct loader *ld, const struct rule *r, const struct ynode *val,
+    const char *path, void *field)
+{
+	(void)r;
+	(void)field;
+	walk_map(ld, val, val, path, agents_rules, NRULES(agents_rules),
+	    &ld->cfg->watch.agents);
+}
+
+static void
+agents_channels_fn(struct loader *ld, const struct rule *r,
+    const struct ynode *val, const char *path, void *field)
+{
+	struct cfg_agents *a = field;
+
+	(void)r;
+	strings(ld, val, path, "channel", &a->channels, &a->nchannels);
+	a->channels_at.line = val->line;
+	a->channels_at.col = val->col;
+}
+
+/* Whether channels: names ch. */
+static bool
+channel_named(const struct cfg_watch *w, const char *ch)
+{
+	size_t k;
+
+	for (k = 0; k < w->nchannels; k++)
+		if (strcmp(w->channels[k].name, ch) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The channels heartbeats and agents: name are in channels: (read after them).
+ */
 static void
 heartbeat_channels_check(struct loader *ld)
 {
 	const struct cfg_watch *w = &ld->cfg->watch;
 	struct shown v;
-	size_t i, j, k;
+	size_t i, j;
 	char *kp;
 
 	for (i = 0; i < w->nheartbeats; i++)
 		for (j = 0; j < w->heartbeats[i].nchannels; j++) {
-			for (k = 0; k < w->nchannels; k++)
-				if (strcmp(w->channels[k].name,
-				    w->heartbeats[i].channels[j]) == 0)
-					break;
-			if (k < w->nchannels)
+			if (channel_named(w, w->heartbeats[i].channels[j]))
 				continue;
 			kp = xasprintf("heartbeats.%s.channels",
 			    w->heartbeats[i].name);
@@ -3174,6 +3214,12 @@ heartbeat_channels_check(struct loader *ld)
 			    w->heartbeats[i].channels[j]));
 			free(kp);
 		}
+	for (j = 0; j < w->agents.nchannels; j++)
+		if (!channel_named(w, w->agents.channels[j]))
+			diag_at(ld, w->agents.channels_at.line,
+			    w->agents.channels_at.col, "agents.channels", "no "
+			    "channel named '%s' in channels:", show(&v,
+			    w->agents.channels[j]));
 }
 
 static void
@@ -3568,6 +3614,7 @@ watch_release(struct cfg_watch *w)
 		strv_free(w->heartbeats[i].channels, w->heartbeats[i].nchannels);
 	}
 	free(w->heartbeats);
+	strv_free(w->agents.channels, w->agents.nchannels);
 	for (i = 0; i < w->nchannels; i++) {
 		struct cfg_channel *ch = &w->channels[i];
 

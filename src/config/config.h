@@ -221,6 +221,8 @@ struct cfg_heartbeat {
 	enum cfg_severity severity;
 	char		*app;
 	char		*actor;		/* an agent's heartbeat: who pings it */
+	bool		 implicit;	/* made by the daemon for an agent actor
+					 * (see cfg_agents), not written */
 	char		**channels;	/* its incidents go here, not by notify:
 					 * routes; NULL-terminated, or NULL */
 	size_t		 nchannels;
@@ -267,6 +269,19 @@ struct cfg_maintenance {
 	struct cfg_pos	 pos;
 };
 
+/*
+ * `agents:` what each agent actor's own heartbeat ("agent-NAME", made by the
+ * daemon for every live actor of role agent that no heartbeat names as its actor)
+ * is like: stale after doing_stale while doing, its incidents to channels (none:
+ * by the notify routes).
+ */
+struct cfg_agents {
+	int64_t		 doing_stale_ms;	/* 15m */
+	char		**channels;
+	size_t		 nchannels;
+	struct cfg_pos	 channels_at;
+};
+
 struct cfg_watch {
 	struct cfg_check *checks;
 	size_t		 nchecks;
@@ -279,6 +294,7 @@ struct cfg_watch {
 	struct cfg_maintenance *maint;
 	size_t		 nmaint;
 	int64_t		 remind_ms;	/* reminders while open; 0 off */
+	struct cfg_agents agents;
 };
 
 /*

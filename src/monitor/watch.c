@@ -898,6 +898,17 @@ hb_save(struct watch *w, const struct wheart *h)
 	sql_step(w, st);
 }
 
+/*
+ * Whether status s of h is an incident: down; or, for an agent's heartbeat, late
+ * while doing (it is stale: doing_stale is the agent's grace).
+ */
+static bool
+hb_alarming(const struct wheart *h, enum hb_status s)
+{
+	return s == HB_DOWN || (s == HB_LATE && h->hc->actor != NULL &&
+	    h->st.report == HB_REPORT_DOING);
+}
+
 static void
 hb_eval(struct watch *w, struct wheart *h)
 {
@@ -914,10 +925,7 @@ hb_eval(struct watch *w, struct wheart *h)
 	    hb_status_name(s));
 	h->status = s;
 	snprintf(ts, sizeof(ts), "never");
-	/* an agent's heartbeat is stale, and that is its incident, once late while
-	 * doing: doing_stale is the agent's grace */
-	if ((s == HB_DOWN || (s == HB_LATE && h->hc->actor != NULL &&
-	    h->st.report == HB_REPORT_DOING)) && h->incident == 0) {
+	if (hb_alarming(h, s) && h->incident == 0) {
 		if (h->st.last_ping_ms > 0)
 			iso(h->st.last_ping_ms, ts);
 		if (h->st.report == HB_REPORT_DOING && !h->st.failed)
@@ -989,11 +997,12 @@ heartbeats_setup(struct watch *w, const struct config *cfg)
 
 			hb_conf_of(h, &hc);
 			h->status = hb_status(&hc, &h->st, watch_now(w), &next);
-			/* A heartbeat down when the daemon starts keeps its incident. */
-			if (h->status != HB_DOWN && h->incident != 0) {
+			/* A heartbeat down (an agent's: stale) when the daemon
+			 * starts or reloads keeps its incident. */
+			if (!hb_alarming(h, h->status) && h->incident != 0) {
 				incident_resolve(w, h->incident, "up at start");
 				h->incident = 0;
-			} else if (h->status == HB_DOWN && h->incident == 0)
+			} else if (hb_alarming(h, h->status) && h->incident == 0)
 				h->status = HB_UP;	/* hb_eval opens it */
 		}
 	}

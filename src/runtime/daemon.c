@@ -166,6 +166,7 @@ do_reload(void *arg, struct err *e)
 		return -1;
 	if (router_apply(d->router, cfg, e) < 0)
 		return -1;
+	daemon_agent_heartbeats(d, cfg);
 	watch_apply(d->watch, cfg);
 	/* Drop the configs no machine runs on any more. */
 	for (i = n = 0; i < d->nconfigs; i++) {
@@ -410,6 +411,7 @@ daemon_run(const struct daemon_options *o)
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
+	daemon_agent_heartbeats(d, cfg);
 	d->watch = daemon_watch_new(d, cfg);
 	daemon_announce(d);
 	daemon_gc_start(d);

@@ -126,6 +126,8 @@ actor_add_op(struct daemon *d, const struct actor *actor, const json_t *body,
 		return NULL;
 	}
 	json_decref(args);
+	if (q.role == ROLE_AGENT)
+		daemon_agents_changed(d);	/* its own heartbeat */
 	out = json_pack("{ss ss ss}", "name", q.name, "role", role, "token",
 	    q.token);
 	memset(q.token, 0, sizeof(q.token));
@@ -154,7 +156,10 @@ actor_revoke_op(struct daemon *d, const struct actor *actor, const char *name,
 
 	/* A revoked token must fail from the next request on. */
 	d->ntokens = 0;
-	return gate_run(&d->store, actor, &call, do_revoke, &q, e);
+	if (gate_run(&d->store, actor, &call, do_revoke, &q, e) < 0)
+		return -1;
+	daemon_agents_changed(d);
+	return 0;
 }
 
 static json_t *

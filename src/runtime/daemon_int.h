@@ -129,6 +129,14 @@ char	*daemon_metrics_text(struct daemon *);
 int	 daemon_machine_action(struct daemon *, const struct actor *,
 	    const char *id, const char *action, struct err *);
 
+/*
+ * Each live agent actor's own heartbeat "agent-NAME" (config agents:), unless a
+ * heartbeat of the config names it as actor: into cfg's heartbeats, replacing the
+ * ones made before (daemon_watch.c). agents_changed does it for the running config
+ * and hands it to the watch again (an actor was added or revoked).
+ */
+void	daemon_agent_heartbeats(struct daemon *, struct config *);
+void	daemon_agents_changed(struct daemon *);
 /* Fills the watch entries of the ops table (daemon_watch.c). */
 void	daemon_watch_ops(struct daemon_ops *);
 /*

@@ -1,5 +1,11 @@
 /* The daemon's watch operations: its ops table's entries, handed to monitor/watch. */
+#include <stdbool.h>
 #include <string.h>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "ledger/actors.h"
 
 #include "core/util.h"
 #include "monitor/watch.h"
@@ -166,6 +172,98 @@ clock_advance(struct daemon *d, int64_t ms, struct err *e)
 		return NULL;
 	}
 	return watch_clock_advance(d->watch, ms, e);
+}
+
+/* An agent's own heartbeat is never due by its period: only doing goes stale. */
+#define AGENT_PERIOD_MS	(100LL * 366 * 24 * 3600 * 1000)
+
+/* Whether a heartbeat of cfg other than the daemon's own names agent as its actor,
+ * or is called name. */
+static bool
+agent_covered(const struct config *cfg, const char *agent, const char *name)
+{
+	const struct cfg_heartbeat *h;
+	size_t i;
+
+	for (i = 0; i < cfg->watch.nheartbeats; i++) {
+		h = &cfg->watch.heartbeats[i];
+		if (!h->implicit && ((h->actor != NULL && strcmp(h->actor, agent) ==
+		    0) || strcmp(h->name, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+void
+daemon_agent_heartbeats(struct daemon *d, struct config *cfg)
+{
+	struct cfg_watch *w = &cfg->watch;
+	const struct cfg_agents *ag = &w->agents;
+	struct cfg_heartbeat *h;
+	json_t *actors;
+	const json_t *a;
+	struct err e;
+	size_t i, n, k;
+	char name[80];
+
+	/* the ones made before go: actors come and go */
+	for (i = n = 0; i < w->nheartbeats; i++) {
+		h = &w->heartbeats[i];
+		if (!h->implicit) {
+			w->heartbeats[n++] = *h;
+			continue;
+		}
+		free(h->name);
+		free(h->actor);
+		for (k = 0; k < h->nchannels; k++)
+			free(h->channels[k]);
+		free(h->channels);
+	}
+	w->nheartbeats = n;
+	if ((actors = actors_json(&d->store, &e)) == NULL) {
+		log_warnx("agents' heartbeats: %s", e.msg);
+		return;
+	}
+	json_array_foreach(json_object_get(actors, "actors"), i, a) {
+		const char *who = json_str(a, "name"), *role = json_str(a, "role");
+
+		if (who == NULL || role == NULL || strcmp(role, "agent") != 0 ||
+		    !json_is_null(json_object_get(a, "revoked_at")))
+			continue;
+		snprintf(name, sizeof(name), "agent-%s", who);
+		if (agent_covered(cfg, who, name))
+			continue;
+		w->heartbeats = xreallocarray(w->heartbeats, w->nheartbeats + 1,
+		    sizeof(*w->heartbeats));
+		h = &w->heartbeats[w->nheartbeats++];
+		memset(h, 0, sizeof(*h));
+		h->name = xstrdup(name);
+		h->actor = xstrdup(who);
+		h->implicit = true;
+		h->period_ms = AGENT_PERIOD_MS;
+		h->grace_ms = 3600 * 1000;
+		h->doing_stale_ms = ag->doing_stale_ms;
+		h->severity = CFG_SEV_WARNING;
+		if (ag->nchannels > 0) {
+			h->channels = xcalloc(ag->nchannels + 1, sizeof(char *));
+			for (k = 0; k < ag->nchannels; k++)
+				h->channels[k] = xstrdup(ag->channels[k]);
+			h->nchannels = ag->nchannels;
+		}
+	}
+	json_decref(actors);
+}
+
+void
+daemon_agents_changed(struct daemon *d)
+{
+	struct config *cfg;
+
+	if (d->nconfigs == 0 || d->watch == NULL)
+		return;
+	cfg = d->configs[d->nconfigs - 1];
+	daemon_agent_heartbeats(d, cfg);
+	watch_apply(d->watch, cfg);
 }
 
 void

@@ -29,6 +29,7 @@ channels:
 notify:
   routes:
     - {channels: [oncall]}
+agents: {doing_stale: 15m, channels: [manager]}
 YAML
 outerr() { "$@" >"$T/out" 2>"$T/err" && rc=0 || rc=$?; }
 advance() { # advance MS: the test clock
@@ -108,7 +109,8 @@ check "its title names the agent and its task" \
 sent() { [ -s "$T/$1.jsonl" ] && grep -q '"devops-agent"' "$T/$1.jsonl"; }
 check "its notice reaches the manager's channel" wait_for 20 sent manager
 check "and only that one (the notify routes do not apply)" bash -c "! grep -qs devops-agent '$T/oncall.jsonl'"
-outerr env OPSDECK_TOKEN="$(od actor add data --role agent)" "$OPSDECK" --state "$STATE" heartbeat ping devops-agent
+DATA=$(od actor add data --role agent)
+outerr env OPSDECK_TOKEN="$DATA" "$OPSDECK" --state "$STATE" heartbeat ping devops-agent
 check "another agent cannot ping devops's heartbeat alive" \
     bash -c "[ $rc = 1 ] && grep -q \"heartbeat 'devops-agent' is agent devops's\" '$T/err'"
 
@@ -141,6 +143,21 @@ outerr od report --actor 'bad name'
 check "a bad actor name is a usage error" test "$rc" = 2
 outerr od report
 check "report needs --actor" test "$rc" = 2
+
+# Every agent has a heartbeat of its own: data, added today, gets agent-data.
+hb_of() { od heartbeats --json | jq -r ".heartbeats[] | select(.name == \"$1\") | $2"; }
+check "the agent added today has its own heartbeat, agent-data" test "$(hb_of agent-data .actor)" = data
+check "devops, whose heartbeat the config names, gets no second one" test -z "$(hb_of agent-devops .name)"
+outerr env OPSDECK_TOKEN="$DATA" "$OPSDECK" --state "$STATE" heartbeat ping agent-data --status doing --task DATA-006
+check "data pings it, doing DATA-006" test "$(hb_of agent-data '"\(.report) \(.task)"')" = "doing DATA-006"
+advance $((16 * 60 * 1000))
+data_stale() { [ "$(od incidents --json | jq '[.incidents[] | select(.name == "agent-data" and (.title | test("stale: agent data doing DATA-006")))] | length')" = 1 ]; }
+check "silent 16 minutes while doing: its incident opens" wait_for 10 data_stale
+data_sent() { grep -qs '"agent-data"' "$T/manager.jsonl"; }
+check "to the channel of agents: (the manager's), not by the routes" \
+    bash -c "$(declare -f wait_for data_sent); T='$T'; wait_for 20 data_sent && ! grep -qs agent-data '$T/oncall.jsonl'"
+od actor revoke data >/dev/null
+check "a revoked agent's heartbeat goes" test -z "$(hb_of agent-data .name)"
 
 # Progress per direction, estimate against actual.
 od task list --json > "$T/tasks.json"
