@@ -282,15 +282,15 @@ static void
 print_heartbeats(const json_t *j)
 {
 	static const char *const hdr[] = { "HEARTBEAT", "STATUS", "LAST PING",
-	    "CHANGES AT", "PINGS", "REPORT", "MESSAGE" };
+	    "CHANGES AT", "PINGS", "REPORT", "TASK", "MESSAGE" };
 	const json_t *h;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 7, hdr);
+	table_init(&t, 8, hdr);
 	json_array_foreach(json_object_get(j, "heartbeats"), i, h) {
-		char v[7][160];
-		const char *row[7];
+		char v[8][160];
+		const char *row[8];
 		size_t k;
 
 		snprintf(v[0], sizeof(v[0]), "%s", cmd_text(h, "name"));
@@ -301,8 +301,9 @@ print_heartbeats(const json_t *j)
 		snprintf(v[4], sizeof(v[4]), "%lld", (long long)json_integer_value(
 		    json_object_get(h, "pings")));
 		snprintf(v[5], sizeof(v[5]), "%s", cmd_text(h, "report"));
-		snprintf(v[6], sizeof(v[6]), "%.80s", cmd_text(h, "message"));
-		for (k = 0; k < 7; k++)
+		snprintf(v[6], sizeof(v[6]), "%s", cmd_text(h, "task"));
+		snprintf(v[7], sizeof(v[7]), "%.80s", cmd_text(h, "message"));
+		for (k = 0; k < 8; k++)
 			row[k] = v[k];
 		table_add(&t, row);
 	}
